@@ -1,0 +1,11 @@
+DROP TABLE email_outbox;
+DROP TABLE charges;
+DROP TABLE licenses;
+DROP TABLE invitation_groups;
+DROP TABLE invitations;
+DROP TABLE group_memberships;
+DROP TABLE firm_groups;
+DROP TABLE users;
+DROP TABLE license_prices;
+DROP TABLE accounts;
+DROP TABLE service_secrets;

@@ -1,0 +1,254 @@
+//! The command line: `serve` (default), `migrate`, `openapi`, `bootstrap`, `token`, `worker`.
+
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::{Config, parse_duration};
+use crate::db;
+use crate::domain::access::UserStatus;
+use crate::domain::billing::{BillingSystem, LicenseType, Plan};
+use crate::services::bootstrap::{self, BootstrapInput};
+use crate::startup;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "invitations",
+    version,
+    about = "Invite people to a law firm's account and bill their seat licenses."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API and the outbox worker (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Create an account with its primary subscriber; prints {"account_id", "user_id", "access_token"}.
+    Bootstrap(BootstrapArgs),
+    /// Mint a bearer token for a user; prints the JWT alone on one line.
+    Token(TokenArgs),
+    /// Run only the outbox worker (email delivery and expiry sweeps).
+    Worker,
+}
+
+#[derive(Debug, Args)]
+struct BootstrapArgs {
+    #[arg(long)]
+    account_name: String,
+    #[arg(long, value_parser = parse_billing_system)]
+    billing_system: BillingSystem,
+    #[arg(long, value_parser = parse_plan)]
+    plan: Plan,
+    #[arg(long)]
+    owner_email: String,
+    #[arg(long)]
+    owner_password: String,
+    /// "First Last".
+    #[arg(long, default_value = "Account Owner")]
+    owner_name: String,
+    /// Price of one license for one whole period, e.g. attorney=120000 (repeatable; default 0).
+    #[arg(long = "price", value_name = "TYPE=CENTS", value_parser = parse_type_amount)]
+    prices: Vec<(LicenseType, i64)>,
+    /// Open licenses to start with, e.g. attorney=3 (repeatable).
+    #[arg(long = "licenses", value_name = "TYPE=N", value_parser = parse_type_amount)]
+    licenses: Vec<(LicenseType, i64)>,
+    #[arg(long, default_value = "USD")]
+    currency: String,
+    /// Start of the first billing period (RFC 3339; default now).
+    #[arg(long, value_parser = parse_rfc3339)]
+    period_start: Option<DateTime<Utc>>,
+    /// Lifetime of the printed access token.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    ttl: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    #[arg(long)]
+    account: i64,
+    #[arg(long)]
+    user: i64,
+    /// Lifetime, e.g. 90d, 12h, 30m.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    ttl: std::time::Duration,
+}
+
+fn parse_billing_system(text: &str) -> Result<BillingSystem, String> {
+    BillingSystem::parse(text).ok_or_else(|| format!("expected one of {}", BillingSystem::names()))
+}
+
+fn parse_plan(text: &str) -> Result<Plan, String> {
+    Plan::parse(text).ok_or_else(|| format!("expected one of {}", Plan::names()))
+}
+
+fn parse_type_amount(text: &str) -> Result<(LicenseType, i64), String> {
+    let (kind, amount) = text.split_once('=').ok_or("expected TYPE=NUMBER")?;
+    let kind = LicenseType::parse(kind.trim())
+        .ok_or_else(|| format!("license type must be one of {}", LicenseType::names()))?;
+    let amount: i64 = amount
+        .trim()
+        .parse()
+        .map_err(|_| "expected a whole number after =".to_owned())?;
+    if amount < 0 {
+        return Err("must not be negative".into());
+    }
+    Ok((kind, amount))
+}
+
+fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("expected an RFC 3339 timestamp: {e}"))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("invitations: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
+        Command::Openapi => {
+            print!("{}", crate::http::openapi_json());
+            Ok(())
+        }
+        Command::Bootstrap(args) => run_bootstrap(&config, args),
+        Command::Token(args) => mint_token(&config, &args),
+        Command::Worker => run_worker(config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("invitations: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn migrate(config: &Config) -> Result<(), String> {
+    startup::prepare(config, &Clock::default())?;
+    eprintln!("invitations: migrations applied");
+    Ok(())
+}
+
+fn describe_database(config: &Config) -> String {
+    match &config.database_url {
+        crate::config::DatabaseUrl::Sqlite(path) => format!("SQLite at {}", path.display()),
+        crate::config::DatabaseUrl::Postgres(_) => "PostgreSQL".to_owned(),
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let database = describe_database(&config);
+        let host = config.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h).to_owned();
+        let mail_dir = config.mail_dir.display().to_string();
+        let running = startup::build(config, Clock::default())?;
+        let base = format!("http://{host}:{}", running.port);
+        println!("invitations listening on {base} ({database}; emails written to {mail_dir})");
+        println!("API reference: {base}/docs   OpenAPI: {base}/openapi.json");
+        println!(
+            "Get a token: invitations bootstrap --account-name \"My Firm\" --billing-system classic --plan monthly \
+             --owner-email you@example.com --owner-password 'a long password' --price attorney=9900 --price non_attorney=4900\n\
+             (prints {{\"account_id\", \"user_id\", \"access_token\"}}), then POST {base}/sessions with {{\"email\", \"password\"}}."
+        );
+        let worker = actix_web::rt::spawn(running.worker.run());
+        let outcome = running.server.await.map_err(|e| e.to_string());
+        worker.abort();
+        outcome
+    })
+}
+
+fn run_worker(config: Config) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let clock = Clock::default();
+        let (pool, _) = startup::prepare(&config, &clock)?;
+        let config = std::sync::Arc::new(config);
+        let worker = crate::mail::worker::Worker {
+            pool,
+            provider: crate::mail::provider::MailProvider::from_config(&config),
+            config,
+            clock,
+            wakeup: Default::default(),
+        };
+        eprintln!("invitations: outbox worker running");
+        tokio::select! {
+            _ = worker.run() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(())
+    })
+}
+
+fn run_bootstrap(config: &Config, args: BootstrapArgs) -> Result<(), String> {
+    let clock = Clock::default();
+    let (pool, jwt) = startup::prepare(config, &clock)?;
+    let now = clock.now();
+    let (first, last) = args
+        .owner_name
+        .trim()
+        .split_once(' ')
+        .map(|(f, l)| (f.trim().to_owned(), l.trim().to_owned()))
+        .unwrap_or_else(|| (args.owner_name.trim().to_owned(), String::new()));
+    let input = BootstrapInput {
+        account_name: args.account_name,
+        billing_system: args.billing_system,
+        plan: args.plan,
+        owner_email: args.owner_email,
+        owner_password: args.owner_password,
+        owner_first_name: first,
+        owner_last_name: last,
+        prices: args.prices,
+        licenses: args.licenses,
+        currency: args.currency,
+        period_start: args.period_start.map_or(now, |t| t.naive_utc()),
+    };
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let created = bootstrap::run(&mut conn, &input, now)?;
+    let access_token = jwt
+        .issue(created.account_id, created.user_id, args.ttl, now)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "account_id": created.account_id,
+            "user_id": created.user_id,
+            "access_token": access_token,
+        })
+    );
+    Ok(())
+}
+
+fn mint_token(config: &Config, args: &TokenArgs) -> Result<(), String> {
+    let clock = Clock::default();
+    let (pool, jwt) = startup::prepare(config, &clock)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let user = db::users::find_in_account(&mut conn, args.account, args.user)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user {} in account {}", args.user, args.account))?;
+    if user.status().map_err(|e| e.to_string())? != UserStatus::Active {
+        return Err(format!("user {} is disabled", args.user));
+    }
+    let token = jwt
+        .issue(args.account, args.user, args.ttl, clock.now())
+        .map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! The public data contract: request and response bodies exactly as clients
+//! see them (and as the OpenAPI document describes them).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
+use crate::domain::billing::{BillingSystem, ChargeReason, LicenseType, Plan};
+use crate::domain::invitation::{Delivery, InvitationStatus};
+use crate::domain::permission::Permission;
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub billing_system: BillingSystem,
+    pub plan: Plan,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Start of the current billing period.
+    pub period_start: DateTime<Utc>,
+    /// End (exclusive) of the current billing period.
+    pub period_end: DateTime<Utc>,
+    /// Price in cents of one license for one whole period, per license type.
+    #[schema(example = json!({"attorney": 120000, "non_attorney": 60000}))]
+    pub prices: BTreeMap<String, i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Inviter {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A charge in the ledger. Money is integer cents.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Charge {
+    pub id: i64,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub license_type: LicenseType,
+    /// Licenses bought by this charge (`amount_cents` covers all of them).
+    pub quantity: i32,
+    pub reason: ChargeReason,
+    pub invitation_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    /// Whole seconds from the charge to the period's end that were paid for.
+    pub seconds_remaining: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invitation {
+    pub id: i64,
+    pub account_id: i64,
+    /// As typed (trimmed).
+    pub email: String,
+    pub role: InvitableRole,
+    pub subscriber_type: Option<SubscriberType>,
+    pub permissions: Vec<Permission>,
+    pub group_ids: Vec<i64>,
+    pub message: Option<String>,
+    pub status: InvitationStatus,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub invited_by: Inviter,
+    pub accepted_user_id: Option<i64>,
+    pub send_count: i32,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    pub delivery: Delivery,
+    pub license_type: LicenseType,
+    /// The charge this invitation caused (the latest one, if resending bought another license), or null.
+    pub charge: Option<Charge>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationPage {
+    pub items: Vec<Invitation>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+    pub subscriber_type: SubscriberType,
+    pub permissions: Vec<Permission>,
+    pub group_ids: Vec<i64>,
+    pub status: UserStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<User>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChargePage {
+    pub items: Vec<Charge>,
+    pub next_cursor: Option<String>,
+}
+
+/// What the invitee sees before accepting.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationPreview {
+    pub account_name: String,
+    pub inviter_name: String,
+    pub email: String,
+    pub role: InvitableRole,
+    pub expires_at: DateTime<Utc>,
+    pub status: InvitationStatus,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    /// 1–100 characters.
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 100)]
+    pub first_name: Option<String>,
+    /// 1–100 characters.
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 100)]
+    pub last_name: Option<String>,
+    /// 8–1024 characters.
+    #[serde(default)]
+    #[schema(required = true, value_type = String, min_length = 8, max_length = 1024, format = Password)]
+    pub password: Option<String>,
+}
+
+/// A bearer token and the user it belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionGrant {
+    pub user: User,
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until `access_token` expires.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, format = Email)]
+    pub email: Option<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, format = Password)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionInfo {
+    pub name: Permission,
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionCatalog {
+    pub items: Vec<PermissionInfo>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LicenseCount {
+    pub license_type: LicenseType,
+    /// Price in cents of one license for one whole period.
+    pub price_cents: i64,
+    /// Always `open + reserved + assigned`.
+    pub total: i64,
+    pub open: i64,
+    pub reserved: i64,
+    pub assigned: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LicenseSummary {
+    pub items: Vec<LicenseCount>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuyLicensesRequest {
+    /// `attorney` / `non_attorney` on classic accounts, `user` on new ones.
+    #[serde(default)]
+    #[schema(required = true, value_type = LicenseType)]
+    pub license_type: Option<LicenseType>,
+    /// 1–100.
+    #[serde(default)]
+    #[schema(required = true, value_type = i64, minimum = 1, maximum = 100)]
+    pub quantity: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LicensePurchase {
+    /// One ledger line for the whole purchase: `quantity` × the prorated price of one license.
+    pub charge: Charge,
+    pub licenses: LicenseSummary,
+}
+
+/// What a charge would be if the request were made now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChargeQuote {
+    pub amount_cents: i64,
+    pub currency: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub seconds_remaining: i64,
+}
+
+/// The outcome the same invitation would have right now. Changes nothing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Quote {
+    pub allowed: bool,
+    /// The error `code` the invite would fail with (e.g. `no_available_license`,
+    /// `already_member`, `invitation_pending`); null when allowed.
+    pub refusal_code: Option<String>,
+    /// Whether an open license of `license_type` exists (reused for free).
+    pub license_available: bool,
+    pub license_type: LicenseType,
+    /// The charge the invite would record; null when none.
+    pub charge: Option<ChargeQuote>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupList {
+    pub items: Vec<Group>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRequest {
+    /// 1–100 characters; unique per account, case-insensitively.
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 100)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}

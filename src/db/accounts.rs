@@ -1,0 +1,105 @@
+//! Accounts (firms) and their per-license-type prices.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{accounts, license_prices};
+use crate::domain::billing::{BillingSystem, LicenseType, Plan};
+use crate::domain::period::{BillingPeriod, period_containing};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct AccountRow {
+    pub id: i64,
+    pub name: String,
+    pub billing_system: String,
+    pub plan: String,
+    pub currency: String,
+    pub period_anchor: NaiveDateTime,
+    pub lock_version: i64,
+    pub created_at: NaiveDateTime,
+}
+
+impl AccountRow {
+    pub fn billing_system(&self) -> Result<BillingSystem, AppError> {
+        BillingSystem::from_db(&self.billing_system)
+    }
+
+    pub fn plan(&self) -> Result<Plan, AppError> {
+        Plan::from_db(&self.plan)
+    }
+
+    pub fn period_at(&self, now: NaiveDateTime) -> Result<BillingPeriod, AppError> {
+        Ok(period_containing(self.period_anchor, self.plan()?, now))
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub billing_system: &'a str,
+    pub plan: &'a str,
+    pub currency: &'a str,
+    pub period_anchor: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewAccount<'_>) -> QueryResult<AccountRow> {
+    diesel::insert_into(accounts::table)
+        .values(new)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AccountRow>> {
+    accounts::table.find(id).first(conn).optional()
+}
+
+/// Takes the account's write lock for the rest of the transaction (a row lock on
+/// PostgreSQL, the database write lock on SQLite). `false` if the account is unknown.
+pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    let updated = diesel::update(accounts::table.find(id))
+        .set(accounts::lock_version.eq(accounts::lock_version + 1))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn insert_price(
+    conn: &mut DbConnection,
+    account_id: i64,
+    license_type: LicenseType,
+    price_cents: i64,
+) -> QueryResult<()> {
+    diesel::insert_into(license_prices::table)
+        .values((
+            license_prices::account_id.eq(account_id),
+            license_prices::license_type.eq(license_type.as_str()),
+            license_prices::price_cents.eq(price_cents),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Prices per license type, in the order of the account's license types.
+pub fn prices(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    license_prices::table
+        .filter(license_prices::account_id.eq(account_id))
+        .select((license_prices::license_type, license_prices::price_cents))
+        .order(license_prices::license_type.asc())
+        .load(conn)
+}
+
+pub fn price_of(
+    conn: &mut DbConnection,
+    account_id: i64,
+    license_type: LicenseType,
+) -> QueryResult<i64> {
+    license_prices::table
+        .filter(license_prices::account_id.eq(account_id))
+        .filter(license_prices::license_type.eq(license_type.as_str()))
+        .select(license_prices::price_cents)
+        .first(conn)
+        .optional()
+        .map(|p| p.unwrap_or(0))
+}

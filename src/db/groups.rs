@@ -1,0 +1,55 @@
+//! Groups of firm members (names unique per account, case-insensitive).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::firm_groups;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct GroupRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub name_normalized: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    account_id: i64,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<GroupRow> {
+    diesel::insert_into(firm_groups::table)
+        .values((
+            firm_groups::account_id.eq(account_id),
+            firm_groups::name.eq(name),
+            firm_groups::name_normalized.eq(name.to_lowercase()),
+            firm_groups::created_at.eq(now),
+        ))
+        .get_result(conn)
+}
+
+pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<GroupRow>> {
+    firm_groups::table
+        .filter(firm_groups::account_id.eq(account_id))
+        .order(firm_groups::id.asc())
+        .load(conn)
+}
+
+/// Which of `ids` are groups of this account.
+pub fn existing_ids(
+    conn: &mut DbConnection,
+    account_id: i64,
+    ids: &[i64],
+) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    firm_groups::table
+        .filter(firm_groups::account_id.eq(account_id))
+        .filter(firm_groups::id.eq_any(ids))
+        .select(firm_groups::id)
+        .load(conn)
+}

@@ -1,0 +1,173 @@
+//! Licenses: one row per seat, `open`, `reserved` (by a pending invitation) or
+//! `assigned` (to an active user). Callers hold the account lock.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::licenses;
+use crate::domain::billing::{LicenseState, LicenseType};
+
+/// Who a license is for when it leaves the `open` state.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder {
+    Invitation(i64),
+    User(i64),
+}
+
+impl Holder {
+    fn columns(self) -> (&'static str, Option<i64>, Option<i64>) {
+        match self {
+            Holder::Invitation(id) => (LicenseState::Reserved.as_str(), Some(id), None),
+            Holder::User(id) => (LicenseState::Assigned.as_str(), None, Some(id)),
+        }
+    }
+}
+
+/// Adds `quantity` licenses of a type, all open.
+pub fn add_open(
+    conn: &mut DbConnection,
+    account_id: i64,
+    license_type: LicenseType,
+    quantity: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    for _ in 0..quantity {
+        insert(conn, account_id, license_type, None, now)?;
+    }
+    Ok(())
+}
+
+/// Adds one license, open or already held.
+pub fn insert(
+    conn: &mut DbConnection,
+    account_id: i64,
+    license_type: LicenseType,
+    holder: Option<Holder>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let (state, invitation_id, user_id) =
+        holder
+            .map(Holder::columns)
+            .unwrap_or((LicenseState::Open.as_str(), None, None));
+    diesel::insert_into(licenses::table)
+        .values((
+            licenses::account_id.eq(account_id),
+            licenses::license_type.eq(license_type.as_str()),
+            licenses::state.eq(state),
+            licenses::invitation_id.eq(invitation_id),
+            licenses::user_id.eq(user_id),
+            licenses::created_at.eq(now),
+            licenses::updated_at.eq(now),
+        ))
+        .returning(licenses::id)
+        .get_result(conn)
+}
+
+pub fn find_open(
+    conn: &mut DbConnection,
+    account_id: i64,
+    license_type: LicenseType,
+) -> QueryResult<Option<i64>> {
+    licenses::table
+        .filter(licenses::account_id.eq(account_id))
+        .filter(licenses::license_type.eq(license_type.as_str()))
+        .filter(licenses::state.eq(LicenseState::Open.as_str()))
+        .select(licenses::id)
+        .order(licenses::id.asc())
+        .first(conn)
+        .optional()
+}
+
+/// Moves an open license to its holder. Conditional on it still being open.
+pub fn take(
+    conn: &mut DbConnection,
+    license_id: i64,
+    holder: Holder,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let (state, invitation_id, user_id) = holder.columns();
+    let updated = diesel::update(
+        licenses::table
+            .find(license_id)
+            .filter(licenses::state.eq(LicenseState::Open.as_str())),
+    )
+    .set((
+        licenses::state.eq(state),
+        licenses::invitation_id.eq(invitation_id),
+        licenses::user_id.eq(user_id),
+        licenses::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Turns the invitation's reservation into an assignment to the new user.
+pub fn assign_reserved(
+    conn: &mut DbConnection,
+    invitation_id: i64,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        licenses::table
+            .filter(licenses::invitation_id.eq(invitation_id))
+            .filter(licenses::state.eq(LicenseState::Reserved.as_str())),
+    )
+    .set((
+        licenses::state.eq(LicenseState::Assigned.as_str()),
+        licenses::invitation_id.eq(None::<i64>),
+        licenses::user_id.eq(Some(user_id)),
+        licenses::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Opens whatever license the invitation holds.
+pub fn release_for_invitation(
+    conn: &mut DbConnection,
+    invitation_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(licenses::table.filter(licenses::invitation_id.eq(invitation_id)))
+        .set(open_columns(now))
+        .execute(conn)
+}
+
+/// Opens whatever license the user holds.
+pub fn release_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(licenses::table.filter(licenses::user_id.eq(user_id)))
+        .set(open_columns(now))
+        .execute(conn)
+}
+
+#[expect(clippy::type_complexity, reason = "a Diesel changeset tuple")]
+fn open_columns(
+    now: NaiveDateTime,
+) -> (
+    diesel::dsl::Eq<licenses::state, &'static str>,
+    diesel::dsl::Eq<licenses::invitation_id, Option<i64>>,
+    diesel::dsl::Eq<licenses::user_id, Option<i64>>,
+    diesel::dsl::Eq<licenses::updated_at, NaiveDateTime>,
+) {
+    (
+        licenses::state.eq(LicenseState::Open.as_str()),
+        licenses::invitation_id.eq(None::<i64>),
+        licenses::user_id.eq(None::<i64>),
+        licenses::updated_at.eq(now),
+    )
+}
+
+/// `(license_type, state, count)` for the account.
+pub fn counts(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(String, String, i64)>> {
+    licenses::table
+        .filter(licenses::account_id.eq(account_id))
+        .group_by((licenses::license_type, licenses::state))
+        .select((licenses::license_type, licenses::state, count_star()))
+        .load(conn)
+}

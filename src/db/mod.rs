@@ -1,0 +1,130 @@
+//! Storage: one pooled `MultiConnection` over PostgreSQL and SQLite, embedded
+//! migrations per dialect, and one repository module per aggregate.
+//! Repositories never open transactions; services do.
+
+pub mod accounts;
+pub mod charges;
+pub mod groups;
+pub mod invitations;
+pub mod licenses;
+pub mod outbox;
+pub mod schema;
+pub mod secrets;
+pub mod users;
+
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+use crate::error::AppError;
+
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<DbManager>;
+pub type PooledConn = r2d2::PooledConnection<DbManager>;
+
+/// Opens the right kind of connection for the configured URL (the derived
+/// `establish` would guess by trying each backend in turn).
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DatabaseUrl,
+}
+
+impl DbManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // Without these, concurrent writers see "database is locked".
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        DbManager::connect(self).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, String> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the directory of {}: {e}", path.display()))?;
+        }
+    }
+    let manager = DbManager::new(url.clone());
+    // Connect once up front so a wrong URL fails with the real reason.
+    manager
+        .connect()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| format!("cannot build the database pool: {e}"))
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), String> {
+    let result = match conn {
+        DbConnection::Postgres(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| format!("migrations failed: {e}"))
+}
+
+pub fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, String> {
+    let result = match conn {
+        DbConnection::Postgres(pg) => pg.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(lite) => lite.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// Runs one use-case in one transaction. The first statement of every write
+/// transaction must be a write (usually `accounts::lock`): on SQLite that takes
+/// the write lock before any read, so the busy timeout applies instead of a
+/// failed upgrade; on PostgreSQL it serialises work on one account.
+pub fn transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    conn.transaction(work)
+}

@@ -1,0 +1,146 @@
+//! The email outbox: written in the same transaction as the change that needs
+//! the email, delivered later by the worker under a lease.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::email_outbox;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub invitation_id: Option<i64>,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = email_outbox)]
+pub struct NewEmail<'a> {
+    pub account_id: i64,
+    pub invitation_id: Option<i64>,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+    pub status: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewEmail<'_>) -> QueryResult<i64> {
+    diesel::insert_into(email_outbox::table)
+        .values(new)
+        .returning(email_outbox::id)
+        .get_result(conn)
+}
+
+/// Leases up to `limit` due messages until `lease_until`. The lease condition is
+/// repeated in the UPDATE so two workers racing for one row cannot both win it
+/// (PostgreSQL re-checks it after the row lock; SQLite runs writers one at a time).
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let due = || {
+        email_outbox::status
+            .eq("queued")
+            .and(email_outbox::next_attempt_at.le(now))
+            .and(
+                email_outbox::lease_until
+                    .is_null()
+                    .or(email_outbox::lease_until.lt(now)),
+            )
+    };
+    let candidates: Vec<i64> = email_outbox::table
+        .filter(due())
+        .select(email_outbox::id)
+        .order(email_outbox::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let won: Option<OutboxRow> = diesel::update(email_outbox::table.find(id).filter(due()))
+            .set(email_outbox::lease_until.eq(Some(lease_until)))
+            .get_result(conn)
+            .optional()?;
+        claimed.extend(won);
+    }
+    Ok(claimed)
+}
+
+/// Sent: the bodies (which carry the invitation token) are no longer kept.
+pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::status.eq("sent"),
+            email_outbox::attempts.eq(email_outbox::attempts + 1),
+            email_outbox::sent_at.eq(Some(now)),
+            email_outbox::lease_until.eq(None::<NaiveDateTime>),
+            email_outbox::text_body.eq(""),
+            email_outbox::html_body.eq(""),
+            email_outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn mark_retry(
+    conn: &mut DbConnection,
+    id: i64,
+    next_attempt_at: NaiveDateTime,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::attempts.eq(email_outbox::attempts + 1),
+            email_outbox::next_attempt_at.eq(next_attempt_at),
+            email_outbox::lease_until.eq(None::<NaiveDateTime>),
+            email_outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Given up: the bodies are dropped too.
+pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<()> {
+    diesel::update(email_outbox::table.find(id))
+        .set((
+            email_outbox::status.eq("failed"),
+            email_outbox::attempts.eq(email_outbox::attempts + 1),
+            email_outbox::lease_until.eq(None::<NaiveDateTime>),
+            email_outbox::last_error.eq(Some(error)),
+            email_outbox::text_body.eq(""),
+            email_outbox::html_body.eq(""),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Older queued emails of an invitation whose token was replaced: never send them.
+pub fn cancel_queued_for_invitation(
+    conn: &mut DbConnection,
+    invitation_id: i64,
+) -> QueryResult<()> {
+    diesel::delete(
+        email_outbox::table
+            .filter(email_outbox::invitation_id.eq(invitation_id))
+            .filter(email_outbox::status.eq("queued")),
+    )
+    .execute(conn)
+    .map(|_| ())
+}

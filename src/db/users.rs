@@ -1,0 +1,152 @@
+//! Firm members.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{group_memberships, users};
+use crate::domain::access::{Role, SubscriberType, UserStatus};
+use crate::domain::paging::PageRequest;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct UserRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub email_normalized: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub subscriber_type: String,
+    pub permissions: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Result<Role, AppError> {
+        Role::from_db(&self.role)
+    }
+
+    pub fn subscriber_type(&self) -> Result<SubscriberType, AppError> {
+        SubscriberType::from_db(&self.subscriber_type)
+    }
+
+    pub fn status(&self) -> Result<UserStatus, AppError> {
+        UserStatus::from_db(&self.status)
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned()
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub account_id: i64,
+    pub email: &'a str,
+    pub email_normalized: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub subscriber_type: &'a str,
+    pub permissions: &'a str,
+    pub status: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<UserRow> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).first(conn).optional()
+}
+
+pub fn find_in_account(
+    conn: &mut DbConnection,
+    account_id: i64,
+    id: i64,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .filter(users::account_id.eq(account_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, normalized: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email_normalized.eq(normalized))
+        .first(conn)
+        .optional()
+}
+
+pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<UserRow>> {
+    users::table.filter(users::id.eq_any(ids)).load(conn)
+}
+
+/// Newest first, `limit + 1` rows (the extra one tells whether there is a next page).
+pub fn list(
+    conn: &mut DbConnection,
+    account_id: i64,
+    status: Option<UserStatus>,
+    page: PageRequest,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table
+        .filter(users::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(users::status.eq(status.as_str()));
+    }
+    if let Some(before) = page.before_id {
+        query = query.filter(users::id.lt(before));
+    }
+    query
+        .order(users::id.desc())
+        .limit(page.limit + 1)
+        .load(conn)
+}
+
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    status: UserStatus,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::status.eq(status.as_str()), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn add_to_groups(conn: &mut DbConnection, user_id: i64, group_ids: &[i64]) -> QueryResult<()> {
+    for group_id in group_ids {
+        diesel::insert_into(group_memberships::table)
+            .values((
+                group_memberships::group_id.eq(*group_id),
+                group_memberships::user_id.eq(user_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// `(user_id, group_id)` pairs for the given users, ordered by group id.
+pub fn group_ids_of(conn: &mut DbConnection, user_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    group_memberships::table
+        .filter(group_memberships::user_id.eq_any(user_ids))
+        .select((group_memberships::user_id, group_memberships::group_id))
+        .order(group_memberships::group_id.asc())
+        .load(conn)
+}

@@ -1,0 +1,60 @@
+//! The permission catalog (`GET /permissions`), modelled on Clio Manage's
+//! permission types. "Administrator" is a role, not a permission.
+
+string_enum! {
+    /// A permission a firm member may hold in addition to their role.
+    Permission {
+        Accounts => "accounts",
+        Billing => "billing",
+        Reports => "reports",
+    }
+}
+
+impl Permission {
+    pub fn description(self) -> &'static str {
+        match self {
+            Permission::Accounts => "Trust and operating accounts and their transactions",
+            Permission::Billing => "Bills and payments",
+            Permission::Reports => "Firm reports",
+        }
+    }
+}
+
+/// Permissions are stored as a comma-separated, sorted list of names.
+pub fn to_db(permissions: &[Permission]) -> String {
+    let mut sorted = permissions.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn from_db(text: &str) -> Result<Vec<Permission>, crate::error::AppError> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(Permission::from_db)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_form_round_trips_sorted_and_distinct() {
+        let stored = to_db(&[
+            Permission::Reports,
+            Permission::Accounts,
+            Permission::Reports,
+        ]);
+        assert_eq!(stored, "accounts,reports");
+        assert_eq!(
+            from_db(&stored).unwrap(),
+            vec![Permission::Accounts, Permission::Reports]
+        );
+        assert!(from_db("").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,293 @@
+//! `AppError`: every failure the service reports, and the one place that maps
+//! it to HTTP as RFC 9457 problem details.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::billing::LicenseType;
+use crate::domain::field_error::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("missing, invalid or expired bearer token")]
+    Unauthorized,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("already a member")]
+    AlreadyMember,
+    #[error("invitation pending")]
+    InvitationPending,
+    #[error("no open {license_type} license")]
+    NoAvailableLicense {
+        license_type: LicenseType,
+        account_id: i64,
+    },
+    #[error("email taken")]
+    EmailTaken,
+    #[error("invitation not pending")]
+    InvitationNotPending,
+    #[error("invitation expired")]
+    InvitationExpired,
+    #[error("invitation revoked")]
+    InvitationRevoked,
+    /// Conflicts the contract's table does not name (e.g. a duplicate group name).
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// RFC 9457 problem details as this service sends them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI reference identifying the problem type: `/problems/{code}`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Identifies this occurrence: `urn:request:{X-Request-Id}`.
+    pub instance: String,
+    /// Stable snake_case code to switch on.
+    pub code: String,
+    /// On 422 `validation_failed`: every invalid field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// On 409 `no_available_license`: the license type that has no open license.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license_type: Option<LicenseType>,
+    /// On 409 `no_available_license`: where to buy licenses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buy_licenses_url: Option<String>,
+}
+
+impl AppError {
+    pub fn internal(cause: impl Into<String>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    pub fn validation_one(field: &str, code: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        use AppError::*;
+        match self {
+            MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Unauthorized | InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
+            NotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AlreadyMember
+            | InvitationPending
+            | NoAvailableLicense { .. }
+            | EmailTaken
+            | InvitationNotPending
+            | Conflict { .. } => StatusCode::CONFLICT,
+            InvitationExpired | InvitationRevoked => StatusCode::GONE,
+            PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        use AppError::*;
+        match self {
+            MalformedJson(_) => "malformed_json",
+            Unauthorized => "unauthorized",
+            InvalidCredentials => "invalid_credentials",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            AlreadyMember => "already_member",
+            InvitationPending => "invitation_pending",
+            NoAvailableLicense { .. } => "no_available_license",
+            EmailTaken => "email_taken",
+            InvitationNotPending => "invitation_not_pending",
+            InvitationExpired => "invitation_expired",
+            InvitationRevoked => "invitation_revoked",
+            Conflict { code, .. } => code,
+            PayloadTooLarge(_) => "payload_too_large",
+            Validation(_) => "validation_failed",
+            Unavailable(_) => "unavailable",
+            Internal(_) => "internal_error",
+        }
+    }
+
+    /// What the client is told. Never internals: 5xx details stay in the log.
+    fn detail(&self) -> String {
+        use AppError::*;
+        match self {
+            MalformedJson(why) => format!("The request body is not valid JSON: {why}"),
+            Unauthorized => "A valid bearer token is required.".into(),
+            InvalidCredentials => "The email or password is wrong.".into(),
+            Forbidden => "Only the primary subscriber or an administrator may do this.".into(),
+            NotFound => "No such resource.".into(),
+            MethodNotAllowed => "This method is not supported on this resource.".into(),
+            AlreadyMember => "This email already belongs to a member of this account.".into(),
+            InvitationPending => {
+                "A pending invitation for this email exists; resend it instead.".into()
+            }
+            NoAvailableLicense { license_type, .. } => format!(
+                "No open {license_type} license is available on this annual classic account; \
+                 buy licenses first with POST /accounts/{{account_id}}/licenses."
+            ),
+            EmailTaken => "This email already belongs to a user.".into(),
+            InvitationNotPending => "The invitation is no longer pending.".into(),
+            InvitationExpired => "The invitation has expired; ask for it to be resent.".into(),
+            InvitationRevoked => "The invitation has been revoked.".into(),
+            Conflict { detail, .. } => detail.clone(),
+            PayloadTooLarge(why) => why.clone(),
+            Validation(_) => "One or more fields are invalid; see errors.".into(),
+            Unavailable(_) => "The service is temporarily unavailable; retry later.".into(),
+            Internal(_) => "An unexpected error occurred.".into(),
+        }
+    }
+
+    pub fn problem(&self, request_id: Option<&str>) -> Problem {
+        let status = self.status();
+        let (license_type, buy_licenses_url) = match self {
+            AppError::NoAvailableLicense {
+                license_type,
+                account_id,
+            } => (
+                Some(*license_type),
+                Some(format!("/accounts/{account_id}/licenses")),
+            ),
+            _ => (None, None),
+        };
+        Problem {
+            type_: format!("/problems/{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            instance: format!("urn:request:{}", request_id.unwrap_or("unknown")),
+            code: self.code().to_owned(),
+            errors: match self {
+                AppError::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+            license_type,
+            buy_licenses_url,
+        }
+    }
+
+    pub fn to_response(&self, request_id: Option<&str>) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status());
+        response.content_type("application/problem+json");
+        response.body(serde_json::to_string(&self.problem(request_id)).unwrap_or_default())
+    }
+
+    /// The error for a status produced outside our handlers (router, actix extractors).
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => AppError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+            StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+            StatusCode::FORBIDDEN => AppError::Forbidden,
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge("The request body is larger than 1 MiB.".into())
+            }
+            StatusCode::BAD_REQUEST => AppError::MalformedJson("bad request".into()),
+            StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable(status.to_string()),
+            _ => AppError::Internal(format!("unmapped status {status}")),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.to_response(None)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => AppError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_owned())
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_busy_message(info.message()) =>
+            {
+                AppError::Unavailable(info.message().to_owned())
+            }
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+fn is_busy_message(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("could not serialize")
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(error.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
+/// True when a database error is a unique-constraint violation.
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Every code the service can answer with; a test checks that each is produced somewhere.
+pub const ALL_CODES: &[&str] = &[
+    "malformed_json",
+    "unauthorized",
+    "invalid_credentials",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "already_member",
+    "invitation_pending",
+    "no_available_license",
+    "email_taken",
+    "invitation_not_pending",
+    "invitation_expired",
+    "invitation_revoked",
+    "payload_too_large",
+    "validation_failed",
+    "unavailable",
+    "internal_error",
+];
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}

@@ -1,0 +1,219 @@
+//! Extractors: the bearer principal, and JSON bodies with this service's error
+//! rules (400 for non-JSON, 413 over 1 MiB, 422 listing every bad field).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::domain::field_error::FieldError;
+use crate::error::AppError;
+use crate::http::state::AppState;
+
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The authenticated caller.
+pub struct Auth(pub Principal);
+
+impl FromRequest for Auth {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| token.trim().to_owned())
+            });
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let token = token
+                .filter(|t| !t.is_empty())
+                .ok_or(AppError::Unauthorized)?;
+            let claims = state.jwt.verify(&token, state.clock.now())?;
+            let principal = state.db(move |conn| Principal::load(conn, &claims)).await?;
+            Ok(Auth(principal))
+        })
+    }
+}
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::MalformedJson(
+                    "Content-Type must be application/json".into(),
+                ));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::MalformedJson(e.to_string()))?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(AppError::PayloadTooLarge(
+                        "The request body is larger than 1 MiB.".into(),
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(JsonBody)
+        })
+    }
+}
+
+/// Parses a body: not JSON → 400; JSON of the wrong shape → 422 naming every bad field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    parse_value(value)
+}
+
+pub fn parse_value<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
+    let Value::Object(fields) = &value else {
+        return Err(AppError::validation_one(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
+    };
+    match serde_json::from_value::<T>(value.clone()) {
+        Ok(parsed) => Ok(parsed),
+        Err(whole) => {
+            // Try each field alone to name every offender, not only the first.
+            let mut errors: Vec<FieldError> = fields
+                .iter()
+                .filter_map(|(name, field)| {
+                    let single =
+                        Value::Object([(name.clone(), field.clone())].into_iter().collect());
+                    serde_json::from_value::<T>(single)
+                        .err()
+                        .map(|e| field_error(name, &e))
+                })
+                .collect();
+            if errors.is_empty() {
+                errors.push(field_error("", &whole));
+            }
+            Err(AppError::Validation(errors))
+        }
+    }
+}
+
+fn field_error(field: &str, error: &serde_json::Error) -> FieldError {
+    let text = error.to_string();
+    let code = if text.starts_with("unknown field") {
+        "unknown_field"
+    } else if text.starts_with("invalid type") {
+        "invalid_type"
+    } else if text.starts_with("missing field") {
+        "required"
+    } else {
+        "invalid_value"
+    };
+    let message = match code {
+        "unknown_field" => format!("{field} is not a field of this request"),
+        _ => format!("{field}: {text}"),
+    };
+    FieldError::new(field, code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::invitation::InvitationRequest;
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let body = br#"{"email": 5, "role": "owner", "colour": "red", "expires_in_days": 3}"#;
+        let Err(AppError::Validation(errors)) = parse_json::<InvitationRequest>(body) else {
+            panic!("expected a validation error");
+        };
+        let mut named: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        named.sort();
+        assert_eq!(
+            named,
+            [
+                ("colour", "unknown_field"),
+                ("email", "invalid_type"),
+                ("role", "invalid_value")
+            ]
+        );
+    }
+
+    #[test]
+    fn non_json_is_malformed() {
+        assert!(matches!(
+            parse_json::<InvitationRequest>(b"{nope"),
+            Err(AppError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<InvitationRequest>(b"[1]"),
+            Err(AppError::Validation(_))
+        ));
+    }
+}
+
+/// Query parameters of type `T`; a bad value is a 422 naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    match web::Query::<T>::from_query(query) {
+        Ok(parsed) => Ok(parsed.into_inner()),
+        Err(whole) => {
+            let mut errors: Vec<FieldError> = query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .filter_map(|pair| {
+                    let name = pair.split('=').next().unwrap_or_default();
+                    web::Query::<T>::from_query(pair)
+                        .err()
+                        .map(|e| FieldError::new(name, "invalid_value", format!("{name}: {e}")))
+                })
+                .collect();
+            if errors.is_empty() {
+                errors.push(FieldError::new("", "invalid_value", whole.to_string()));
+            }
+            Err(AppError::Validation(errors))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, get, post, web};
+
+use crate::error::{AppError, Problem};
+use crate::http::extract::{Auth, JsonBody};
+use crate::http::handlers::json;
+use crate::http::openapi::{Manage, ManageWrite};
+use crate::http::state::AppState;
+use crate::{contract, services};
+
+/// List the account's groups
+#[utoipa::path(
+    operation_id = "list_groups",
+    tag = "groups",
+    params(("account_id" = i64, Path, description = "Account id")),
+    responses((status = 200, description = "Every group, oldest first", body = contract::GroupList), Manage),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/groups")]
+pub async fn list_groups(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let groups = state
+        .db(move |conn| services::groups::list(conn, &principal, account_id))
+        .await?;
+    Ok(json(StatusCode::OK, &groups))
+}
+
+/// Create a group
+#[utoipa::path(
+    operation_id = "create_group",
+    tag = "groups",
+    params(("account_id" = i64, Path, description = "Account id")),
+    request_body = contract::GroupRequest,
+    responses(
+        (status = 201, description = "Created", body = contract::Group,
+            headers(("Location" = String, description = "URL of the group"))),
+        (status = 409, description = "`group_name_taken` (names are unique per account, case-insensitively)",
+            body = Problem, content_type = "application/problem+json"),
+        ManageWrite
+    ),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/groups")]
+pub async fn create_group(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    JsonBody(request): JsonBody<contract::GroupRequest>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let now = state.clock.now();
+    let group = state
+        .db(move |conn| services::groups::create(conn, &principal, account_id, &request, now))
+        .await?;
+    let mut response = json(StatusCode::CREATED, &group);
+    response.headers_mut().insert(
+        header::LOCATION,
+        header::HeaderValue::from_str(&format!("/accounts/{account_id}/groups/{}", group.id))
+            .map_err(|e| AppError::internal(e.to_string()))?,
+    );
+    Ok(response)
+}

@@ -1,0 +1,242 @@
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, delete, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::contract;
+use crate::domain::field_error::FieldError;
+use crate::domain::invitation::{InvitationRequest, InvitationStatus};
+use crate::domain::paging::PageRequest;
+use crate::error::{AppError, Problem};
+use crate::http::extract::{Auth, JsonBody, QueryParams};
+use crate::http::handlers::json;
+use crate::http::openapi::{Manage, ManageList, ManageWrite};
+use crate::http::state::AppState;
+use crate::services::{self, invitation_admin::ListFilter};
+
+/// Invite one email
+///
+/// Reserves an open license of the invitee's type, or buys one and records a
+/// prorated charge (see the billing rules), and queues the invitation email.
+/// The token is only ever sent in that email.
+#[utoipa::path(
+    operation_id = "create_invitation",
+    tag = "invitations",
+    params(("account_id" = i64, Path, description = "Account id")),
+    request_body = InvitationRequest,
+    responses(
+        (status = 201, description = "Invited; `Location` names the new invitation", body = contract::Invitation,
+            headers(("Location" = String, description = "URL of the invitation"))),
+        (status = 409, description = "`already_member`, `invitation_pending` or `no_available_license`",
+            body = Problem, content_type = "application/problem+json"),
+        ManageWrite
+    ),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/invitations")]
+pub async fn create_invitation(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    JsonBody(request): JsonBody<InvitationRequest>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let now = state.clock.now();
+    let config = state.config.clone();
+    let invitation = state
+        .db(move |conn| {
+            services::invite::create(conn, &config, &principal, account_id, &request, now)
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    let mut response = json(StatusCode::CREATED, &invitation);
+    response.headers_mut().insert(
+        header::LOCATION,
+        header::HeaderValue::from_str(&format!(
+            "/accounts/{account_id}/invitations/{}",
+            invitation.id
+        ))
+        .map_err(|e| AppError::internal(e.to_string()))?,
+    );
+    Ok(response)
+}
+
+/// Quote an invitation
+///
+/// What the same body would do right now — reuse an open license, charge how
+/// much, or be refused and why — without changing anything. `200` for every
+/// valid body; a refusal is reported in `allowed` and `refusal_code`.
+#[utoipa::path(
+    operation_id = "quote_invitation",
+    tag = "invitations",
+    params(("account_id" = i64, Path, description = "Account id")),
+    request_body = InvitationRequest,
+    responses((status = 200, description = "The quote", body = contract::Quote), ManageWrite),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/invitations/quote")]
+pub async fn quote_invitation(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    JsonBody(request): JsonBody<InvitationRequest>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let now = state.clock.now();
+    let config = state.config.clone();
+    let quote = state
+        .db(move |conn| {
+            services::invite::quote(conn, &config, &principal, account_id, &request, now)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &quote))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvitationListQuery {
+    /// Only invitations with this status.
+    pub status: Option<InvitationStatus>,
+    /// Only invitations for this email (exact, case-insensitive).
+    pub email: Option<String>,
+    /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List invitations, newest first
+#[utoipa::path(
+    operation_id = "list_invitations",
+    tag = "invitations",
+    params(("account_id" = i64, Path, description = "Account id"), InvitationListQuery),
+    responses((status = 200, description = "One page", body = contract::InvitationPage), ManageList),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/invitations")]
+pub async fn list_invitations(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    QueryParams(query): QueryParams<InvitationListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let page =
+        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "email",
+            "invalid_value",
+            "email must not be empty",
+        )]));
+    }
+    let filter = ListFilter {
+        status: query.status,
+        email: query.email,
+        page,
+    };
+    let now = state.clock.now();
+    let page = state
+        .db(move |conn| {
+            services::invitation_admin::list(conn, &principal, account_id, &filter, now)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// Read one invitation
+#[utoipa::path(
+    operation_id = "get_invitation",
+    tag = "invitations",
+    params(("account_id" = i64, Path, description = "Account id"), ("invitation_id" = i64, Path, description = "Invitation id")),
+    responses((status = 200, description = "The invitation", body = contract::Invitation), Manage),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/invitations/{invitation_id}")]
+pub async fn get_invitation(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, invitation_id) = path.into_inner();
+    let now = state.clock.now();
+    let invitation = state
+        .db(move |conn| {
+            services::invitation_admin::get(conn, &principal, account_id, invitation_id, now)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &invitation))
+}
+
+/// Revoke a pending invitation
+///
+/// Its token stops working and its license becomes open.
+#[utoipa::path(
+    operation_id = "revoke_invitation",
+    tag = "invitations",
+    params(("account_id" = i64, Path, description = "Account id"), ("invitation_id" = i64, Path, description = "Invitation id")),
+    responses(
+        (status = 200, description = "The revoked invitation", body = contract::Invitation),
+        (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"),
+        Manage
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/accounts/{account_id}/invitations/{invitation_id}")]
+pub async fn revoke_invitation(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, invitation_id) = path.into_inner();
+    let now = state.clock.now();
+    let invitation = state
+        .db(move |conn| {
+            services::invitation_admin::revoke(conn, &principal, account_id, invitation_id, now)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &invitation))
+}
+
+/// Resend an invitation
+///
+/// Issues a new token (the old one stops working), a new expiry and the email
+/// again. Allowed while `pending` or `expired`; an expired invitation needs a
+/// license again by the billing rules (may charge, may answer `no_available_license`).
+#[utoipa::path(
+    operation_id = "resend_invitation",
+    tag = "invitations",
+    params(("account_id" = i64, Path, description = "Account id"), ("invitation_id" = i64, Path, description = "Invitation id")),
+    responses(
+        (status = 200, description = "The invitation, pending again", body = contract::Invitation),
+        (status = 409, description = "`invitation_not_pending`, `already_member`, `invitation_pending` or `no_available_license`",
+            body = Problem, content_type = "application/problem+json"),
+        Manage
+    ),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/invitations/{invitation_id}/resend")]
+pub async fn resend_invitation(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, invitation_id) = path.into_inner();
+    let now = state.clock.now();
+    let config = state.config.clone();
+    let invitation = state
+        .db(move |conn| {
+            services::invitation_admin::resend(
+                conn,
+                &config,
+                &principal,
+                account_id,
+                invitation_id,
+                now,
+            )
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    Ok(json(StatusCode::OK, &invitation))
+}

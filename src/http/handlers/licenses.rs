@@ -1,0 +1,98 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::domain::paging::PageRequest;
+use crate::error::AppError;
+use crate::http::extract::{Auth, JsonBody, QueryParams};
+use crate::http::handlers::json;
+use crate::http::openapi::{Manage, ManageList, ManageWrite};
+use crate::http::state::AppState;
+use crate::{contract, services};
+
+/// License summary per type
+///
+/// For each license type of the account: price, and how many licenses are
+/// open, reserved (by pending invitations) and assigned (to active users).
+#[utoipa::path(
+    operation_id = "get_license_summary",
+    tag = "licenses",
+    params(("account_id" = i64, Path, description = "Account id")),
+    responses((status = 200, description = "Counts per type", body = contract::LicenseSummary), Manage),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/licenses")]
+pub async fn get_license_summary(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let now = state.clock.now();
+    let summary = state
+        .db(move |conn| services::licenses::summary(conn, &principal, account_id, now))
+        .await?;
+    Ok(json(StatusCode::OK, &summary))
+}
+
+/// Buy licenses
+///
+/// Adds `quantity` open licenses and records one charge line for all of them:
+/// `quantity` × the prorated price of one license for the rest of the period.
+#[utoipa::path(
+    operation_id = "buy_licenses",
+    tag = "licenses",
+    params(("account_id" = i64, Path, description = "Account id")),
+    request_body = contract::BuyLicensesRequest,
+    responses((status = 201, description = "Bought", body = contract::LicensePurchase), ManageWrite),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/licenses")]
+pub async fn buy_licenses(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    JsonBody(request): JsonBody<contract::BuyLicensesRequest>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let now = state.clock.now();
+    let purchase = state
+        .db(move |conn| services::licenses::buy(conn, &principal, account_id, &request, now))
+        .await?;
+    Ok(json(StatusCode::CREATED, &purchase))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChargeListQuery {
+    /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The charge ledger, newest first
+#[utoipa::path(
+    operation_id = "list_charges",
+    tag = "licenses",
+    params(("account_id" = i64, Path, description = "Account id"), ChargeListQuery),
+    responses((status = 200, description = "One page", body = contract::ChargePage), ManageList),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/charges")]
+pub async fn list_charges(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    QueryParams(query): QueryParams<ChargeListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let page =
+        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    let charges = state
+        .db(move |conn| services::charges::list(conn, &principal, account_id, page))
+        .await?;
+    Ok(json(StatusCode::OK, &charges))
+}

@@ -1,0 +1,37 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, post, web};
+
+use crate::contract;
+use crate::error::AppError;
+use crate::http::extract::JsonBody;
+use crate::http::handlers::json;
+use crate::http::openapi::PublicWrite;
+use crate::http::state::AppState;
+use crate::services;
+
+/// Sign in with email and password
+///
+/// Wrong email, wrong password and disabled users all answer the same
+/// `401 invalid_credentials`, taking the same time.
+#[utoipa::path(
+    operation_id = "create_session",
+    tag = "sessions",
+    request_body = contract::SessionRequest,
+    responses(
+        (status = 200, description = "Signed in", body = contract::SessionGrant),
+        (status = 401, description = "`invalid_credentials`", body = crate::error::Problem, content_type = "application/problem+json"),
+        PublicWrite
+    )
+)]
+#[post("/sessions")]
+pub async fn create_session(
+    state: web::Data<AppState>,
+    JsonBody(request): JsonBody<contract::SessionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.clock.now();
+    let app = state.clone();
+    let grant = state
+        .db(move |conn| services::sessions::sign_in(conn, &app.config, &app.jwt, &request, now))
+        .await?;
+    Ok(json(StatusCode::OK, &grant))
+}

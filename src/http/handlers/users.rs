@@ -1,0 +1,134 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::domain::access::UserStatus;
+use crate::domain::paging::PageRequest;
+use crate::error::{AppError, Problem};
+use crate::http::extract::{Auth, QueryParams};
+use crate::http::handlers::json;
+use crate::http::openapi::{Manage, ManageList, MemberRead};
+use crate::http::state::AppState;
+use crate::{contract, services};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Only users with this status.
+    pub status: Option<UserStatus>,
+    /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List firm members, newest first
+#[utoipa::path(
+    operation_id = "list_users",
+    tag = "users",
+    params(("account_id" = i64, Path, description = "Account id"), UserListQuery),
+    responses((status = 200, description = "One page", body = contract::UserPage), ManageList),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    QueryParams(query): QueryParams<UserListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    let page =
+        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    let status = query.status;
+    let users = state
+        .db(move |conn| services::users::list(conn, &principal, account_id, status, page))
+        .await?;
+    Ok(json(StatusCode::OK, &users))
+}
+
+/// Read one firm member
+///
+/// Managers may read anyone in the account; any member may read themselves.
+#[utoipa::path(
+    operation_id = "get_user",
+    tag = "users",
+    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    responses((status = 200, description = "The user", body = contract::User), MemberRead),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/users/{user_id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, user_id) = path.into_inner();
+    let user = state
+        .db(move |conn| services::users::get(conn, &principal, account_id, user_id))
+        .await?;
+    Ok(json(StatusCode::OK, &user))
+}
+
+/// Disable a firm member
+///
+/// They can no longer sign in (existing tokens stop working) and their license
+/// becomes open. Disabling a disabled user changes nothing. The primary
+/// subscriber cannot be disabled (`409 primary_subscriber_protected`).
+#[utoipa::path(
+    operation_id = "disable_user",
+    tag = "users",
+    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, disabled", body = contract::User),
+        (status = 409, description = "`primary_subscriber_protected`", body = Problem, content_type = "application/problem+json"),
+        Manage
+    ),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/users/{user_id}/disable")]
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, user_id) = path.into_inner();
+    let now = state.clock.now();
+    let user = state
+        .db(move |conn| services::users::disable(conn, &principal, account_id, user_id, now))
+        .await?;
+    Ok(json(StatusCode::OK, &user))
+}
+
+/// Enable a firm member
+///
+/// Needs a license by the same rules as an invite: reuses an open one, or buys
+/// one with a prorated charge (`reason: user_enabled`), or answers
+/// `409 no_available_license` on classic annual accounts. Enabling an active
+/// user changes nothing.
+#[utoipa::path(
+    operation_id = "enable_user",
+    tag = "users",
+    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user, active", body = contract::User),
+        (status = 409, description = "`no_available_license`", body = Problem, content_type = "application/problem+json"),
+        Manage
+    ),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/users/{user_id}/enable")]
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, user_id) = path.into_inner();
+    let now = state.clock.now();
+    let user = state
+        .db(move |conn| services::users::enable(conn, &principal, account_id, user_id, now))
+        .await?;
+    Ok(json(StatusCode::OK, &user))
+}

@@ -1,0 +1,83 @@
+//! HTTP: routes (one registration feeds both actix and the OpenAPI document),
+//! extractors, middleware and thin handlers.
+
+pub mod extract;
+pub mod handlers;
+pub mod middleware;
+pub mod openapi;
+pub mod state;
+
+use actix_web::{App, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use handlers::{accounts, groups, invitations, invitee, licenses, operations, sessions, users};
+
+/// Every documented route.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(operations::healthz)
+        .service(operations::readyz)
+        .service(operations::list_permissions)
+        .service(sessions::create_session)
+        .service(accounts::get_account)
+        .service(invitations::quote_invitation)
+        .service(invitations::create_invitation)
+        .service(invitations::list_invitations)
+        .service(invitations::get_invitation)
+        .service(invitations::revoke_invitation)
+        .service(invitations::resend_invitation)
+        .service(users::list_users)
+        .service(users::get_user)
+        .service(users::disable_user)
+        .service(users::enable_user)
+        .service(groups::list_groups)
+        .service(groups::create_group)
+        .service(licenses::get_license_summary)
+        .service(licenses::buy_licenses)
+        .service(licenses::list_charges)
+        .service(invitee::preview_invitation)
+        .service(invitee::accept_invitation)
+        .service(invitee::decline_invitation);
+}
+
+/// The OpenAPI document, exactly as `invitations openapi` prints it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    document
+}
+
+pub fn openapi_json() -> String {
+    let mut text = openapi_document()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// Configures a whole app: API routes, documentation, and problem+json 404s.
+pub fn configure(
+    state: web::Data<state::AppState>,
+    document: utoipa::openapi::OpenApi,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(state)
+            .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document),
+            )
+            .default_service(web::to(operations::not_found));
+    }
+}

@@ -1,0 +1,38 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use tokio::sync::Notify;
+
+use crate::auth::JwtKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{DbConnection, DbPool};
+use crate::error::AppError;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub jwt: JwtKeys,
+    pub clock: Clock,
+    /// Wakes the outbox worker when an email was queued.
+    pub mail_wakeup: Arc<Notify>,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool with a pooled connection.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}

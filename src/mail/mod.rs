@@ -1,0 +1,36 @@
+//! Email: templates, providers, and the outbox worker that delivers.
+
+pub mod provider;
+pub mod template;
+pub mod worker;
+
+use chrono::NaiveDateTime;
+
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+
+/// Queues an email in the caller's transaction; the worker sends it after commit.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    account_id: i64,
+    invitation_id: Option<i64>,
+    recipient: &str,
+    email: &template::RenderedEmail,
+    now: NaiveDateTime,
+) -> Result<i64, AppError> {
+    Ok(db::outbox::insert(
+        conn,
+        &db::outbox::NewEmail {
+            account_id,
+            invitation_id,
+            recipient,
+            subject: &email.subject,
+            text_body: &email.text,
+            html_body: &email.html,
+            status: "queued",
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        },
+    )?)
+}

@@ -1,0 +1,132 @@
+//! The outbox worker: leases due emails, sends them, records the outcome.
+//! Survives restarts (an expired lease makes a message due again) and is safe
+//! to run in several processes at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use rand::RngExt;
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, DbPool, outbox::OutboxRow};
+use crate::error::AppError;
+use crate::mail::provider::{MailProvider, OutgoingEmail};
+use crate::services::expiry;
+
+const BATCH: i64 = 20;
+const LEASE: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct Worker {
+    pub pool: DbPool,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub provider: MailProvider,
+    pub wakeup: Arc<Notify>,
+}
+
+impl Worker {
+    /// Runs until the process ends: delivers due email, and sweeps expired invitations.
+    pub async fn run(self) {
+        let mut last_sweep: Option<std::time::Instant> = None;
+        loop {
+            if last_sweep.is_none_or(|t| t.elapsed() >= self.config.sweep_interval) {
+                last_sweep = Some(std::time::Instant::now());
+                let (pool, now) = (self.pool.clone(), self.clock.now());
+                match tokio::task::spawn_blocking(move || expiry::sweep(&pool, now)).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(expired = n, "expired overdue invitations"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "expiry sweep failed"),
+                    Err(e) => tracing::warn!(error = %e, "expiry sweep panicked"),
+                }
+            }
+            match self.deliver_due().await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox pass failed"),
+            }
+            tokio::select! {
+                _ = self.wakeup.notified() => {}
+                _ = tokio::time::sleep(self.config.worker_poll_interval) => {}
+            }
+        }
+    }
+
+    /// One pass: claim a batch and deliver it. Returns how many were claimed.
+    pub async fn deliver_due(&self) -> Result<usize, AppError> {
+        let pool = self.pool.clone();
+        let now = self.clock.now();
+        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let batch = tokio::task::spawn_blocking(move || -> Result<Vec<OutboxRow>, AppError> {
+            let mut conn = pool.get()?;
+            Ok(db::outbox::claim_due(&mut conn, now, lease_until, BATCH)?)
+        })
+        .await??;
+        let claimed = batch.len();
+        for row in batch {
+            self.deliver(row).await?;
+        }
+        Ok(claimed)
+    }
+
+    async fn deliver(&self, row: OutboxRow) -> Result<(), AppError> {
+        let email = OutgoingEmail {
+            outbox_id: row.id,
+            from: self.config.mail_from.clone(),
+            to: row.recipient.clone(),
+            subject: row.subject.clone(),
+            text: row.text_body.clone(),
+            html: row.html_body.clone(),
+        };
+        let outcome = self.provider.send(&email).await;
+        let pool = self.pool.clone();
+        let now = self.clock.now();
+        let max_attempts = self.config.mail_max_attempts;
+        tokio::task::spawn_blocking(move || record_outcome(&pool, &row, outcome, now, max_attempts))
+            .await?
+    }
+}
+
+fn record_outcome(
+    pool: &DbPool,
+    row: &OutboxRow,
+    outcome: Result<(), String>,
+    now: NaiveDateTime,
+    max_attempts: i32,
+) -> Result<(), AppError> {
+    let mut conn = pool.get()?;
+    db::transaction(&mut conn, |conn| {
+        let delivery = match &outcome {
+            Ok(()) => {
+                db::outbox::mark_sent(conn, row.id, now)?;
+                "sent"
+            }
+            Err(error) if row.attempts + 1 >= max_attempts => {
+                tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed for good");
+                db::outbox::mark_failed(conn, row.id, error)?;
+                "failed"
+            }
+            Err(error) => {
+                tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed; will retry");
+                db::outbox::mark_retry(conn, row.id, now + backoff(row.attempts), error)?;
+                "queued"
+            }
+        };
+        if let Some(invitation_id) = row.invitation_id {
+            db::invitations::set_delivery(conn, invitation_id, delivery)?;
+        }
+        Ok(())
+    })
+}
+
+/// Exponential backoff with jitter: about 2^attempts seconds, at most an hour.
+fn backoff(attempts: i32) -> chrono::Duration {
+    let base = 2_i64
+        .saturating_pow(u32::try_from(attempts.clamp(0, 12)).unwrap_or(12))
+        .min(3_600);
+    let jitter = rand::rng().random_range(0..=base / 2);
+    chrono::Duration::seconds(base + jitter)
+}

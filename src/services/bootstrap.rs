@@ -1,0 +1,135 @@
+//! `invitations bootstrap`: a new account with its primary subscriber.
+
+use chrono::NaiveDateTime;
+
+use crate::db::{self, DbConnection, licenses::Holder};
+use crate::domain::access::{Role, SubscriberType, UserStatus};
+use crate::domain::billing::{BillingSystem, LicenseType, Plan};
+use crate::domain::email::EmailAddress;
+use crate::domain::password;
+use crate::error::{AppError, is_unique_violation};
+
+pub struct BootstrapInput {
+    pub account_name: String,
+    pub billing_system: BillingSystem,
+    pub plan: Plan,
+    pub owner_email: String,
+    pub owner_password: String,
+    pub owner_first_name: String,
+    pub owner_last_name: String,
+    pub prices: Vec<(LicenseType, i64)>,
+    pub licenses: Vec<(LicenseType, i64)>,
+    pub currency: String,
+    pub period_start: NaiveDateTime,
+}
+
+pub struct Bootstrapped {
+    pub account_id: i64,
+    pub user_id: i64,
+}
+
+pub fn run(
+    conn: &mut DbConnection,
+    input: &BootstrapInput,
+    now: NaiveDateTime,
+) -> Result<Bootstrapped, String> {
+    let email = EmailAddress::parse(&input.owner_email)
+        .map_err(|e| format!("--owner-email: {}", e.message()))?;
+    if input.account_name.trim().is_empty() {
+        return Err("--account-name must not be empty".into());
+    }
+    if input.owner_password.chars().count() < password::MIN_PASSWORD_LEN {
+        return Err(format!(
+            "--owner-password must be at least {} characters",
+            password::MIN_PASSWORD_LEN
+        ));
+    }
+    let currency = input.currency.trim().to_uppercase();
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err("--currency must be a three-letter ISO 4217 code".into());
+    }
+    for (license_type, amount) in input.prices.iter().chain(&input.licenses) {
+        if !input.billing_system.accepts(*license_type) {
+            return Err(format!(
+                "license type {license_type} does not exist on {} accounts (use {})",
+                input.billing_system,
+                input
+                    .billing_system
+                    .license_types()
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+        if *amount < 0 {
+            return Err(format!("{license_type}: amounts must not be negative"));
+        }
+    }
+    let password_hash = password::hash(&input.owner_password).map_err(|e| e.to_string())?;
+
+    db::transaction(conn, |conn| {
+        let account = db::accounts::insert(
+            conn,
+            &db::accounts::NewAccount {
+                name: input.account_name.trim(),
+                billing_system: input.billing_system.as_str(),
+                plan: input.plan.as_str(),
+                currency: &currency,
+                period_anchor: input.period_start,
+                created_at: now,
+            },
+        )?;
+        for license_type in input.billing_system.license_types() {
+            let price = input
+                .prices
+                .iter()
+                .rev()
+                .find(|(t, _)| t == license_type)
+                .map_or(0, |(_, p)| *p);
+            db::accounts::insert_price(conn, account.id, *license_type, price)?;
+        }
+        let owner = db::users::insert(
+            conn,
+            &db::users::NewUser {
+                account_id: account.id,
+                email: email.as_str(),
+                email_normalized: email.normalized(),
+                first_name: input.owner_first_name.trim(),
+                last_name: input.owner_last_name.trim(),
+                password_hash: &password_hash,
+                role: Role::PrimarySubscriber.as_str(),
+                subscriber_type: SubscriberType::Attorney.as_str(),
+                permissions: "",
+                status: UserStatus::Active.as_str(),
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::EmailTaken
+            } else {
+                e.into()
+            }
+        })?;
+        db::licenses::insert(
+            conn,
+            account.id,
+            input.billing_system.owner_license_type(),
+            Some(Holder::User(owner.id)),
+            now,
+        )?;
+        for (license_type, quantity) in &input.licenses {
+            db::licenses::add_open(conn, account.id, *license_type, *quantity, now)?;
+        }
+        Ok(Bootstrapped {
+            account_id: account.id,
+            user_id: owner.id,
+        })
+    })
+    .map_err(|e| match e {
+        AppError::EmailTaken => format!("{} already belongs to a user", email.as_str()),
+        other => format!("bootstrap failed: {other}"),
+    })
+}

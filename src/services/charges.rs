@@ -1,0 +1,23 @@
+//! The charge ledger.
+
+use crate::auth::Principal;
+use crate::contract;
+use crate::db::{self, DbConnection};
+use crate::domain::paging::PageRequest;
+use crate::error::AppError;
+use crate::services::views;
+
+pub fn list(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    page: PageRequest,
+) -> Result<contract::ChargePage, AppError> {
+    principal.manager_of(account_id)?;
+    let rows = db::charges::list(conn, account_id, page)?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    Ok(contract::ChargePage {
+        items: rows.iter().map(views::charge).collect::<Result<_, _>>()?,
+        next_cursor,
+    })
+}

@@ -1,0 +1,40 @@
+//! Expiry of invitations: done lazily inside every account transaction and
+//! periodically by the sweeper, with the same code.
+
+use chrono::NaiveDateTime;
+
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::invitation::InvitationStatus;
+use crate::error::AppError;
+
+/// Marks the account's overdue pending invitations expired and opens their licenses.
+/// The caller holds the account lock.
+pub fn expire_overdue(
+    conn: &mut DbConnection,
+    account_id: i64,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let overdue = db::invitations::overdue_ids(conn, account_id, now)?;
+    for id in &overdue {
+        db::invitations::set_status(conn, *id, InvitationStatus::Expired, now)?;
+        db::licenses::release_for_invitation(conn, *id, now)?;
+        db::outbox::cancel_queued_for_invitation(conn, *id)?;
+    }
+    Ok(overdue.len())
+}
+
+/// One sweeper pass over every account with overdue invitations.
+pub fn sweep(pool: &DbPool, now: NaiveDateTime) -> Result<usize, AppError> {
+    let mut conn = pool.get()?;
+    let accounts = db::invitations::accounts_with_overdue(&mut conn, now, 1_000)?;
+    let mut expired = 0;
+    for account_id in accounts {
+        expired += db::transaction(&mut conn, |conn| {
+            if !db::accounts::lock(conn, account_id)? {
+                return Ok(0);
+            }
+            expire_overdue(conn, account_id, now)
+        })?;
+    }
+    Ok(expired)
+}

@@ -1,0 +1,145 @@
+//! Managing sent invitations: list, read, revoke, resend.
+
+use chrono::NaiveDateTime;
+
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::contract;
+use crate::db::{self, DbConnection, licenses::Holder};
+use crate::domain::billing::{ChargeReason, LicenseType};
+use crate::domain::email::normalize;
+use crate::domain::invitation::{InvitationStatus, effective_status};
+use crate::domain::paging::PageRequest;
+use crate::domain::token;
+use crate::error::AppError;
+use crate::services::invite::queue_invitation_email;
+use crate::services::{licensing, lock_account, views};
+
+pub struct ListFilter {
+    pub status: Option<InvitationStatus>,
+    pub email: Option<String>,
+    pub page: PageRequest,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    filter: &ListFilter,
+    now: NaiveDateTime,
+) -> Result<contract::InvitationPage, AppError> {
+    principal.manager_of(account_id)?;
+    let email = filter.email.as_deref().map(normalize);
+    let rows = db::invitations::list(
+        conn,
+        account_id,
+        filter.status,
+        email.as_deref(),
+        filter.page,
+        now,
+    )?;
+    let (rows, next_cursor) = filter.page.finish(rows, |r| r.id);
+    Ok(contract::InvitationPage {
+        items: views::invitations(conn, rows, now)?,
+        next_cursor,
+    })
+}
+
+pub fn get(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    invitation_id: i64,
+    now: NaiveDateTime,
+) -> Result<contract::Invitation, AppError> {
+    principal.manager_of(account_id)?;
+    let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
+        .ok_or(AppError::NotFound)?;
+    views::invitation(conn, row, now)
+}
+
+pub fn revoke(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    invitation_id: i64,
+    now: NaiveDateTime,
+) -> Result<contract::Invitation, AppError> {
+    principal.manager_of(account_id)?;
+    db::transaction(conn, |conn| {
+        lock_account(conn, account_id, now)?;
+        let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
+            .ok_or(AppError::NotFound)?;
+        if InvitationStatus::from_db(&row.status)? != InvitationStatus::Pending {
+            return Err(AppError::InvitationNotPending);
+        }
+        db::invitations::set_status(conn, row.id, InvitationStatus::Revoked, now)?;
+        db::licenses::release_for_invitation(conn, row.id, now)?;
+        db::outbox::cancel_queued_for_invitation(conn, row.id)?;
+        let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
+            .ok_or(AppError::NotFound)?;
+        views::invitation(conn, row, now)
+    })
+}
+
+/// A new token (the old one stops working), a new expiry, and the email again.
+/// An expired invitation needs a license again, by the same rules as an invite.
+pub fn resend(
+    conn: &mut DbConnection,
+    config: &Config,
+    principal: &Principal,
+    account_id: i64,
+    invitation_id: i64,
+    now: NaiveDateTime,
+) -> Result<contract::Invitation, AppError> {
+    principal.manager_of(account_id)?;
+    db::transaction(conn, |conn| {
+        let account = lock_account(conn, account_id, now)?;
+        let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
+            .ok_or(AppError::NotFound)?;
+        match effective_status(InvitationStatus::from_db(&row.status)?, row.expires_at, now) {
+            InvitationStatus::Pending => {}
+            InvitationStatus::Expired => {
+                let member = db::users::find_by_email(conn, &row.email_normalized)?
+                    .filter(|user| user.account_id == account_id);
+                if member.is_some() {
+                    return Err(AppError::AlreadyMember);
+                }
+                if db::invitations::find_pending_for_email(
+                    conn,
+                    account_id,
+                    &row.email_normalized,
+                    now,
+                )?
+                .is_some()
+                {
+                    return Err(AppError::InvitationPending);
+                }
+                let license_type = LicenseType::from_db(&row.license_type)?;
+                let offer = licensing::offer(conn, &account, license_type, now)?;
+                licensing::acquire(
+                    conn,
+                    &account,
+                    &offer,
+                    Holder::Invitation(row.id),
+                    ChargeReason::Invitation,
+                    now,
+                )?;
+            }
+            _ => return Err(AppError::InvitationNotPending),
+        }
+        let issued = token::issue();
+        db::outbox::cancel_queued_for_invitation(conn, row.id)?;
+        let expires_at = now + chrono::Duration::days(i64::from(row.expires_in_days));
+        let row = db::invitations::reissue(conn, row.id, &issued.hash, expires_at, now)?;
+        queue_invitation_email(
+            conn,
+            config,
+            &account,
+            principal.user_id,
+            &row,
+            &issued.secret,
+        )?;
+        views::invitation(conn, row, now)
+    })
+}

@@ -1,0 +1,200 @@
+//! Inviting one email, and quoting what that would do.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::contract;
+use crate::db::{self, DbConnection, accounts::AccountRow, licenses::Holder};
+use crate::domain::billing::ChargeReason;
+use crate::domain::invitation::{
+    DraftContext, InvitationDraft, InvitationRequest, InvitationStatus,
+};
+use crate::domain::{permission, token};
+use crate::error::{AppError, is_unique_violation};
+use crate::mail::{self, template::InvitationEmail};
+use crate::services::licensing::{self, LicenseOffer};
+use crate::services::{lock_account, views};
+
+/// A valid request judged against the account as it is now.
+struct Assessment {
+    draft: InvitationDraft,
+    offer: LicenseOffer,
+    /// Why the invite would be refused, if it would.
+    refusal: Option<AppError>,
+}
+
+fn assess(
+    conn: &mut DbConnection,
+    config: &Config,
+    account: &AccountRow,
+    request: &InvitationRequest,
+    now: NaiveDateTime,
+) -> Result<Assessment, AppError> {
+    let requested = request.group_ids.clone().unwrap_or_default();
+    let known_group_ids: HashSet<i64> = db::groups::existing_ids(conn, account.id, &requested)?
+        .into_iter()
+        .collect();
+    let draft = request
+        .validate(&DraftContext {
+            billing_system: account.billing_system()?,
+            default_expiry_days: config.invitation_expiry_days,
+            known_group_ids: &known_group_ids,
+        })
+        .map_err(AppError::Validation)?;
+    let offer = licensing::offer(conn, account, draft.license_type, now)?;
+
+    let member = db::users::find_by_email(conn, draft.email.normalized())?
+        .filter(|user| user.account_id == account.id);
+    let refusal = if member.is_some() {
+        Some(AppError::AlreadyMember)
+    } else if db::invitations::find_pending_for_email(
+        conn,
+        account.id,
+        draft.email.normalized(),
+        now,
+    )?
+    .is_some()
+    {
+        Some(AppError::InvitationPending)
+    } else {
+        offer.refusal(account.id)
+    };
+    Ok(Assessment {
+        draft,
+        offer,
+        refusal,
+    })
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    config: &Config,
+    principal: &Principal,
+    account_id: i64,
+    request: &InvitationRequest,
+    now: NaiveDateTime,
+) -> Result<contract::Invitation, AppError> {
+    principal.manager_of(account_id)?;
+    db::transaction(conn, |conn| {
+        let account = lock_account(conn, account_id, now)?;
+        let Assessment {
+            draft,
+            offer,
+            refusal,
+        } = assess(conn, config, &account, request, now)?;
+        if let Some(refusal) = refusal {
+            return Err(refusal);
+        }
+        let issued = token::issue();
+        let expires_at = now + chrono::Duration::days(draft.expires_in_days);
+        let row = db::invitations::insert(
+            conn,
+            &db::invitations::NewInvitation {
+                account_id,
+                email: draft.email.as_str(),
+                email_normalized: draft.email.normalized(),
+                role: draft.role.as_str(),
+                subscriber_type: draft.subscriber_type.map(|s| s.as_str()),
+                permissions: &permission::to_db(&draft.permissions),
+                message: draft.message.as_deref(),
+                status: InvitationStatus::Pending.as_str(),
+                token_hash: &issued.hash,
+                expires_in_days: i32::try_from(draft.expires_in_days).unwrap_or(7),
+                expires_at,
+                invited_by_user_id: principal.user_id,
+                send_count: 1,
+                last_sent_at: Some(now),
+                delivery: "queued",
+                license_type: draft.license_type.as_str(),
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::InvitationPending
+            } else {
+                e.into()
+            }
+        })?;
+        db::invitations::link_groups(conn, row.id, &draft.group_ids)?;
+        licensing::acquire(
+            conn,
+            &account,
+            &offer,
+            Holder::Invitation(row.id),
+            ChargeReason::Invitation,
+            now,
+        )?;
+        queue_invitation_email(
+            conn,
+            config,
+            &account,
+            principal.user_id,
+            &row,
+            &issued.secret,
+        )?;
+        views::invitation(conn, row, now)
+    })
+}
+
+/// Renders the invitation email with its token and queues it in this transaction.
+pub fn queue_invitation_email(
+    conn: &mut DbConnection,
+    config: &Config,
+    account: &AccountRow,
+    inviter_id: i64,
+    invitation: &db::invitations::InvitationRow,
+    secret: &str,
+) -> Result<(), AppError> {
+    let inviter = db::users::find(conn, inviter_id)?
+        .map(|u| u.full_name())
+        .unwrap_or_default();
+    let rendered = InvitationEmail {
+        product_name: &config.product_name,
+        account_name: &account.name,
+        inviter_name: &inviter,
+        message: invitation.message.as_deref(),
+        expires_at: invitation.expires_at,
+        app_url: &config.app_url,
+        token: secret,
+    }
+    .render()?;
+    mail::enqueue(
+        conn,
+        account.id,
+        Some(invitation.id),
+        &invitation.email,
+        &rendered,
+        invitation.updated_at,
+    )?;
+    Ok(())
+}
+
+/// What `create` would do with this body right now. Changes nothing the client
+/// can see (it only records expiries that have already happened).
+pub fn quote(
+    conn: &mut DbConnection,
+    config: &Config,
+    principal: &Principal,
+    account_id: i64,
+    request: &InvitationRequest,
+    now: NaiveDateTime,
+) -> Result<contract::Quote, AppError> {
+    principal.manager_of(account_id)?;
+    db::transaction(conn, |conn| {
+        let account = lock_account(conn, account_id, now)?;
+        let Assessment { offer, refusal, .. } = assess(conn, config, &account, request, now)?;
+        let allowed = refusal.is_none();
+        Ok(contract::Quote {
+            allowed,
+            refusal_code: refusal.map(|r| r.code().to_owned()),
+            license_available: offer.license_available(),
+            license_type: offer.license_type,
+            charge: if allowed { offer.charge_quote() } else { None },
+        })
+    })
+}

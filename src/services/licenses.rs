@@ -1,0 +1,148 @@
+//! License summary and buying licenses.
+
+use chrono::NaiveDateTime;
+
+use crate::auth::Principal;
+use crate::contract;
+use crate::db::{self, DbConnection};
+use crate::domain::billing::{Acquisition, ChargeReason, LicenseState, LicenseType};
+use crate::domain::field_error::FieldError;
+use crate::error::AppError;
+use crate::services::licensing::{self, LicenseOffer};
+use crate::services::{lock_account, views};
+
+pub const MAX_PURCHASE: i64 = 100;
+
+fn summary_of(
+    conn: &mut DbConnection,
+    account: &db::accounts::AccountRow,
+) -> Result<contract::LicenseSummary, AppError> {
+    let counts = db::licenses::counts(conn, account.id)?;
+    let prices = db::accounts::prices(conn, account.id)?;
+    let items = account
+        .billing_system()?
+        .license_types()
+        .iter()
+        .map(|license_type| {
+            let count = |state: LicenseState| {
+                counts
+                    .iter()
+                    .filter(|(t, s, _)| t == license_type.as_str() && s == state.as_str())
+                    .map(|(_, _, n)| *n)
+                    .sum::<i64>()
+            };
+            let (open, reserved, assigned) = (
+                count(LicenseState::Open),
+                count(LicenseState::Reserved),
+                count(LicenseState::Assigned),
+            );
+            contract::LicenseCount {
+                license_type: *license_type,
+                price_cents: prices
+                    .iter()
+                    .find(|(t, _)| t == license_type.as_str())
+                    .map_or(0, |(_, p)| *p),
+                total: open + reserved + assigned,
+                open,
+                reserved,
+                assigned,
+            }
+        })
+        .collect();
+    Ok(contract::LicenseSummary { items })
+}
+
+pub fn summary(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    now: NaiveDateTime,
+) -> Result<contract::LicenseSummary, AppError> {
+    principal.manager_of(account_id)?;
+    // Through the account lock so that overdue invitations count as released.
+    db::transaction(conn, |conn| {
+        let account = lock_account(conn, account_id, now)?;
+        summary_of(conn, &account)
+    })
+}
+
+/// Adds open licenses and records one charge line for all of them.
+pub fn buy(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    request: &contract::BuyLicensesRequest,
+    now: NaiveDateTime,
+) -> Result<contract::LicensePurchase, AppError> {
+    principal.manager_of(account_id)?;
+    db::transaction(conn, |conn| {
+        let account = lock_account(conn, account_id, now)?;
+        let system = account.billing_system()?;
+        let mut errors = Vec::new();
+        let license_type: Option<LicenseType> = match request.license_type {
+            None => {
+                errors.push(FieldError::required("license_type"));
+                None
+            }
+            Some(t) if !system.accepts(t) => {
+                errors.push(FieldError::new(
+                    "license_type",
+                    "invalid_value",
+                    format!(
+                        "{system} accounts have {} licenses",
+                        system
+                            .license_types()
+                            .iter()
+                            .map(|t| t.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                ));
+                None
+            }
+            Some(t) => Some(t),
+        };
+        let quantity = match request.quantity {
+            None => {
+                errors.push(FieldError::required("quantity"));
+                None
+            }
+            Some(q) if !(1..=MAX_PURCHASE).contains(&q) => {
+                errors.push(FieldError::new(
+                    "quantity",
+                    "out_of_range",
+                    format!("quantity must be between 1 and {MAX_PURCHASE}"),
+                ));
+                None
+            }
+            Some(q) => Some(q),
+        };
+        let (Some(license_type), Some(quantity)) = (license_type, quantity) else {
+            return Err(AppError::Validation(errors));
+        };
+        let (period, proration) = licensing::proration_at(conn, &account, license_type, now)?;
+        let offer = LicenseOffer {
+            license_type,
+            open_license_id: None,
+            acquisition: Acquisition::Buy,
+            currency: account.currency.clone(),
+            period,
+            proration,
+        };
+        db::licenses::add_open(conn, account.id, license_type, quantity, now)?;
+        let charge = licensing::record_charge(
+            conn,
+            &account,
+            &offer,
+            i32::try_from(quantity).unwrap_or(1),
+            ChargeReason::LicensePurchase,
+            None,
+            None,
+            now,
+        )?;
+        Ok(contract::LicensePurchase {
+            charge: views::charge(&charge)?,
+            licenses: summary_of(conn, &account)?,
+        })
+    })
+}

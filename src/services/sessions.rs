@@ -1,0 +1,49 @@
+//! Signing in with email and password.
+
+use chrono::NaiveDateTime;
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::contract;
+use crate::db::{self, DbConnection};
+use crate::domain::access::UserStatus;
+use crate::domain::email::normalize;
+use crate::domain::field_error::FieldError;
+use crate::domain::password;
+use crate::error::AppError;
+use crate::services::views;
+
+pub fn sign_in(
+    conn: &mut DbConnection,
+    config: &Config,
+    jwt: &JwtKeys,
+    request: &contract::SessionRequest,
+    now: NaiveDateTime,
+) -> Result<contract::SessionGrant, AppError> {
+    let mut errors = Vec::new();
+    if request.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+        errors.push(FieldError::required("email"));
+    }
+    if request.password.as_deref().is_none_or(str::is_empty) {
+        errors.push(FieldError::required("password"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let email = normalize(request.email.as_deref().unwrap_or_default());
+    let secret = request.password.as_deref().unwrap_or_default();
+    let user = db::users::find_by_email(conn, &email)?;
+    // Always one Argon2 verification, so unknown emails take as long as wrong passwords.
+    let verified = password::verify(secret, user.as_ref().map(|u| u.password_hash.as_str()));
+    let user = match user {
+        Some(user) if verified && user.status()? == UserStatus::Active => user,
+        _ => return Err(AppError::InvalidCredentials),
+    };
+    let access_token = jwt.issue(user.account_id, user.id, config.access_token_ttl, now)?;
+    Ok(contract::SessionGrant {
+        user: views::user(conn, user)?,
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: config.access_token_ttl.as_secs(),
+    })
+}

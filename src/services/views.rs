@@ -1,0 +1,158 @@
+//! Turning rows into contract objects, loading related rows in batches
+//! (one query per relation per page, never one per row).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use crate::contract::{self, utc};
+use crate::db::{
+    self, DbConnection, accounts::AccountRow, charges::ChargeRow, invitations::InvitationRow,
+    users::UserRow,
+};
+use crate::domain::access::{InvitableRole, SubscriberType};
+use crate::domain::billing::{ChargeReason, LicenseType};
+use crate::domain::invitation::{Delivery, InvitationStatus, effective_status};
+use crate::domain::permission;
+use crate::error::AppError;
+
+pub fn account(
+    conn: &mut DbConnection,
+    row: &AccountRow,
+    now: NaiveDateTime,
+) -> Result<contract::Account, AppError> {
+    let period = row.period_at(now)?;
+    let prices = db::accounts::prices(conn, row.id)?.into_iter().collect();
+    Ok(contract::Account {
+        id: row.id,
+        name: row.name.clone(),
+        billing_system: row.billing_system()?,
+        plan: row.plan()?,
+        currency: row.currency.clone(),
+        period_start: utc(period.start),
+        period_end: utc(period.end),
+        prices,
+        created_at: utc(row.created_at),
+    })
+}
+
+pub fn charge(row: &ChargeRow) -> Result<contract::Charge, AppError> {
+    Ok(contract::Charge {
+        id: row.id,
+        amount_cents: row.amount_cents,
+        currency: row.currency.clone(),
+        license_type: LicenseType::from_db(&row.license_type)?,
+        quantity: row.quantity,
+        reason: ChargeReason::from_db(&row.reason)?,
+        invitation_id: row.invitation_id,
+        user_id: row.user_id,
+        period_start: utc(row.period_start),
+        period_end: utc(row.period_end),
+        seconds_remaining: row.seconds_remaining,
+        created_at: utc(row.created_at),
+    })
+}
+
+fn group_map(pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
+    let mut map: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (owner, group) in pairs {
+        map.entry(owner).or_default().push(group);
+    }
+    map
+}
+
+pub fn invitations(
+    conn: &mut DbConnection,
+    rows: Vec<InvitationRow>,
+    now: NaiveDateTime,
+) -> Result<Vec<contract::Invitation>, AppError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut inviter_ids: Vec<i64> = rows.iter().map(|r| r.invited_by_user_id).collect();
+    inviter_ids.sort_unstable();
+    inviter_ids.dedup();
+    let inviters: HashMap<i64, String> = db::users::find_many(conn, &inviter_ids)?
+        .into_iter()
+        .map(|u| (u.id, u.full_name()))
+        .collect();
+    let mut groups = group_map(db::invitations::group_ids_of(conn, &ids)?);
+    let mut charges: HashMap<i64, ChargeRow> = db::charges::latest_for_invitations(conn, &ids)?
+        .into_iter()
+        .filter_map(|c| c.invitation_id.map(|id| (id, c)))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            Ok(contract::Invitation {
+                id: row.id,
+                account_id: row.account_id,
+                email: row.email,
+                role: InvitableRole::from_db(&row.role)?,
+                subscriber_type: row
+                    .subscriber_type
+                    .as_deref()
+                    .map(SubscriberType::from_db)
+                    .transpose()?,
+                permissions: permission::from_db(&row.permissions)?,
+                group_ids: groups.remove(&row.id).unwrap_or_default(),
+                message: row.message,
+                status: effective_status(
+                    InvitationStatus::from_db(&row.status)?,
+                    row.expires_at,
+                    now,
+                ),
+                expires_at: utc(row.expires_at),
+                created_at: utc(row.created_at),
+                invited_by: contract::Inviter {
+                    id: row.invited_by_user_id,
+                    name: inviters
+                        .get(&row.invited_by_user_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                },
+                accepted_user_id: row.accepted_user_id,
+                send_count: row.send_count,
+                last_sent_at: row.last_sent_at.map(utc),
+                delivery: Delivery::from_db(&row.delivery)?,
+                license_type: LicenseType::from_db(&row.license_type)?,
+                charge: charges.remove(&row.id).as_ref().map(charge).transpose()?,
+            })
+        })
+        .collect()
+}
+
+pub fn invitation(
+    conn: &mut DbConnection,
+    row: InvitationRow,
+    now: NaiveDateTime,
+) -> Result<contract::Invitation, AppError> {
+    invitations(conn, vec![row], now)?
+        .pop()
+        .ok_or_else(|| AppError::internal("invitation view vanished"))
+}
+
+pub fn users(conn: &mut DbConnection, rows: Vec<UserRow>) -> Result<Vec<contract::User>, AppError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut groups = group_map(db::users::group_ids_of(conn, &ids)?);
+    rows.into_iter()
+        .map(|row| {
+            Ok(contract::User {
+                id: row.id,
+                account_id: row.account_id,
+                role: row.role()?,
+                subscriber_type: row.subscriber_type()?,
+                permissions: permission::from_db(&row.permissions)?,
+                group_ids: groups.remove(&row.id).unwrap_or_default(),
+                status: row.status()?,
+                created_at: utc(row.created_at),
+                email: row.email,
+                first_name: row.first_name,
+                last_name: row.last_name,
+            })
+        })
+        .collect()
+}
+
+pub fn user(conn: &mut DbConnection, row: UserRow) -> Result<contract::User, AppError> {
+    users(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| AppError::internal("user view vanished"))
+}

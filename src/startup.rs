@@ -1,0 +1,83 @@
+//! Building the running service from configuration (the same path for
+//! `serve`, the tests and the benchmarks; tests bind port 0).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use tokio::sync::Notify;
+
+use crate::auth::JwtKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::http::{self, state::AppState};
+use crate::mail::provider::MailProvider;
+use crate::mail::worker::Worker;
+
+/// Pool, migrations and keys: what every subcommand needs first.
+pub fn prepare(config: &Config, clock: &Clock) -> Result<(DbPool, JwtKeys), String> {
+    let pool = db::build_pool(&config.database_url, config.db_pool_size)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    db::run_migrations(&mut conn)?;
+    let jwt = JwtKeys::load(config, &mut conn, clock.now())?;
+    Ok((pool, jwt))
+}
+
+pub struct Running {
+    pub server: Server,
+    pub port: u16,
+    pub state: AppState,
+    pub worker: Worker,
+}
+
+impl Running {
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+}
+
+/// Binds the listener and builds the server and the outbox worker; the caller
+/// runs both (`serve` awaits them, tests spawn them).
+pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
+    let (pool, jwt) = prepare(&config, &clock)?;
+    let listener = TcpListener::bind(&config.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let config = Arc::new(config);
+    let state = AppState {
+        config: config.clone(),
+        pool: pool.clone(),
+        jwt,
+        clock: clock.clone(),
+        mail_wakeup: Arc::new(Notify::new()),
+    };
+    let worker = Worker {
+        pool,
+        config: config.clone(),
+        clock,
+        provider: MailProvider::from_config(&config),
+        wakeup: state.mail_wakeup.clone(),
+    };
+    let document = http::openapi_document();
+    let data = web::Data::new(state.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(http::middleware::observe))
+            .configure(http::configure(data.clone(), document.clone()))
+    })
+    .workers(config.http_workers)
+    .listen(listener)
+    .map_err(|e| format!("cannot start the HTTP server: {e}"))?
+    .run();
+    Ok(Running {
+        server,
+        port,
+        state,
+        worker,
+    })
+}
