@@ -1,0 +1,504 @@
+//! The test harness: the real service on port 0 against a real database — a
+//! fresh SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL`
+//! is set (mandatory when `CI=true`) — with its own mail directory and clock.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+use invitations::clock::Clock;
+use invitations::config::Config;
+use invitations::domain::billing::{BillingSystem, LicenseType, Plan};
+use invitations::http::state::AppState;
+use invitations::services::bootstrap::{self, BootstrapInput};
+use invitations::startup;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `NAME::sqlite` and `NAME::postgres` tests for each `async fn NAME(app: TestApp)`.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await
+                        .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub state: AppState,
+    pub backend: Backend,
+    pub database_url: String,
+    pub mail_dir: PathBuf,
+    handle: ServerHandle,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+/// An HTTP answer: status, headers and the body as JSON (or `Value::Null`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json answer with this status and code, and returns it.
+    pub fn problem(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "expected {status} {code}, got {}: {}",
+            self.status, self.text
+        );
+        assert_eq!(self.body["code"], code, "{}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.body["status"], status);
+        for field in ["type", "title", "detail", "instance"] {
+            assert!(
+                self.body[field].is_string(),
+                "problem without {field}: {}",
+                self.text
+            );
+        }
+        &self.body
+    }
+
+    /// Asserts this status and returns the JSON body.
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
+        &self.body
+    }
+
+    /// The `field` of every entry of a 422's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.problem(422, "validation_failed")["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
+/// An account made by bootstrap, with its owner's token.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub account_id: i64,
+    pub user_id: i64,
+    pub token: String,
+}
+
+/// How a test account is billed.
+pub struct AccountSpec<'a> {
+    pub billing_system: BillingSystem,
+    pub plan: Plan,
+    pub prices: &'a [(LicenseType, i64)],
+    pub licenses: &'a [(LicenseType, i64)],
+    pub period_start: Option<chrono::NaiveDateTime>,
+}
+
+impl AccountSpec<'_> {
+    pub fn classic_annual() -> AccountSpec<'static> {
+        AccountSpec {
+            billing_system: BillingSystem::Classic,
+            plan: Plan::Annual,
+            prices: &[
+                (LicenseType::Attorney, 120_000),
+                (LicenseType::NonAttorney, 60_000),
+            ],
+            licenses: &[(LicenseType::Attorney, 2), (LicenseType::NonAttorney, 2)],
+            period_start: None,
+        }
+    }
+
+    pub fn new_monthly() -> AccountSpec<'static> {
+        AccountSpec {
+            billing_system: BillingSystem::New,
+            plan: Plan::Monthly,
+            prices: &[(LicenseType::User, 3_000)],
+            licenses: &[],
+            period_start: None,
+        }
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn unique_name(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// `postgres://user@host:port/db?x` → the same URL naming another database.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    format!("{server}/{database}{query}")
+}
+
+impl TestApp {
+    /// `None` only for PostgreSQL when `TEST_DATABASE_URL` is unset outside CI.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    pub async fn spawn_with(backend: Backend, overrides: &[(&str, &str)]) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, postgres) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("test.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let admin_url = match std::env::var("TEST_DATABASE_URL") {
+                    Ok(url) if !url.is_empty() => url,
+                    _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                        panic!(
+                            "CI=true: TEST_DATABASE_URL must point at PostgreSQL; PostgreSQL tests may not be skipped"
+                        )
+                    }
+                    _ => {
+                        eprintln!(
+                            "skipped: set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+                        );
+                        return None;
+                    }
+                };
+                let name = unique_name("inv_test");
+                let mut admin =
+                    PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create a test database");
+                (with_database(&admin_url, &name), Some((admin_url, name)))
+            }
+        };
+        let mail_dir = dir.path().join("mail");
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("INVITATIONS_BIND".into(), "127.0.0.1:0".into()),
+            ("DATABASE_URL".into(), database_url.clone()),
+            ("INVITATIONS_DB_POOL_SIZE".into(), "6".into()),
+            ("INVITATIONS_HTTP_WORKERS".into(), "2".into()),
+            (
+                "INVITATIONS_JWT_SECRET".into(),
+                "test secret that is long enough".into(),
+            ),
+            (
+                "INVITATIONS_MAIL_DIR".into(),
+                mail_dir.display().to_string(),
+            ),
+            ("INVITATIONS_WORKER_POLL_MS".into(), "50".into()),
+            (
+                "INVITATIONS_APP_URL".into(),
+                "https://app.example.test".into(),
+            ),
+        ]);
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+        let clock = Clock::default();
+        let running = startup::build(config, clock.clone()).expect("start the service");
+        let handle = running.handle();
+        let base = format!("http://127.0.0.1:{}", running.port);
+        let state = running.state.clone();
+        actix_web::rt::spawn(running.server);
+        actix_web::rt::spawn(running.worker.run());
+        Some(TestApp {
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            state,
+            backend,
+            database_url,
+            mail_dir,
+            handle,
+            postgres,
+            _dir: dir,
+        })
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("request");
+        Self::reply(response).await
+    }
+
+    pub async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request("POST", path, Some(token), Some(&body)).await
+    }
+
+    /// Bootstraps an account (as the CLI does) and returns its owner.
+    pub fn bootstrap(&self, spec: &AccountSpec<'_>) -> Owner {
+        let email = format!("{}@firm.example", unique_name("owner"));
+        self.bootstrap_with_owner(spec, &email, "owner password")
+    }
+
+    pub fn bootstrap_with_owner(
+        &self,
+        spec: &AccountSpec<'_>,
+        email: &str,
+        password: &str,
+    ) -> Owner {
+        let now = self.clock.now();
+        let input = BootstrapInput {
+            account_name: "Smith & Jones LLP".into(),
+            billing_system: spec.billing_system,
+            plan: spec.plan,
+            owner_email: email.into(),
+            owner_password: password.into(),
+            owner_first_name: "Ann".into(),
+            owner_last_name: "Smith".into(),
+            prices: spec.prices.to_vec(),
+            licenses: spec.licenses.to_vec(),
+            currency: "USD".into(),
+            period_start: spec.period_start.unwrap_or(now),
+        };
+        let mut conn = self.state.pool.get().expect("connection");
+        let created = bootstrap::run(&mut conn, &input, now).expect("bootstrap");
+        let token = self
+            .state
+            .jwt
+            .issue(
+                created.account_id,
+                created.user_id,
+                Duration::from_secs(3_600),
+                now,
+            )
+            .expect("token");
+        Owner {
+            account_id: created.account_id,
+            user_id: created.user_id,
+            token,
+        }
+    }
+
+    /// Invites and expects 201; returns the invitation.
+    pub async fn invite(&self, owner: &Owner, body: Value) -> Value {
+        let reply = self
+            .post(
+                &format!("/accounts/{}/invitations", owner.account_id),
+                &owner.token,
+                body,
+            )
+            .await;
+        reply.ok(201).clone()
+    }
+
+    /// Waits for the newest email to `to` and returns it.
+    pub async fn email_to(&self, to: &str) -> Email {
+        self.emails_to(to, 1).await.pop().expect("an email")
+    }
+
+    /// Waits until at least `count` emails to `to` exist; returns them oldest first.
+    pub async fn emails_to(&self, to: &str, count: usize) -> Vec<Email> {
+        for _ in 0..400 {
+            let found: Vec<Email> = read_emails(&self.mail_dir)
+                .into_iter()
+                .filter(|e| e.to.eq_ignore_ascii_case(to))
+                .collect();
+            if found.len() >= count {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no {count} email(s) to {to} in {}", self.mail_dir.display());
+    }
+
+    /// Invites `email`, reads the email and returns (invitation, token).
+    pub async fn invite_and_read_token(&self, owner: &Owner, body: Value) -> (Value, String) {
+        let invitation = self.invite(owner, body).await;
+        let email = invitation["email"].as_str().expect("email").to_owned();
+        let token = self.emails_to(&email, 1).await.pop().expect("email").token;
+        (invitation, token)
+    }
+
+    /// Accepts with a valid body; returns the reply.
+    pub async fn accept(&self, token: &str) -> Reply {
+        self.request(
+            "POST",
+            &format!("/invitations/{token}/accept"),
+            None,
+            Some(&json!({"first_name": "Bob", "last_name": "Jones", "password": "bob's password"})),
+        )
+        .await
+    }
+
+    /// Asserts `total = open + reserved + assigned` for every type and returns the counts by type.
+    pub async fn licenses(&self, owner: &Owner) -> HashMap<String, Value> {
+        let reply = self
+            .get(
+                &format!("/accounts/{}/licenses", owner.account_id),
+                &owner.token,
+            )
+            .await;
+        let body = reply.ok(200);
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| {
+                let n = |k: &str| item[k].as_i64().expect(k);
+                assert_eq!(
+                    n("total"),
+                    n("open") + n("reserved") + n("assigned"),
+                    "invariant: {item}"
+                );
+                (
+                    item["license_type"].as_str().expect("type").to_owned(),
+                    item.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+        if let Some((admin_url, name)) = &self.postgres {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// One `.eml` file, parsed.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub file: PathBuf,
+    pub raw: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub token: String,
+}
+
+pub fn read_emails(dir: &Path) -> Vec<Email> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let bytes = std::fs::read(&file).ok()?;
+            let message = mail_parser::MessageParser::default().parse(&bytes)?;
+            let to = message.to()?.first()?.address()?.to_owned();
+            let text = message.body_text(0)?.into_owned();
+            let html = message.body_html(0)?.into_owned();
+            let token = text
+                .split("token=")
+                .nth(1)
+                .map(|rest| {
+                    rest.chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(Email {
+                raw: String::from_utf8_lossy(&bytes).into_owned(),
+                subject: message.subject().unwrap_or_default().to_owned(),
+                file,
+                to,
+                text,
+                html,
+                token,
+            })
+        })
+        .collect()
+}
+
+pub fn classic_attorney(email: &str) -> Value {
+    json!({"email": email, "subscriber_type": "attorney"})
+}

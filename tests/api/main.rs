@@ -1,0 +1,11 @@
+//! Black-box HTTP tests. Every scenario runs twice: on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod billing;
+mod cli;
+mod concurrency;
+mod invitations;
+mod lifecycle;
+mod openapi;
+mod users_and_auth;
