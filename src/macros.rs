@@ -7,8 +7,10 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        // Every name is the snake_case of its variant (a unit test checks the two agree).
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($variant),+
         }
 
         impl $name {

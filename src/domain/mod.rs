@@ -11,3 +11,33 @@ pub mod period;
 pub mod permission;
 pub mod proration;
 pub mod token;
+
+#[cfg(test)]
+mod names {
+    use super::access::*;
+    use super::billing::*;
+    use super::invitation::*;
+    use super::permission::Permission;
+
+    fn agree<T: serde::Serialize + Copy>(all: &[T], name: impl Fn(T) -> &'static str) {
+        for value in all {
+            assert_eq!(serde_json::to_value(value).unwrap(), name(*value));
+        }
+    }
+
+    #[test]
+    fn json_names_are_the_stored_names() {
+        agree(Role::ALL, Role::as_str);
+        agree(InvitableRole::ALL, InvitableRole::as_str);
+        agree(SubscriberType::ALL, SubscriberType::as_str);
+        agree(UserStatus::ALL, UserStatus::as_str);
+        agree(BillingSystem::ALL, BillingSystem::as_str);
+        agree(Plan::ALL, Plan::as_str);
+        agree(LicenseType::ALL, LicenseType::as_str);
+        agree(LicenseState::ALL, LicenseState::as_str);
+        agree(ChargeReason::ALL, ChargeReason::as_str);
+        agree(InvitationStatus::ALL, InvitationStatus::as_str);
+        agree(Delivery::ALL, Delivery::as_str);
+        agree(Permission::ALL, Permission::as_str);
+    }
+}

@@ -1,1 +1,162 @@
-//! (tests to come)
+//! Races resolved by the database, with real parallel HTTP requests.
+
+use futures_util::future::join_all;
+use invitations::domain::billing::{BillingSystem, LicenseType, Plan};
+use serde_json::json;
+
+use crate::db_tests;
+use crate::helpers::{AccountSpec, Reply, TestApp};
+
+db_tests!(
+    twenty_parallel_invites_of_one_email_create_exactly_one_invitation,
+    ten_parallel_accepts_of_one_token_create_exactly_one_user,
+    ten_invites_racing_for_the_last_license_admit_exactly_one,
+    parallel_invites_on_a_monthly_account_buy_one_license_per_invitation,
+);
+
+fn statuses(replies: &[Reply]) -> (usize, usize) {
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    let conflicts = replies.iter().filter(|r| r.status == 409).count();
+    (created, conflicts)
+}
+
+async fn twenty_parallel_invites_of_one_email_create_exactly_one_invitation(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let path = format!("/accounts/{}/invitations", owner.account_id);
+    let replies = join_all((0..20).map(|i| {
+        // The same address spelled in different cases.
+        let email = if i % 2 == 0 {
+            "Race@Example.com"
+        } else {
+            "race@example.COM"
+        };
+        app.post(
+            &path,
+            &owner.token,
+            json!({"email": email, "role": "standard"}),
+        )
+    }))
+    .await;
+    assert_eq!(statuses(&replies), (1, 19), "{replies:#?}");
+    for reply in replies.iter().filter(|r| r.status == 409) {
+        reply.problem(409, "invitation_pending");
+    }
+    let list = app
+        .get(&format!("{path}?email=race@example.com"), &owner.token)
+        .await;
+    assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
+    let counts = app.licenses(&owner).await;
+    assert_eq!(counts["user"]["reserved"], 1);
+    let charges = app
+        .get(
+            &format!("/accounts/{}/charges", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(charges.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+async fn ten_parallel_accepts_of_one_token_create_exactly_one_user(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let (_, token) = app
+        .invite_and_read_token(
+            &owner,
+            json!({"email": "once@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    let replies = join_all((0..10).map(|_| app.accept(&token))).await;
+    assert_eq!(statuses(&replies), (1, 9), "{replies:#?}");
+    for reply in replies.iter().filter(|r| r.status == 409) {
+        reply.problem(409, "invitation_not_pending");
+    }
+    let users = app
+        .get(
+            &format!("/accounts/{}/users", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    let emails: Vec<_> = users.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["email"] == "once@example.com")
+        .collect();
+    assert_eq!(emails.len(), 1);
+    let counts = app.licenses(&owner).await;
+    assert_eq!(counts["attorney"]["assigned"], 2);
+    assert_eq!(counts["attorney"]["reserved"], 0);
+}
+
+async fn ten_invites_racing_for_the_last_license_admit_exactly_one(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec {
+        billing_system: BillingSystem::Classic,
+        plan: Plan::Annual,
+        prices: &[
+            (LicenseType::Attorney, 120_000),
+            (LicenseType::NonAttorney, 60_000),
+        ],
+        licenses: &[(LicenseType::Attorney, 1)],
+        period_start: None,
+    });
+    let path = format!("/accounts/{}/invitations", owner.account_id);
+    let replies = join_all((0..10).map(|i| {
+        app.post(
+            &path,
+            &owner.token,
+            json!({"email": format!("lawyer{i}@example.com"), "subscriber_type": "attorney"}),
+        )
+    }))
+    .await;
+    assert_eq!(statuses(&replies), (1, 9), "{replies:#?}");
+    for reply in replies.iter().filter(|r| r.status == 409) {
+        let problem = reply.problem(409, "no_available_license");
+        assert_eq!(problem["license_type"], "attorney");
+    }
+    let counts = app.licenses(&owner).await;
+    assert_eq!(counts["attorney"]["total"], 2);
+    assert_eq!(counts["attorney"]["open"], 0);
+    assert_eq!(counts["attorney"]["reserved"], 1);
+    assert_eq!(counts["attorney"]["assigned"], 1);
+}
+
+async fn parallel_invites_on_a_monthly_account_buy_one_license_per_invitation(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec {
+        billing_system: BillingSystem::Classic,
+        plan: Plan::Monthly,
+        prices: &[
+            (LicenseType::Attorney, 9_900),
+            (LicenseType::NonAttorney, 4_900),
+        ],
+        licenses: &[(LicenseType::NonAttorney, 2)],
+        period_start: None,
+    });
+    let path = format!("/accounts/{}/invitations", owner.account_id);
+    let replies = join_all((0..12).map(|i| {
+        app.post(
+            &path,
+            &owner.token,
+            json!({"email": format!("para{i}@example.com"), "subscriber_type": "non_attorney"}),
+        )
+    }))
+    .await;
+    assert_eq!(statuses(&replies), (12, 0), "{replies:#?}");
+    let charged = replies
+        .iter()
+        .filter(|r| !r.body["charge"].is_null())
+        .count();
+    assert_eq!(
+        charged, 10,
+        "two open licenses are reused for free, ten are bought"
+    );
+    let counts = app.licenses(&owner).await;
+    assert_eq!(counts["non_attorney"]["total"], 12);
+    assert_eq!(counts["non_attorney"]["reserved"], 12);
+    assert_eq!(counts["non_attorney"]["open"], 0);
+    let charges = app
+        .get(
+            &format!("/accounts/{}/charges?limit=100", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(charges.ok(200)["items"].as_array().unwrap().len(), 10);
+}

@@ -1,1 +1,171 @@
-//! (tests to come)
+//! The committed OpenAPI document is what the code generates, and it hangs together.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+#[test]
+fn the_committed_document_matches_the_code() {
+    let generated = invitations::http::openapi_json();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .expect("openapi/openapi.json is committed");
+    assert!(
+        generated == committed,
+        "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json` and commit it"
+    );
+}
+
+#[test]
+fn the_binary_prints_the_committed_document() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_invitations"))
+        .arg("openapi")
+        .output()
+        .expect("run invitations openapi");
+    assert!(output.status.success());
+    let committed =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
+    assert!(
+        output.stdout == committed,
+        "`invitations openapi` differs from openapi/openapi.json"
+    );
+}
+
+fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "$ref" {
+                    if let Some(r) = inner.as_str() {
+                        refs.insert(r.to_owned());
+                    }
+                }
+                collect_refs(inner, refs);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_operation_is_named_answered_and_every_reference_resolves() {
+    let doc: Value = serde_json::from_str(&invitations::http::openapi_json()).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let mut operation_ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(
+                operation_ids.insert(id.to_owned()),
+                "duplicate operationId {id}"
+            );
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{id} documents no success"
+            );
+            for (status, response) in responses {
+                if !status.starts_with('2') {
+                    assert!(
+                        response["content"]["application/problem+json"].is_object(),
+                        "{id} {status} is not problem+json"
+                    );
+                }
+            }
+            let public = path.starts_with("/invitations/")
+                || ["/healthz", "/readyz", "/permissions", "/sessions"].contains(&path.as_str());
+            assert_eq!(operation["security"].is_array(), !public, "{id}: security");
+        }
+    }
+    for expected in [
+        "get_account",
+        "create_invitation",
+        "quote_invitation",
+        "list_invitations",
+        "get_invitation",
+        "revoke_invitation",
+        "resend_invitation",
+        "preview_invitation",
+        "accept_invitation",
+        "decline_invitation",
+        "list_users",
+        "get_user",
+        "disable_user",
+        "enable_user",
+        "get_license_summary",
+        "buy_licenses",
+        "list_charges",
+        "list_permissions",
+        "create_session",
+        "get_health",
+        "get_readiness",
+    ] {
+        assert!(
+            operation_ids.contains(expected),
+            "missing operation {expected}"
+        );
+    }
+    let mut refs = BTreeSet::new();
+    collect_refs(&doc, &mut refs);
+    for reference in refs {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .expect("local schema ref");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "unresolved {reference}"
+        );
+    }
+}
+
+#[test]
+fn enums_list_exactly_the_contract_values() {
+    let doc: Value = serde_json::from_str(&invitations::http::openapi_json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let values = |name: &str| -> Vec<String> {
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not an enum: {}", schemas[name]))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        values("InvitationStatus"),
+        ["pending", "accepted", "declined", "revoked", "expired"]
+    );
+    assert_eq!(values("InvitableRole"), ["administrator", "standard"]);
+    assert_eq!(
+        values("Role"),
+        ["primary_subscriber", "administrator", "standard"]
+    );
+    assert_eq!(values("SubscriberType"), ["attorney", "non_attorney"]);
+    assert_eq!(values("Permission"), ["accounts", "billing", "reports"]);
+    assert_eq!(values("LicenseType"), ["attorney", "non_attorney", "user"]);
+    assert_eq!(values("Delivery"), ["queued", "sent", "failed"]);
+    assert_eq!(
+        values("ChargeReason"),
+        ["invitation", "license_purchase", "user_enabled"]
+    );
+}
+
+#[test]
+fn both_dialects_have_the_same_migrations() {
+    let names = |dialect: &str| -> BTreeSet<String> {
+        std::fs::read_dir(format!(
+            "{}/migrations/{dialect}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+    };
+    assert_eq!(names("postgres"), names("sqlite"));
+}
