@@ -27,3 +27,71 @@ impl FieldError {
         Self::new(field, "required", format!("{field} is required"))
     }
 }
+
+/// A request body parsed as far as it goes: fields of the wrong type (or
+/// unknown) are reported instead of refused, so that a service can list them
+/// together with its own rule violations in one 422.
+#[derive(Debug)]
+pub struct Partial<T> {
+    /// The body without the offending fields.
+    pub value: T,
+    /// One entry per field of the wrong type, or unknown.
+    pub errors: Vec<FieldError>,
+}
+
+impl<T> Partial<T> {
+    pub fn complete(value: T) -> Self {
+        Self {
+            value,
+            errors: Vec::new(),
+        }
+    }
+
+    /// These errors followed by the rule violations of fields that did parse.
+    pub fn merge(&self, rule_errors: Vec<FieldError>) -> Vec<FieldError> {
+        let offending = |field: &str| {
+            self.errors.iter().any(|e| {
+                field == e.field
+                    || field
+                        .strip_prefix(e.field.as_str())
+                        .is_some_and(|rest| rest.starts_with('['))
+            })
+        };
+        let mut all = self.errors.clone();
+        all.extend(rule_errors.into_iter().filter(|e| !offending(&e.field)));
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_drops_rule_errors_of_fields_already_reported() {
+        let partial = Partial {
+            value: (),
+            errors: vec![
+                FieldError::new("role", "invalid_value", "bad role"),
+                FieldError::new("group_ids", "invalid_type", "x"),
+            ],
+        };
+        let merged = partial.merge(vec![
+            FieldError::required("role"),
+            FieldError::new("group_ids[0]", "not_found", "x"),
+            FieldError::new("email", "invalid_email", "bad email"),
+        ]);
+        let fields: Vec<_> = merged
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("role", "invalid_value"),
+                ("group_ids", "invalid_type"),
+                ("email", "invalid_email")
+            ]
+        );
+    }
+}

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::Principal;
-use crate::domain::field_error::FieldError;
+use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
 use crate::http::state::AppState;
 
@@ -57,36 +57,60 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !is_json {
-                return Err(AppError::MalformedJson(
-                    "Content-Type must be application/json".into(),
+        let body = read_json(req, payload);
+        Box::pin(async move { parse_value(body.await?).map(JsonBody) })
+    }
+}
+
+pub struct JsonFields<T>(pub Partial<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonFields<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload);
+        Box::pin(async move { parse_partially(body.await?).map(JsonFields) })
+    }
+}
+
+fn has_json_content_type(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Reads at most 1 MiB of a body declared as JSON and parses it as JSON.
+fn read_json(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<Value, AppError>> + 'static {
+    let is_json = has_json_content_type(req);
+    let mut payload = payload.take();
+    async move {
+        if !is_json {
+            return Err(AppError::MalformedJson(
+                "Content-Type must be application/json".into(),
+            ));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| AppError::MalformedJson(e.to_string()))?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(AppError::PayloadTooLarge(
+                    "The request body is larger than 1 MiB.".into(),
                 ));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::MalformedJson(e.to_string()))?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(AppError::PayloadTooLarge(
-                        "The request body is larger than 1 MiB.".into(),
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(JsonBody)
-        })
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| AppError::MalformedJson(e.to_string()))
     }
 }
 
@@ -98,30 +122,45 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 }
 
 pub fn parse_value<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
-    let Value::Object(fields) = &value else {
+    let Partial { value, errors } = parse_partially(value)?;
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+/// Parses what parses; names every field that does not (each is tried alone,
+/// so all offenders are found, not only the first).
+pub fn parse_partially<T: DeserializeOwned>(value: Value) -> Result<Partial<T>, AppError> {
+    let Value::Object(mut fields) = value else {
         return Err(AppError::validation_one(
             "",
             "invalid_type",
             "the body must be a JSON object",
         ));
     };
-    match serde_json::from_value::<T>(value.clone()) {
-        Ok(parsed) => Ok(parsed),
-        Err(whole) => {
-            // Try each field alone to name every offender, not only the first.
-            let mut errors: Vec<FieldError> = fields
-                .iter()
-                .filter_map(|(name, field)| {
-                    let single =
-                        Value::Object([(name.clone(), field.clone())].into_iter().collect());
-                    serde_json::from_value::<T>(single)
-                        .err()
-                        .map(|e| field_error(name, &e))
-                })
-                .collect();
-            if errors.is_empty() {
-                errors.push(field_error("", &whole));
+    if let Ok(parsed) = serde_json::from_value::<T>(Value::Object(fields.clone())) {
+        return Ok(Partial::complete(parsed));
+    }
+    let mut errors = Vec::new();
+    fields.retain(|name, field| {
+        let single = Value::Object([(name.clone(), field.clone())].into_iter().collect());
+        match serde_json::from_value::<T>(single) {
+            Ok(_) => true,
+            Err(e) => {
+                errors.push(field_error(name, &e));
+                false
             }
+        }
+    });
+    match serde_json::from_value::<T>(Value::Object(fields)) {
+        Ok(parsed) => Ok(Partial {
+            value: parsed,
+            errors,
+        }),
+        Err(whole) => {
+            errors.push(field_error("", &whole));
             Err(AppError::Validation(errors))
         }
     }

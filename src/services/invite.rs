@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::contract;
 use crate::db::{self, DbConnection, accounts::AccountRow, licenses::Holder};
 use crate::domain::billing::ChargeReason;
+use crate::domain::field_error::Partial;
 use crate::domain::invitation::{
     DraftContext, InvitationDraft, InvitationRequest, InvitationStatus,
 };
@@ -30,20 +31,24 @@ fn assess(
     conn: &mut DbConnection,
     config: &Config,
     account: &AccountRow,
-    request: &InvitationRequest,
+    input: &Partial<InvitationRequest>,
     now: NaiveDateTime,
 ) -> Result<Assessment, AppError> {
+    let request = &input.value;
     let requested = request.group_ids.clone().unwrap_or_default();
     let known_group_ids: HashSet<i64> = db::groups::existing_ids(conn, account.id, &requested)?
         .into_iter()
         .collect();
-    let draft = request
-        .validate(&DraftContext {
-            billing_system: account.billing_system()?,
-            default_expiry_days: config.invitation_expiry_days,
-            known_group_ids: &known_group_ids,
-        })
-        .map_err(AppError::Validation)?;
+    let checked = request.validate(&DraftContext {
+        billing_system: account.billing_system()?,
+        default_expiry_days: config.invitation_expiry_days,
+        known_group_ids: &known_group_ids,
+    });
+    let draft = match checked {
+        Ok(draft) if input.errors.is_empty() => draft,
+        Ok(_) => return Err(AppError::Validation(input.errors.clone())),
+        Err(rule_errors) => return Err(AppError::Validation(input.merge(rule_errors))),
+    };
     let offer = licensing::offer(conn, account, draft.license_type, now)?;
 
     let member = db::users::find_by_email(conn, draft.email.normalized())?
@@ -74,7 +79,7 @@ pub fn create(
     config: &Config,
     principal: &Principal,
     account_id: i64,
-    request: &InvitationRequest,
+    request: &Partial<InvitationRequest>,
     now: NaiveDateTime,
 ) -> Result<contract::Invitation, AppError> {
     principal.manager_of(account_id)?;
@@ -181,7 +186,7 @@ pub fn quote(
     config: &Config,
     principal: &Principal,
     account_id: i64,
-    request: &InvitationRequest,
+    request: &Partial<InvitationRequest>,
     now: NaiveDateTime,
 ) -> Result<contract::Quote, AppError> {
     principal.manager_of(account_id)?;

@@ -8,7 +8,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
 use crate::domain::paging::PageRequest;
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonBody, QueryParams};
+use crate::http::extract::{Auth, JsonFields, QueryParams};
 use crate::http::handlers::json;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
@@ -38,7 +38,7 @@ pub async fn create_invitation(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    JsonBody(request): JsonBody<InvitationRequest>,
+    JsonFields(request): JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
     let now = state.clock.now();
@@ -79,7 +79,7 @@ pub async fn quote_invitation(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    JsonBody(request): JsonBody<InvitationRequest>,
+    JsonFields(request): JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
     let now = state.clock.now();
