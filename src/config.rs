@@ -44,10 +44,8 @@ impl DatabaseUrl {
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
-        if let Some(path) = raw.strip_prefix("sqlite:") {
-            if !path.is_empty() {
-                return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
-            }
+        if let Some(path) = raw.strip_prefix("sqlite:").filter(|p| !p.is_empty()) {
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
         Err(format!(
             "DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got {:?})",

@@ -84,11 +84,11 @@ impl ManageConnection for DbManager {
 }
 
 pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, String> {
-    if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create the directory of {}: {e}", path.display()))?;
-        }
+    if let DatabaseUrl::Sqlite(path) = url
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the directory of {}: {e}", path.display()))?;
     }
     let manager = DbManager::new(url.clone());
     // Connect once up front so a wrong URL fails with the real reason.
