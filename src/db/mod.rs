@@ -97,7 +97,7 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, String> {
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(Duration::from_secs(5))
         .build(manager)
         .map_err(|e| format!("cannot build the database pool: {e}"))
 }

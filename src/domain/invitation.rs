@@ -15,6 +15,8 @@ use crate::domain::permission::Permission;
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 pub const MIN_EXPIRY_DAYS: i64 = 1;
 pub const MAX_EXPIRY_DAYS: i64 = 30;
+/// More would be a mistake, and would overflow the databases' parameter limits.
+pub const MAX_GROUP_IDS: usize = 100;
 
 string_enum! {
     /// Lifecycle of an invitation. `expired` is reported as soon as `expires_at` has passed,
@@ -70,9 +72,9 @@ pub struct InvitationRequest {
     #[serde(default)]
     #[schema(nullable = false)]
     pub permissions: Option<Vec<Permission>>,
-    /// Distinct ids of this account's groups.
+    /// Distinct ids of this account's groups (at most 100).
     #[serde(default)]
-    #[schema(nullable = false)]
+    #[schema(nullable = false, max_items = 100)]
     pub group_ids: Option<Vec<i64>>,
     /// Plain text shown (HTML-escaped) in the email; at most 2,000 characters.
     #[serde(default)]
@@ -152,15 +154,21 @@ impl InvitationRequest {
         }
 
         let group_ids = self.group_ids.clone().unwrap_or_default();
-        if let Some(i) = first_duplicate(&group_ids) {
+        if group_ids.len() > MAX_GROUP_IDS {
+            errors.push(FieldError::new(
+                "group_ids",
+                "too_long",
+                format!("at most {MAX_GROUP_IDS} group ids"),
+            ));
+        } else if let Some(i) = first_duplicate(&group_ids) {
             errors.push(FieldError::new(
                 format!("group_ids[{i}]"),
                 "duplicate",
                 "group_ids must be distinct",
             ));
         }
-        for (i, id) in group_ids.iter().enumerate() {
-            if !ctx.known_group_ids.contains(id) {
+        for (i, id) in group_ids.iter().enumerate().take(MAX_GROUP_IDS) {
+            if !ctx.known_group_ids.contains(id) && group_ids.len() <= MAX_GROUP_IDS {
                 errors.push(FieldError::new(
                     format!("group_ids[{i}]"),
                     "not_found",

@@ -35,7 +35,8 @@ fn assess(
     now: NaiveDateTime,
 ) -> Result<Assessment, AppError> {
     let request = &input.value;
-    let requested = request.group_ids.clone().unwrap_or_default();
+    let mut requested = request.group_ids.clone().unwrap_or_default();
+    requested.truncate(crate::domain::invitation::MAX_GROUP_IDS);
     let known_group_ids: HashSet<i64> = db::groups::existing_ids(conn, account.id, &requested)?
         .into_iter()
         .collect();
