@@ -55,6 +55,7 @@ pub struct TestApp {
     pub database_url: String,
     pub mail_dir: PathBuf,
     handle: ServerHandle,
+    worker: tokio::task::JoinHandle<()>,
     postgres: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
@@ -253,7 +254,7 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", running.port);
         let state = running.state.clone();
         actix_web::rt::spawn(running.server);
-        actix_web::rt::spawn(running.worker.run());
+        let worker = actix_web::rt::spawn(running.worker.run());
         Some(TestApp {
             base,
             client: reqwest::Client::new(),
@@ -263,6 +264,7 @@ impl TestApp {
             database_url,
             mail_dir,
             handle,
+            worker,
             postgres,
             _dir: dir,
         })
@@ -435,8 +437,18 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Stops serving and delivering, like a process that died; the database and
+    /// mail directory stay until the `TestApp` is dropped.
+    pub async fn stop(&self) {
+        self.worker.abort();
+        self.handle.stop(false).await;
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.worker.abort();
         let handle = self.handle.clone();
         actix_web::rt::spawn(async move { handle.stop(false).await });
         if let Some((admin_url, name)) = &self.postgres {

@@ -8,4 +8,5 @@ mod concurrency;
 mod invitations;
 mod lifecycle;
 mod openapi;
+mod resilience;
 mod users_and_auth;

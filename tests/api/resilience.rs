@@ -1,0 +1,156 @@
+//! Nothing is lost: a failed or interrupted delivery is retried (also by the
+//! next process), and a database outage is a 503 problem, never a 500.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::db_tests;
+use crate::helpers::{AccountSpec, Backend, TestApp};
+
+db_tests!(a_pending_invitation_survives_a_restart);
+
+async fn a_pending_invitation_survives_a_restart(first: TestApp) {
+    let owner = first.bootstrap(&AccountSpec::classic_annual());
+    let invitation = first
+        .invite(
+            &owner,
+            json!({"email": "stays@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    let token = first.email_to("stays@example.com").await.token;
+    let database_url = first.database_url.clone();
+    let backend = first.backend;
+    first.stop().await;
+
+    let second = TestApp::spawn_with(backend, &[("DATABASE_URL", &database_url)])
+        .await
+        .unwrap();
+    let reply = second
+        .get(
+            &format!(
+                "/accounts/{}/invitations/{}",
+                owner.account_id, invitation["id"]
+            ),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(reply.ok(200)["status"], "pending");
+    second.accept(&token).await.ok(201);
+}
+
+async fn restart_delivery(backend: Backend) {
+    // `owner_of_database` only provides (and later removes) a database.
+    let Some(owner_of_database) = TestApp::spawn(backend).await else {
+        return;
+    };
+    owner_of_database.stop().await;
+    let probe = &owner_of_database;
+    let blocker = probe.mail_dir.with_file_name("not-a-directory");
+    std::fs::write(&blocker, b"a file where the mail directory should be").unwrap();
+    let database_url = probe.database_url.clone();
+    let first = TestApp::spawn_with(
+        backend,
+        &[
+            ("DATABASE_URL", &database_url),
+            ("INVITATIONS_MAIL_DIR", blocker.to_str().unwrap()),
+        ],
+    )
+    .await
+    .unwrap();
+    let owner = first.bootstrap(&AccountSpec::classic_annual());
+    let invitation = first
+        .invite(
+            &owner,
+            json!({"email": "later@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    // Give the first worker time to try and fail.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let reply = first
+        .get(
+            &format!(
+                "/accounts/{}/invitations/{}",
+                owner.account_id, invitation["id"]
+            ),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(
+        reply.ok(200)["delivery"],
+        "queued",
+        "a failed attempt is retried, not dropped"
+    );
+    first.stop().await;
+
+    // The "restarted" service delivers it (after the retry backoff of a second or two).
+    let second = TestApp::spawn_with(backend, &[("DATABASE_URL", &database_url)])
+        .await
+        .unwrap();
+    let email = second.email_to("later@example.com").await;
+    assert_eq!(email.subject, "You've been invited to Clio");
+    for _ in 0..100 {
+        let reply = second
+            .get(
+                &format!(
+                    "/accounts/{}/invitations/{}",
+                    owner.account_id, invitation["id"]
+                ),
+                &owner.token,
+            )
+            .await;
+        if reply.ok(200)["delivery"] == "sent" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("delivery never became sent");
+}
+
+#[actix_web::test]
+async fn a_failed_delivery_is_retried_by_the_next_process_on_sqlite() {
+    restart_delivery(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn a_failed_delivery_is_retried_by_the_next_process_on_postgres() {
+    restart_delivery(Backend::Postgres).await;
+}
+
+#[actix_web::test]
+async fn a_database_outage_answers_503_unavailable_not_500() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    // Take the database away under the running service.
+    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    {
+        use diesel::{Connection, RunQueryDsl};
+        let mut admin = diesel::pg::PgConnection::establish(&admin_url).unwrap();
+        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .unwrap();
+    }
+    let reply = app
+        .get(&format!("/accounts/{}", owner.account_id), &owner.token)
+        .await;
+    let problem = reply.problem(503, "unavailable");
+    assert!(
+        !reply.text.to_lowercase().contains("select"),
+        "no SQL in the body: {problem}"
+    );
+    let ready = app.request("GET", "/readyz", None, None).await;
+    ready.problem(503, "unavailable");
+    let health = app.request("GET", "/healthz", None, None).await;
+    health.ok(200);
+}
