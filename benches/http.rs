@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 const BIN: &str = env!("CARGO_BIN_EXE_invitations");
 
 fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 struct Server {
@@ -58,9 +61,15 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1_000.0
 }
 
-async fn timed(client: &reqwest::Client, request: reqwest::RequestBuilder) -> (Duration, u16, Value) {
+async fn timed(
+    client: &reqwest::Client,
+    request: reqwest::RequestBuilder,
+) -> (Duration, u16, Value) {
     let started = Instant::now();
-    let response = client.execute(request.build().unwrap()).await.expect("request");
+    let response = client
+        .execute(request.build().unwrap())
+        .await
+        .expect("request");
     let status = response.status().as_u16();
     let body = response.json::<Value>().await.unwrap_or(Value::Null);
     (started.elapsed(), status, body)
@@ -85,13 +94,27 @@ async fn run(label: &str, database_url: &str) {
     let unique = std::process::id();
     let output = command(dir.path(), database_url)
         .args([
-            "bootstrap", "--account-name", "Bench LLP", "--billing-system", "new", "--plan", "monthly",
-            "--owner-email", &format!("bench{unique}@example.com"), "--owner-password", "bench password",
-            "--price", "user=3000",
+            "bootstrap",
+            "--account-name",
+            "Bench LLP",
+            "--billing-system",
+            "new",
+            "--plan",
+            "monthly",
+            "--owner-email",
+            &format!("bench{unique}@example.com"),
+            "--owner-password",
+            "bench password",
+            "--price",
+            "user=3000",
         ])
         .output()
         .expect("bootstrap");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let boot: Value = serde_json::from_slice(&output.stdout).unwrap();
     let token = boot["access_token"].as_str().unwrap().to_owned();
     let account = boot["account_id"].as_i64().unwrap();
@@ -103,8 +126,16 @@ async fn run(label: &str, database_url: &str) {
         .stderr(Stdio::null())
         .spawn()
         .expect("serve");
-    let first = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
-    let base = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+    let first = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
     let server = Server { child, base };
     let pid = server.child.id();
     let idle_kib = memory_kib(pid, "VmRSS");
@@ -129,7 +160,11 @@ async fn run(label: &str, database_url: &str) {
             latencies.push(latency);
         }
     }
-    report("POST invitations (buys a license)", latencies, started.elapsed());
+    report(
+        "POST invitations (buys a license)",
+        latencies,
+        started.elapsed(),
+    );
 
     let started = Instant::now();
     let mut latencies = Vec::new();
@@ -138,7 +173,10 @@ async fn run(label: &str, database_url: &str) {
             timed(
                 &client,
                 client
-                    .get(format!("{}/accounts/{account}/invitations?limit=100", server.base))
+                    .get(format!(
+                        "{}/accounts/{account}/invitations?limit=100",
+                        server.base
+                    ))
                     .bearer_auth(&token),
             )
         });
@@ -147,7 +185,11 @@ async fn run(label: &str, database_url: &str) {
             latencies.push(latency);
         }
     }
-    report("GET invitations (100 per page)", latencies, started.elapsed());
+    report(
+        "GET invitations (100 per page)",
+        latencies,
+        started.elapsed(),
+    );
 
     let started = Instant::now();
     let mut latencies = Vec::new();
@@ -156,7 +198,10 @@ async fn run(label: &str, database_url: &str) {
             timed(
                 &client,
                 client
-                    .post(format!("{}/accounts/{account}/invitations/quote", server.base))
+                    .post(format!(
+                        "{}/accounts/{account}/invitations/quote",
+                        server.base
+                    ))
                     .bearer_auth(&token)
                     .json(&json!({"email": "quote@example.com", "role": "standard"})),
             )
@@ -178,7 +223,11 @@ async fn run(label: &str, database_url: &str) {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!("{:<34} all {invites} .eml files present {:.2} s after the last invite", "outbox delivery", started.elapsed().as_secs_f64());
+    println!(
+        "{:<34} all {invites} .eml files present {:.2} s after the last invite",
+        "outbox delivery",
+        started.elapsed().as_secs_f64()
+    );
     println!(
         "{:<34} idle {:.1} MiB, now {:.1} MiB, peak {:.1} MiB",
         "server memory (RSS)",
@@ -196,7 +245,11 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        run("SQLite", &format!("sqlite://{}", dir.path().join("bench.db").display())).await;
+        run(
+            "SQLite",
+            &format!("sqlite://{}", dir.path().join("bench.db").display()),
+        )
+        .await;
         if let Ok(url) = std::env::var("BENCH_DATABASE_URL") {
             run("PostgreSQL", &url).await;
         }

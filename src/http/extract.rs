@@ -184,6 +184,40 @@ fn field_error(field: &str, error: &serde_json::Error) -> FieldError {
     FieldError::new(field, code, message)
 }
 
+/// Query parameters of type `T`; a bad value is a 422 naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    match web::Query::<T>::from_query(query) {
+        Ok(parsed) => Ok(parsed.into_inner()),
+        Err(whole) => {
+            let mut errors: Vec<FieldError> = query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .filter_map(|pair| {
+                    let name = pair.split('=').next().unwrap_or_default();
+                    web::Query::<T>::from_query(pair)
+                        .err()
+                        .map(|e| FieldError::new(name, "invalid_value", format!("{name}: {e}")))
+                })
+                .collect();
+            if errors.is_empty() {
+                errors.push(FieldError::new("", "invalid_value", whole.to_string()));
+            }
+            Err(AppError::Validation(errors))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,39 +254,5 @@ mod tests {
             parse_json::<InvitationRequest>(b"[1]"),
             Err(AppError::Validation(_))
         ));
-    }
-}
-
-/// Query parameters of type `T`; a bad value is a 422 naming the parameter.
-pub struct QueryParams<T>(pub T);
-
-impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
-    type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_query(req.query_string()).map(QueryParams))
-    }
-}
-
-pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
-    match web::Query::<T>::from_query(query) {
-        Ok(parsed) => Ok(parsed.into_inner()),
-        Err(whole) => {
-            let mut errors: Vec<FieldError> = query
-                .split('&')
-                .filter(|pair| !pair.is_empty())
-                .filter_map(|pair| {
-                    let name = pair.split('=').next().unwrap_or_default();
-                    web::Query::<T>::from_query(pair)
-                        .err()
-                        .map(|e| FieldError::new(name, "invalid_value", format!("{name}: {e}")))
-                })
-                .collect();
-            if errors.is_empty() {
-                errors.push(FieldError::new("", "invalid_value", whole.to_string()));
-            }
-            Err(AppError::Validation(errors))
-        }
     }
 }

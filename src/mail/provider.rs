@@ -108,6 +108,15 @@ fn build_message(email: &OutgoingEmail) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
+fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the mail directory: {e}"))?;
+    let path = dir.join(name);
+    let partial = dir.join(format!(".{name}.partial"));
+    std::fs::write(&partial, contents).map_err(|e| format!("cannot write the message: {e}"))?;
+    std::fs::rename(&partial, &path).map_err(|e| format!("cannot publish the message: {e}"))?;
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,13 +152,4 @@ mod tests {
             "{file}"
         );
     }
-}
-
-fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the mail directory: {e}"))?;
-    let path = dir.join(name);
-    let partial = dir.join(format!(".{name}.partial"));
-    std::fs::write(&partial, contents).map_err(|e| format!("cannot write the message: {e}"))?;
-    std::fs::rename(&partial, &path).map_err(|e| format!("cannot publish the message: {e}"))?;
-    Ok(path)
 }

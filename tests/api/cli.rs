@@ -15,7 +15,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_invitations");
 struct Service {
     child: Child,
     base: String,
-    log: std::path::PathBuf,
 }
 
 impl Drop for Service {
@@ -75,7 +74,7 @@ fn serve(dir: &std::path::Path, database_url: &str) -> Service {
         let rest: Vec<String> = lines.map_while(Result::ok).collect();
         let _ = std::fs::write(drain_log, rest.join("\n"));
     });
-    Service { child, base, log }
+    Service { child, base }
 }
 
 async fn send(

@@ -451,11 +451,11 @@ impl Drop for TestApp {
         self.worker.abort();
         let handle = self.handle.clone();
         actix_web::rt::spawn(async move { handle.stop(false).await });
-        if let Some((admin_url, name)) = &self.postgres {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
-            }
+        if let Some((admin_url, name)) = &self.postgres
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
         }
     }
 }
@@ -463,7 +463,6 @@ impl Drop for TestApp {
 /// One `.eml` file, parsed.
 #[derive(Debug, Clone)]
 pub struct Email {
-    pub file: PathBuf,
     pub raw: String,
     pub to: String,
     pub subject: String,
@@ -501,7 +500,6 @@ pub fn read_emails(dir: &Path) -> Vec<Email> {
             Some(Email {
                 raw: String::from_utf8_lossy(&bytes).into_owned(),
                 subject: message.subject().unwrap_or_default().to_owned(),
-                file,
                 to,
                 text,
                 html,

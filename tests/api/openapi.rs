@@ -35,10 +35,8 @@ fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
             for (key, inner) in map {
-                if key == "$ref" {
-                    if let Some(r) = inner.as_str() {
-                        refs.insert(r.to_owned());
-                    }
+                if let ("$ref", Some(r)) = (key.as_str(), inner.as_str()) {
+                    refs.insert(r.to_owned());
                 }
                 collect_refs(inner, refs);
             }
