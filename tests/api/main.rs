@@ -5,6 +5,7 @@ mod helpers;
 mod billing;
 mod cli;
 mod concurrency;
+mod external_keys;
 mod invitations;
 mod lifecycle;
 mod openapi;
