@@ -70,9 +70,9 @@ pub fn configure(
             .route(
                 "/docs",
                 web::get().to(|| async {
-                    HttpResponse::PermanentRedirect()
-                        .insert_header(("Location", "/docs/"))
-                        .finish()
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(include_str!("../../templates/docs.html"))
                 }),
             )
             .service(
