@@ -171,3 +171,12 @@ pub fn counts(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(Stri
         .select((licenses::license_type, licenses::state, count_star()))
         .load(conn)
 }
+
+/// `(license_type, count)` of every license of the account, whatever its state.
+pub fn totals(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    licenses::table
+        .filter(licenses::account_id.eq(account_id))
+        .group_by(licenses::license_type)
+        .select((licenses::license_type, count_star()))
+        .load(conn)
+}

@@ -1,12 +1,11 @@
 //! Groups of firm members.
 
-use chrono::NaiveDateTime;
-
 use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
 use crate::error::{AppError, is_unique_violation};
-use crate::services::lock_account;
+use crate::services::lock_account_as_manager;
 
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -37,9 +36,8 @@ pub fn create(
     principal: &Principal,
     account_id: i64,
     request: &contract::GroupRequest,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::Group, AppError> {
-    principal.manager_of(account_id)?;
     let name = request.name.as_deref().map(str::trim).unwrap_or_default();
     if name.is_empty() {
         return Err(AppError::validation_one(
@@ -56,7 +54,7 @@ pub fn create(
         ));
     }
     db::transaction(conn, |conn| {
-        lock_account(conn, account_id, now)?;
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         db::groups::insert(conn, account_id, name, now).map_err(|e| {
             if is_unique_violation(&e) {
                 AppError::Conflict {

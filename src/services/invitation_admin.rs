@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 
 use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract;
 use crate::db::{self, DbConnection, licenses::Holder};
@@ -13,7 +14,7 @@ use crate::domain::paging::PageRequest;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::services::invite::queue_invitation_email;
-use crate::services::{licensing, lock_account, views};
+use crate::services::{licensing, lock_account_as_manager, views};
 
 pub struct ListFilter {
     pub status: Option<InvitationStatus>,
@@ -63,11 +64,10 @@ pub fn revoke(
     principal: &Principal,
     account_id: i64,
     invitation_id: i64,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
-    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
-        lock_account(conn, account_id, now)?;
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         if InvitationStatus::from_db(&row.status)? != InvitationStatus::Pending {
@@ -90,11 +90,10 @@ pub fn resend(
     principal: &Principal,
     account_id: i64,
     invitation_id: i64,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
-    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
-        let account = lock_account(conn, account_id, now)?;
+        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         match effective_status(InvitationStatus::from_db(&row.status)?, row.expires_at, now) {

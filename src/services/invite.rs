@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use chrono::NaiveDateTime;
 
 use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract;
 use crate::db::{self, DbConnection, accounts::AccountRow, licenses::Holder};
@@ -17,7 +18,7 @@ use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::mail::{self, template::InvitationEmail};
 use crate::services::licensing::{self, LicenseOffer};
-use crate::services::{lock_account, views};
+use crate::services::{lock_account_as_manager, views};
 
 /// A valid request judged against the account as it is now.
 struct Assessment {
@@ -81,11 +82,10 @@ pub fn create(
     principal: &Principal,
     account_id: i64,
     request: &Partial<InvitationRequest>,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
-    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
-        let account = lock_account(conn, account_id, now)?;
+        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let Assessment {
             draft,
             offer,
@@ -188,11 +188,10 @@ pub fn quote(
     principal: &Principal,
     account_id: i64,
     request: &Partial<InvitationRequest>,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::Quote, AppError> {
-    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
-        let account = lock_account(conn, account_id, now)?;
+        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let Assessment { offer, refusal, .. } = assess(conn, config, &account, request, now)?;
         let allowed = refusal.is_none();
         Ok(contract::Quote {

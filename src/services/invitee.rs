@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 
 use crate::auth::JwtKeys;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, invitations::InvitationRow};
@@ -130,11 +131,11 @@ pub fn accept(
     jwt: &JwtKeys,
     secret: &str,
     acceptance: &Acceptance,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::SessionGrant, AppError> {
     let account_id = find_by_token(conn, secret)?.account_id;
-    let user = db::transaction(conn, |conn| {
-        let account = lock_account(conn, account_id, now)?;
+    let (user, now) = db::transaction(conn, |conn| {
+        let (account, now) = lock_account(conn, account_id, clock)?;
         // Read again under the lock: it may have been answered, revoked or resent meanwhile.
         let invitation = find_by_token(conn, secret)?;
         ensure_answerable(&invitation, now)?;
@@ -182,7 +183,7 @@ pub fn accept(
             )));
         }
         db::invitations::mark_accepted(conn, invitation.id, user.id, now)?;
-        views::user(conn, user)
+        Ok((views::user(conn, user)?, now))
     })?;
     let access_token = jwt.issue(user.account_id, user.id, config.access_token_ttl, now)?;
     Ok(contract::SessionGrant {
@@ -196,11 +197,11 @@ pub fn accept(
 pub fn decline(
     conn: &mut DbConnection,
     secret: &str,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::InvitationPreview, AppError> {
     let account_id = find_by_token(conn, secret)?.account_id;
     db::transaction(conn, |conn| {
-        lock_account(conn, account_id, now)?;
+        let (_, now) = lock_account(conn, account_id, clock)?;
         let invitation = find_by_token(conn, secret)?;
         ensure_answerable(&invitation, now)?;
         db::invitations::set_status(conn, invitation.id, InvitationStatus::Declined, now)?;

@@ -1,15 +1,14 @@
 //! License summary and buying licenses.
 
-use chrono::NaiveDateTime;
-
 use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::contract;
 use crate::db::{self, DbConnection};
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseState, LicenseType};
 use crate::domain::field_error::FieldError;
 use crate::error::AppError;
 use crate::services::licensing::{self, LicenseOffer};
-use crate::services::{lock_account, views};
+use crate::services::{lock_account_as_manager, views, without_writing};
 
 pub const MAX_PURCHASE: i64 = 100;
 
@@ -18,6 +17,7 @@ fn summary_of(
     account: &db::accounts::AccountRow,
 ) -> Result<contract::LicenseSummary, AppError> {
     let counts = db::licenses::counts(conn, account.id)?;
+    let totals = db::licenses::totals(conn, account.id)?;
     let prices = db::accounts::prices(conn, account.id)?;
     let items = account
         .billing_system()?
@@ -36,13 +36,18 @@ fn summary_of(
                 count(LicenseState::Reserved),
                 count(LicenseState::Assigned),
             );
+            // Counted on its own, so `total = open + reserved + assigned` is a check, not a sum.
+            let total = totals
+                .iter()
+                .find(|(t, _)| t == license_type.as_str())
+                .map_or(0, |(_, n)| *n);
             contract::LicenseCount {
                 license_type: *license_type,
                 price_cents: prices
                     .iter()
                     .find(|(t, _)| t == license_type.as_str())
                     .map_or(0, |(_, p)| *p),
-                total: open + reserved + assigned,
+                total,
                 open,
                 reserved,
                 assigned,
@@ -56,12 +61,11 @@ pub fn summary(
     conn: &mut DbConnection,
     principal: &Principal,
     account_id: i64,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::LicenseSummary, AppError> {
-    principal.manager_of(account_id)?;
-    // Through the account lock so that overdue invitations count as released.
-    db::transaction(conn, |conn| {
-        let account = lock_account(conn, account_id, now)?;
+    // As a write would see it (overdue invitations count as released), without writing.
+    without_writing(conn, |conn| {
+        let (account, _) = lock_account_as_manager(conn, principal, account_id, clock)?;
         summary_of(conn, &account)
     })
 }
@@ -72,11 +76,10 @@ pub fn buy(
     principal: &Principal,
     account_id: i64,
     request: &contract::BuyLicensesRequest,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::LicensePurchase, AppError> {
-    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
-        let account = lock_account(conn, account_id, now)?;
+        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let system = account.billing_system()?;
         let mut errors = Vec::new();
         let license_type: Option<LicenseType> = match request.license_type {

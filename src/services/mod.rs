@@ -17,20 +17,66 @@ pub mod views;
 
 use chrono::NaiveDateTime;
 
+use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, accounts::AccountRow};
+use crate::domain::access::UserStatus;
 use crate::error::AppError;
 
-/// First step of every account-scoped write: take the account lock, then record
-/// any invitation that expired since the last look (releasing its license), so
-/// every rule below sees current licenses even before the sweeper runs.
+/// First step of every account-scoped write: take the account lock, read the
+/// clock (after any wait for the lock, so a long wait cannot bill the wrong
+/// moment), then record any invitation that expired since the last look
+/// (releasing its license), so every rule below sees current licenses even
+/// before the sweeper runs.
 pub fn lock_account(
     conn: &mut DbConnection,
     account_id: i64,
-    now: NaiveDateTime,
-) -> Result<AccountRow, AppError> {
+    clock: &Clock,
+) -> Result<(AccountRow, NaiveDateTime), AppError> {
     if !db::accounts::lock(conn, account_id)? {
         return Err(AppError::NotFound);
     }
+    let now = clock.now();
     expiry::expire_overdue(conn, account_id, now)?;
-    db::accounts::find(conn, account_id)?.ok_or(AppError::NotFound)
+    let account = db::accounts::find(conn, account_id)?.ok_or(AppError::NotFound)?;
+    Ok((account, now))
+}
+
+/// `lock_account` for a manager's write: the caller is checked again under the
+/// lock, so an administrator disabled or demoted meanwhile cannot slip one in.
+pub fn lock_account_as_manager(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    clock: &Clock,
+) -> Result<(AccountRow, NaiveDateTime), AppError> {
+    principal.manager_of(account_id)?;
+    let locked = lock_account(conn, account_id, clock)?;
+    let caller = db::users::find_in_account(conn, account_id, principal.user_id)?
+        .ok_or(AppError::Unauthorized)?;
+    if caller.status()? != UserStatus::Active {
+        return Err(AppError::Unauthorized);
+    }
+    if !caller.role()?.can_manage() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(locked)
+}
+
+/// Runs `work` in a transaction that is always rolled back: it sees exactly
+/// what a write would see (account lock, expiries recorded) and changes nothing.
+pub fn without_writing<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut answer = None;
+    let outcome = db::transaction(conn, |conn| {
+        answer = Some(work(conn)?);
+        Err::<(), _>(AppError::internal("rolled back on purpose"))
+    });
+    match (answer, outcome) {
+        (Some(answer), _) => Ok(answer),
+        (None, Err(error)) => Err(error),
+        (None, Ok(())) => Err(AppError::internal("no answer")),
+    }
 }

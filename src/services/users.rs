@@ -1,15 +1,14 @@
 //! Firm members: list, read, disable, enable.
 
-use chrono::NaiveDateTime;
-
 use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::contract;
 use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::access::{Role, UserStatus};
 use crate::domain::billing::ChargeReason;
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
-use crate::services::{licensing, lock_account, views};
+use crate::services::{licensing, lock_account_as_manager, views};
 
 pub fn list(
     conn: &mut DbConnection,
@@ -48,11 +47,10 @@ pub fn disable(
     principal: &Principal,
     account_id: i64,
     user_id: i64,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::User, AppError> {
-    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
-        lock_account(conn, account_id, now)?;
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         if user.role()? == Role::PrimarySubscriber {
@@ -78,11 +76,10 @@ pub fn enable(
     principal: &Principal,
     account_id: i64,
     user_id: i64,
-    now: NaiveDateTime,
+    clock: &Clock,
 ) -> Result<contract::User, AppError> {
-    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
-        let account = lock_account(conn, account_id, now)?;
+        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         if user.status()? == UserStatus::Disabled {

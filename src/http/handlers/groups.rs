@@ -52,9 +52,9 @@ pub async fn create_group(
     JsonBody(request): JsonBody<contract::GroupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let group = state
-        .db(move |conn| services::groups::create(conn, &principal, account_id, &request, now))
+        .db(move |conn| services::groups::create(conn, &principal, account_id, &request, &clock))
         .await?;
     let mut response = json(StatusCode::CREATED, &group);
     response.headers_mut().insert(

@@ -41,11 +41,11 @@ pub async fn create_invitation(
     JsonFields(request): JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let config = state.config.clone();
     let invitation = state
         .db(move |conn| {
-            services::invite::create(conn, &config, &principal, account_id, &request, now)
+            services::invite::create(conn, &config, &principal, account_id, &request, &clock)
         })
         .await?;
     state.mail_wakeup.notify_one();
@@ -82,11 +82,11 @@ pub async fn quote_invitation(
     JsonFields(request): JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let config = state.config.clone();
     let quote = state
         .db(move |conn| {
-            services::invite::quote(conn, &config, &principal, account_id, &request, now)
+            services::invite::quote(conn, &config, &principal, account_id, &request, &clock)
         })
         .await?;
     Ok(json(StatusCode::OK, &quote))
@@ -190,10 +190,10 @@ pub async fn revoke_invitation(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (account_id, invitation_id) = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let invitation = state
         .db(move |conn| {
-            services::invitation_admin::revoke(conn, &principal, account_id, invitation_id, now)
+            services::invitation_admin::revoke(conn, &principal, account_id, invitation_id, &clock)
         })
         .await?;
     Ok(json(StatusCode::OK, &invitation))
@@ -223,7 +223,7 @@ pub async fn resend_invitation(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (account_id, invitation_id) = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let config = state.config.clone();
     let invitation = state
         .db(move |conn| {
@@ -233,7 +233,7 @@ pub async fn resend_invitation(
                 &principal,
                 account_id,
                 invitation_id,
-                now,
+                &clock,
             )
         })
         .await?;

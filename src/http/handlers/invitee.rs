@@ -57,11 +57,11 @@ pub async fn accept_invitation(
     let token = path.into_inner();
     // Argon2 is slow on purpose: hash before taking any lock.
     let acceptance = web::block(move || services::invitee::prepare_acceptance(&request)).await??;
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let app = state.clone();
     let grant = state
         .db(move |conn| {
-            services::invitee::accept(conn, &app.config, &app.jwt, &token, &acceptance, now)
+            services::invitee::accept(conn, &app.config, &app.jwt, &token, &acceptance, &clock)
         })
         .await?;
     Ok(json(StatusCode::CREATED, &grant))
@@ -82,9 +82,9 @@ pub async fn decline_invitation(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let preview = state
-        .db(move |conn| services::invitee::decline(conn, &token, now))
+        .db(move |conn| services::invitee::decline(conn, &token, &clock))
         .await?;
     Ok(json(StatusCode::OK, &preview))
 }

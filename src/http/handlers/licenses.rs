@@ -29,9 +29,9 @@ pub async fn get_license_summary(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let summary = state
-        .db(move |conn| services::licenses::summary(conn, &principal, account_id, now))
+        .db(move |conn| services::licenses::summary(conn, &principal, account_id, &clock))
         .await?;
     Ok(json(StatusCode::OK, &summary))
 }
@@ -56,9 +56,9 @@ pub async fn buy_licenses(
     JsonBody(request): JsonBody<contract::BuyLicensesRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let purchase = state
-        .db(move |conn| services::licenses::buy(conn, &principal, account_id, &request, now))
+        .db(move |conn| services::licenses::buy(conn, &principal, account_id, &request, &clock))
         .await?;
     Ok(json(StatusCode::CREATED, &purchase))
 }

@@ -95,9 +95,9 @@ pub async fn disable_user(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (account_id, user_id) = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let user = state
-        .db(move |conn| services::users::disable(conn, &principal, account_id, user_id, now))
+        .db(move |conn| services::users::disable(conn, &principal, account_id, user_id, &clock))
         .await?;
     Ok(json(StatusCode::OK, &user))
 }
@@ -126,9 +126,9 @@ pub async fn enable_user(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let (account_id, user_id) = path.into_inner();
-    let now = state.clock.now();
+    let clock = state.clock.clone();
     let user = state
-        .db(move |conn| services::users::enable(conn, &principal, account_id, user_id, now))
+        .db(move |conn| services::users::enable(conn, &principal, account_id, user_id, &clock))
         .await?;
     Ok(json(StatusCode::OK, &user))
 }
