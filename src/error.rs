@@ -228,21 +228,37 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => AppError::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+                info,
+            ) => AppError::Unavailable(info.message().to_owned()),
+            Error::DatabaseError(_, info) if is_transient(info.message()) => {
                 AppError::Unavailable(info.message().to_owned())
             }
-            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
-                if is_busy_message(info.message()) =>
-            {
-                AppError::Unavailable(info.message().to_owned())
-            }
+            Error::BrokenTransactionManager => AppError::Unavailable(error.to_string()),
+            other if is_transient(&other.to_string()) => AppError::Unavailable(other.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }
 }
 
-fn is_busy_message(message: &str) -> bool {
-    message.contains("database is locked") || message.contains("could not serialize")
+/// Failures that say the database is busy, gone or restarting: retry later (503), not a bug (500).
+fn is_transient(message: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "database is locked",
+        "database table is locked",
+        "could not serialize",
+        "deadlock detected",
+        "terminating connection",
+        "server closed the connection",
+        "the database system is",
+        "connection to server",
+        "no connection to the server",
+        "could not connect",
+        "does not exist",
+    ];
+    let lower = message.to_lowercase();
+    SIGNS.iter().any(|sign| lower.contains(sign))
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -84,7 +84,8 @@ pub fn claim_due(
 }
 
 /// Sent: the bodies (which carry the invitation token) are no longer kept.
-pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+/// Each `mark_*` returns 0 when the message was cancelled meanwhile.
+pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(email_outbox::table.find(id))
         .set((
             email_outbox::status.eq("sent"),
@@ -96,7 +97,6 @@ pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
             email_outbox::last_error.eq(None::<String>),
         ))
         .execute(conn)
-        .map(|_| ())
 }
 
 pub fn mark_retry(
@@ -104,7 +104,7 @@ pub fn mark_retry(
     id: i64,
     next_attempt_at: NaiveDateTime,
     error: &str,
-) -> QueryResult<()> {
+) -> QueryResult<usize> {
     diesel::update(email_outbox::table.find(id))
         .set((
             email_outbox::attempts.eq(email_outbox::attempts + 1),
@@ -113,11 +113,10 @@ pub fn mark_retry(
             email_outbox::last_error.eq(Some(error)),
         ))
         .execute(conn)
-        .map(|_| ())
 }
 
 /// Given up: the bodies are dropped too.
-pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<()> {
+pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<usize> {
     diesel::update(email_outbox::table.find(id))
         .set((
             email_outbox::status.eq("failed"),
@@ -128,7 +127,6 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult
             email_outbox::html_body.eq(""),
         ))
         .execute(conn)
-        .map(|_| ())
 }
 
 /// Older queued emails of an invitation whose token was replaced: never send them.

@@ -99,23 +99,23 @@ fn record_outcome(
 ) -> Result<(), AppError> {
     let mut conn = pool.get()?;
     db::transaction(&mut conn, |conn| {
-        let delivery = match &outcome {
-            Ok(()) => {
-                db::outbox::mark_sent(conn, row.id, now)?;
-                "sent"
-            }
+        // Same lock order as every use-case (account, then invitation, then
+        // outbox), so a revoke racing this delivery waits instead of deadlocking.
+        db::accounts::lock(conn, row.account_id)?;
+        let (updated, delivery) = match &outcome {
+            Ok(()) => (db::outbox::mark_sent(conn, row.id, now)?, "sent"),
             Err(error) if row.attempts + 1 >= max_attempts => {
                 tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed for good");
-                db::outbox::mark_failed(conn, row.id, error)?;
-                "failed"
+                (db::outbox::mark_failed(conn, row.id, error)?, "failed")
             }
             Err(error) => {
                 tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed; will retry");
-                db::outbox::mark_retry(conn, row.id, now + backoff(row.attempts), error)?;
-                "queued"
+                let next = now + backoff(row.attempts);
+                (db::outbox::mark_retry(conn, row.id, next, error)?, "queued")
             }
         };
-        if let Some(invitation_id) = row.invitation_id {
+        // A message cancelled meanwhile (resend, revoke) says nothing about the invitation.
+        if let (1, Some(invitation_id)) = (updated, row.invitation_id) {
             db::invitations::set_delivery(conn, invitation_id, delivery)?;
         }
         Ok(())

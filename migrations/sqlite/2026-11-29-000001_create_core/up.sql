@@ -96,11 +96,18 @@ CREATE TABLE licenses (
     invitation_id BIGINT REFERENCES invitations (id),
     user_id BIGINT REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL
+    updated_at TIMESTAMP NOT NULL,
+    -- The state says who holds the license, and only that holder.
+    CHECK (
+        (state = 'open' AND invitation_id IS NULL AND user_id IS NULL)
+        OR (state = 'reserved' AND invitation_id IS NOT NULL AND user_id IS NULL)
+        OR (state = 'assigned' AND invitation_id IS NULL AND user_id IS NOT NULL)
+    )
 );
 CREATE INDEX licenses_account_type_state_idx ON licenses (account_id, license_type, state);
-CREATE INDEX licenses_invitation_idx ON licenses (invitation_id);
-CREATE INDEX licenses_user_idx ON licenses (user_id);
+-- One license per invitation and per user, whatever the code above does.
+CREATE UNIQUE INDEX licenses_one_per_invitation ON licenses (invitation_id) WHERE invitation_id IS NOT NULL;
+CREATE UNIQUE INDEX licenses_one_per_user ON licenses (user_id) WHERE user_id IS NOT NULL;
 
 CREATE TABLE charges (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
