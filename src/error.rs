@@ -49,6 +49,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A status decided outside our handlers that no variant above names (e.g. 406, 415).
+    #[error("{0}")]
+    Status(StatusCode),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -104,6 +107,7 @@ impl AppError {
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Status(status) => *status,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,6 +132,15 @@ impl AppError {
             PayloadTooLarge(_) => "payload_too_large",
             Validation(_) => "validation_failed",
             Unavailable(_) => "unavailable",
+            Status(status) => match status.as_u16() {
+                406 => "not_acceptable",
+                408 => "request_timeout",
+                411 => "length_required",
+                414 => "uri_too_long",
+                415 => "unsupported_media_type",
+                431 => "request_header_fields_too_large",
+                _ => "http_error",
+            },
             Internal(_) => "internal_error",
         }
     }
@@ -158,6 +171,10 @@ impl AppError {
             PayloadTooLarge(why) => why.clone(),
             Validation(_) => "One or more fields are invalid; see errors.".into(),
             Unavailable(_) => "The service is temporarily unavailable; retry later.".into(),
+            Status(status) => format!(
+                "The request was refused: {}.",
+                status.canonical_reason().unwrap_or("error")
+            ),
             Internal(_) => "An unexpected error occurred.".into(),
         }
     }
@@ -208,7 +225,8 @@ impl AppError {
             }
             StatusCode::BAD_REQUEST => AppError::MalformedJson("bad request".into()),
             StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable(status.to_string()),
-            _ => AppError::Internal(format!("unmapped status {status}")),
+            status if status.is_server_error() => AppError::Internal(format!("status {status}")),
+            status => AppError::Status(status),
         }
     }
 }

@@ -49,8 +49,16 @@ impl FromRequest for Auth {
     }
 }
 
-/// A JSON request body of type `T`.
-pub struct JsonBody<T>(pub T);
+/// A JSON request body of type `T`. Its errors (400, 413, 422) are held until
+/// the handler asks, so that 401/403/404 are decided first: a caller who may
+/// not use an endpoint learns nothing from how it validates bodies.
+pub struct JsonBody<T>(Result<T, AppError>);
+
+impl<T> JsonBody<T> {
+    pub fn parse(self) -> Result<T, AppError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = AppError;
@@ -58,11 +66,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_json(req, payload);
-        Box::pin(async move { parse_value(body.await?).map(JsonBody) })
+        Box::pin(async move { Ok(JsonBody(body.await.and_then(parse_value))) })
     }
 }
 
-pub struct JsonFields<T>(pub Partial<T>);
+/// Like `JsonBody`, but fields of the wrong type are handed over as errors
+/// (`Partial`) so the service can list them with its own rule violations.
+pub struct JsonFields<T>(Result<Partial<T>, AppError>);
+
+impl<T> JsonFields<T> {
+    pub fn parse(self) -> Result<Partial<T>, AppError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonFields<T> {
     type Error = AppError;
@@ -70,7 +86,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonFields<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_json(req, payload);
-        Box::pin(async move { parse_partially(body.await?).map(JsonFields) })
+        Box::pin(async move { Ok(JsonFields(body.await.and_then(parse_partially))) })
     }
 }
 
@@ -184,15 +200,22 @@ fn field_error(field: &str, error: &serde_json::Error) -> FieldError {
     FieldError::new(field, code, message)
 }
 
-/// Query parameters of type `T`; a bad value is a 422 naming the parameter.
-pub struct QueryParams<T>(pub T);
+/// Query parameters of type `T`; a bad value is a 422 naming the parameter,
+/// held (like `JsonBody`'s errors) until the handler has authorised the caller.
+pub struct QueryParams<T>(Result<T, AppError>);
+
+impl<T> QueryParams<T> {
+    pub fn parse(self) -> Result<T, AppError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
     type Error = AppError;
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+        std::future::ready(Ok(QueryParams(parse_query(req.query_string()))))
     }
 }
 

@@ -159,3 +159,26 @@ impl IntoResponses for PublicWrite {
         problems(&[MALFORMED, TOO_LARGE, INVALID, UNAVAILABLE])
     }
 }
+
+/// Errors of accepting an invitation.
+pub struct InviteeAccept;
+impl IntoResponses for InviteeAccept {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[
+            MALFORMED,
+            (
+                404,
+                "`not_found`: unknown token (or one replaced by a resend)",
+            ),
+            (
+                409,
+                "`invitation_not_pending` (already accepted or declined) or `email_taken` \
+                 (the email already belongs to a user)",
+            ),
+            (410, "`invitation_expired` or `invitation_revoked`"),
+            TOO_LARGE,
+            INVALID,
+            UNAVAILABLE,
+        ])
+    }
+}

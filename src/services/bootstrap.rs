@@ -9,6 +9,10 @@ use crate::domain::email::EmailAddress;
 use crate::domain::password;
 use crate::error::{AppError, is_unique_violation};
 
+/// Ten billion in major units: keeps every charge (quantity ≤ 100) far from overflow.
+pub const MAX_PRICE_CENTS: i64 = 1_000_000_000_000;
+pub const MAX_INITIAL_LICENSES: i64 = 10_000;
+
 pub struct BootstrapInput {
     pub account_name: String,
     pub billing_system: BillingSystem,
@@ -65,6 +69,23 @@ pub fn run(
         if *amount < 0 {
             return Err(format!("{license_type}: amounts must not be negative"));
         }
+    }
+    if let Some((license_type, _)) = input.prices.iter().find(|(_, p)| *p > MAX_PRICE_CENTS) {
+        return Err(format!(
+            "--price {license_type}: at most {MAX_PRICE_CENTS} cents"
+        ));
+    }
+    if let Some((license_type, _)) = input
+        .licenses
+        .iter()
+        .find(|(_, n)| *n > MAX_INITIAL_LICENSES)
+    {
+        return Err(format!(
+            "--licenses {license_type}: at most {MAX_INITIAL_LICENSES}"
+        ));
+    }
+    if input.period_start > now {
+        return Err("--period-start must not be in the future: periods are counted from it".into());
     }
     let password_hash = password::hash(&input.owner_password).map_err(|e| e.to_string())?;
 

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
-use crate::domain::field_error::FieldError;
+use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::{password, token};
 use crate::error::{AppError, is_unique_violation};
@@ -54,6 +54,17 @@ fn preview_of(
     })
 }
 
+/// The answer an accept or decline would get from the invitation's state alone
+/// (404, 409, 410), checked before any expensive work on the body.
+pub fn check_answerable(
+    conn: &mut DbConnection,
+    secret: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let row = find_by_token(conn, secret)?;
+    ensure_answerable(&row, now)
+}
+
 pub fn preview(
     conn: &mut DbConnection,
     secret: &str,
@@ -71,7 +82,10 @@ pub struct Acceptance {
 }
 
 /// Checks the body (all errors at once) and hashes the password, before any transaction.
-pub fn prepare_acceptance(request: &contract::AcceptRequest) -> Result<Acceptance, AppError> {
+pub fn prepare_acceptance(
+    input: &Partial<contract::AcceptRequest>,
+) -> Result<Acceptance, AppError> {
+    let request = &input.value;
     let mut errors = Vec::new();
     let mut name = |field: &str, value: &Option<String>| {
         let value = value
@@ -115,8 +129,8 @@ pub fn prepare_acceptance(request: &contract::AcceptRequest) -> Result<Acceptanc
             ),
         ));
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+    if !errors.is_empty() || !input.errors.is_empty() {
+        return Err(AppError::Validation(input.merge(errors)));
     }
     Ok(Acceptance {
         first_name,

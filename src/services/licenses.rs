@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::contract;
 use crate::db::{self, DbConnection};
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseState, LicenseType};
-use crate::domain::field_error::FieldError;
+use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::{lock_account_as_manager, views, without_writing};
@@ -75,12 +75,13 @@ pub fn buy(
     conn: &mut DbConnection,
     principal: &Principal,
     account_id: i64,
-    request: &contract::BuyLicensesRequest,
+    input: &Partial<contract::BuyLicensesRequest>,
     clock: &Clock,
 ) -> Result<contract::LicensePurchase, AppError> {
     db::transaction(conn, |conn| {
         let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let system = account.billing_system()?;
+        let request = &input.value;
         let mut errors = Vec::new();
         let license_type: Option<LicenseType> = match request.license_type {
             None => {
@@ -120,8 +121,10 @@ pub fn buy(
             }
             Some(q) => Some(q),
         };
-        let (Some(license_type), Some(quantity)) = (license_type, quantity) else {
-            return Err(AppError::Validation(errors));
+        let (Some(license_type), Some(quantity), true) =
+            (license_type, quantity, input.errors.is_empty())
+        else {
+            return Err(AppError::Validation(input.merge(errors)));
         };
         let (period, proration) = licensing::proration_at(conn, &account, license_type, now)?;
         let offer = LicenseOffer {

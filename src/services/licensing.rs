@@ -133,7 +133,11 @@ pub fn record_charge(
         conn,
         &db::charges::NewCharge {
             account_id: account.id,
-            amount_cents: offer.proration.amount_cents * i64::from(quantity),
+            amount_cents: offer
+                .proration
+                .amount_cents
+                .checked_mul(i64::from(quantity))
+                .ok_or_else(|| AppError::internal("charge amount overflows"))?,
             currency: &account.currency,
             license_type: offer.license_type.as_str(),
             quantity,

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::contract;
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbPool};
 use crate::domain::access::UserStatus;
 use crate::domain::email::normalize;
 use crate::domain::field_error::FieldError;
@@ -13,8 +13,10 @@ use crate::domain::password;
 use crate::error::AppError;
 use crate::services::views;
 
+/// Takes a pooled connection only around the two lookups: the Argon2
+/// verification in between is slow on purpose and must not hold one.
 pub fn sign_in(
-    conn: &mut DbConnection,
+    pool: &DbPool,
     config: &Config,
     jwt: &JwtKeys,
     request: &contract::SessionRequest,
@@ -32,7 +34,7 @@ pub fn sign_in(
     }
     let email = normalize(request.email.as_deref().unwrap_or_default());
     let secret = request.password.as_deref().unwrap_or_default();
-    let user = db::users::find_by_email(conn, &email)?;
+    let user = db::users::find_by_email(&mut *pool.get()?, &email)?;
     // Always one Argon2 verification, so unknown emails take as long as wrong passwords.
     let verified = password::verify(secret, user.as_ref().map(|u| u.password_hash.as_str()));
     let user = match user {
@@ -41,7 +43,7 @@ pub fn sign_in(
     };
     let access_token = jwt.issue(user.account_id, user.id, config.access_token_ttl, now)?;
     Ok(contract::SessionGrant {
-        user: views::user(conn, user)?,
+        user: views::user(&mut *pool.get()?, user)?,
         access_token,
         token_type: "Bearer".into(),
         expires_in: config.access_token_ttl.as_secs(),

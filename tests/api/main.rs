@@ -9,5 +9,7 @@ mod external_keys;
 mod invitations;
 mod lifecycle;
 mod openapi;
+mod precedence;
+mod readme_examples;
 mod resilience;
 mod users_and_auth;

@@ -49,9 +49,11 @@ pub async fn create_group(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    JsonBody(request): JsonBody<contract::GroupRequest>,
+    request: JsonBody<contract::GroupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let request = request.parse()?;
     let clock = state.clock.clone();
     let group = state
         .db(move |conn| services::groups::create(conn, &principal, account_id, &request, &clock))

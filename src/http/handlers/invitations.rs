@@ -38,9 +38,11 @@ pub async fn create_invitation(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    JsonFields(request): JsonFields<InvitationRequest>,
+    request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let request = request.parse()?;
     let clock = state.clock.clone();
     let config = state.config.clone();
     let invitation = state
@@ -79,9 +81,11 @@ pub async fn quote_invitation(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    JsonFields(request): JsonFields<InvitationRequest>,
+    request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let request = request.parse()?;
     let clock = state.clock.clone();
     let config = state.config.clone();
     let quote = state
@@ -119,9 +123,11 @@ pub async fn list_invitations(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    QueryParams(query): QueryParams<InvitationListQuery>,
+    query: QueryParams<InvitationListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let query = query.parse()?;
     let page =
         PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
     if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {

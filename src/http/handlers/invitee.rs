@@ -3,9 +3,9 @@ use actix_web::{HttpResponse, get, post, web};
 
 use crate::contract;
 use crate::error::AppError;
-use crate::http::extract::JsonBody;
+use crate::http::extract::JsonFields;
 use crate::http::handlers::json;
-use crate::http::openapi::{Invitee, PublicWrite};
+use crate::http::openapi::{Invitee, InviteeAccept};
 use crate::http::state::AppState;
 use crate::services;
 
@@ -42,20 +42,23 @@ pub async fn preview_invitation(
     request_body = contract::AcceptRequest,
     responses(
         (status = 201, description = "Accepted: the new user and a bearer token", body = contract::SessionGrant),
-        (status = 409, description = "`invitation_not_pending`, or `email_taken` when the email already belongs to a user",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        Invitee,
-        PublicWrite
+        InviteeAccept
     )
 )]
 #[post("/invitations/{token}/accept")]
 pub async fn accept_invitation(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    JsonBody(request): JsonBody<contract::AcceptRequest>,
+    request: JsonFields<contract::AcceptRequest>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
-    // Argon2 is slow on purpose: hash before taking any lock.
+    // The token's state first (404, 409, 410), then the body (400, 413, 422);
+    // only then Argon2, which is slow on purpose, and before taking any lock.
+    let (probe, now) = (token.clone(), state.clock.now());
+    state
+        .db(move |conn| services::invitee::check_answerable(conn, &probe, now))
+        .await?;
+    let request = request.parse()?;
     let acceptance = web::block(move || services::invitee::prepare_acceptance(&request)).await??;
     let clock = state.clock.clone();
     let app = state.clone();

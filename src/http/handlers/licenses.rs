@@ -5,7 +5,7 @@ use utoipa::IntoParams;
 
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
-use crate::http::extract::{Auth, JsonBody, QueryParams};
+use crate::http::extract::{Auth, JsonFields, QueryParams};
 use crate::http::handlers::json;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
@@ -53,9 +53,11 @@ pub async fn buy_licenses(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    JsonBody(request): JsonBody<contract::BuyLicensesRequest>,
+    request: JsonFields<contract::BuyLicensesRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let request = request.parse()?;
     let clock = state.clock.clone();
     let purchase = state
         .db(move |conn| services::licenses::buy(conn, &principal, account_id, &request, &clock))
@@ -86,9 +88,11 @@ pub async fn list_charges(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    QueryParams(query): QueryParams<ChargeListQuery>,
+    query: QueryParams<ChargeListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let query = query.parse()?;
     let page =
         PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
     let charges = state

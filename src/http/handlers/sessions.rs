@@ -26,12 +26,14 @@ use crate::services;
 #[post("/sessions")]
 pub async fn create_session(
     state: web::Data<AppState>,
-    JsonBody(request): JsonBody<contract::SessionRequest>,
+    request: JsonBody<contract::SessionRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let request = request.parse()?;
     let now = state.clock.now();
     let app = state.clone();
-    let grant = state
-        .db(move |conn| services::sessions::sign_in(conn, &app.config, &app.jwt, &request, now))
-        .await?;
+    let grant = web::block(move || {
+        services::sessions::sign_in(&app.pool, &app.config, &app.jwt, &request, now)
+    })
+    .await??;
     Ok(json(StatusCode::OK, &grant))
 }

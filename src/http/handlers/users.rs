@@ -37,9 +37,11 @@ pub async fn list_users(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    QueryParams(query): QueryParams<UserListQuery>,
+    query: QueryParams<UserListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let query = query.parse()?;
     let page =
         PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
     let status = query.status;
