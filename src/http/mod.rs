@@ -59,6 +59,12 @@ pub fn openapi_json() -> String {
     text
 }
 
+fn html(page: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page)
+}
+
 /// Configures a whole app: API routes, documentation, and problem+json 404s.
 pub fn configure(
     state: web::Data<state::AppState>,
@@ -66,14 +72,15 @@ pub fn configure(
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
+            // Before `/invitations/{token}`, which would take "accept" for a token.
+            .route(
+                "/invitations/accept",
+                web::get().to(|| async { html(include_str!("../../templates/accept.html")) }),
+            )
             .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
             .route(
                 "/docs",
-                web::get().to(|| async {
-                    HttpResponse::Ok()
-                        .content_type("text/html; charset=utf-8")
-                        .body(include_str!("../../templates/docs.html"))
-                }),
+                web::get().to(|| async { html(include_str!("../../templates/docs.html")) }),
             )
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document),

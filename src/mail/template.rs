@@ -55,8 +55,41 @@ pub fn accept_url(app_url: &str, token: &str) -> String {
     format!("{app_url}/invitations/accept?token={token}")
 }
 
+/// Breaks lines longer than `max_bytes` (at a space when there is one), so that
+/// every line of the message fits RFC 5322's limit and the email can be sent
+/// as 8bit text, with the accept link verbatim in the file.
+pub fn wrap_long_lines(text: &str, max_bytes: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / max_bytes.max(1));
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let mut rest = line;
+        while rest.len() > max_bytes {
+            let mut cut = max_bytes;
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let cut = rest[..cut]
+                .rfind(' ')
+                .filter(|&space| space > 0)
+                .unwrap_or(cut);
+            out.push_str(rest[..cut].trim_end());
+            out.push('\n');
+            rest = rest[cut..].trim_start();
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
+/// Longest message line kept as is; HTML escaping may still lengthen it.
+const MESSAGE_LINE_BYTES: usize = 150;
+
 impl InvitationEmail<'_> {
     pub fn render(&self) -> Result<RenderedEmail, AppError> {
+        let wrapped = self.message.map(|m| wrap_long_lines(m, MESSAGE_LINE_BYTES));
+        let message = wrapped.as_deref();
         let subject = subject(self.product_name);
         let accept_url = accept_url(self.app_url, self.token);
         let expires_at = self
@@ -67,7 +100,7 @@ impl InvitationEmail<'_> {
             product_name: self.product_name,
             account_name: self.account_name,
             inviter_name: self.inviter_name,
-            message: self.message,
+            message,
             accept_url: &accept_url,
             expires_at: &expires_at,
         }
@@ -78,7 +111,7 @@ impl InvitationEmail<'_> {
             product_name: self.product_name,
             account_name: self.account_name,
             inviter_name: self.inviter_name,
-            message: self.message,
+            message,
             accept_url: &accept_url,
             expires_at: &expires_at,
         }
@@ -126,6 +159,27 @@ mod tests {
             rendered.html.contains("Smith &#38; Jones LLP")
                 || rendered.html.contains("Smith &amp; Jones LLP")
         );
+    }
+
+    #[test]
+    fn long_lines_are_wrapped_at_spaces_or_char_boundaries() {
+        let words = "word ".repeat(100);
+        let wrapped = wrap_long_lines(&words, 42);
+        assert!(wrapped.lines().all(|l| l.len() <= 42));
+        assert_eq!(wrapped.split_whitespace().count(), 100);
+        let unbroken = "é".repeat(100);
+        let wrapped = wrap_long_lines(&unbroken, 41);
+        assert!(wrapped.lines().all(|l| l.len() <= 41));
+        assert_eq!(wrapped.replace('\n', ""), unbroken);
+        assert_eq!(wrap_long_lines("short\nlines", 42), "short\nlines");
+    }
+
+    #[test]
+    fn a_2000_character_single_line_message_keeps_every_line_short() {
+        let message = "x".repeat(2_000);
+        let rendered = email(Some(&message), "Ann").render().unwrap();
+        assert!(rendered.text.lines().all(|l| l.len() <= 998));
+        assert!(rendered.html.lines().all(|l| l.len() <= 998));
     }
 
     #[test]

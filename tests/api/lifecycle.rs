@@ -36,6 +36,16 @@ async fn an_invitee_can_accept_and_sign_in(app: TestApp) {
         "https://app.example.test/invitations/accept?token={token}"
     )));
 
+    // The default accept link (INVITATIONS_APP_URL = the service) opens a built-in accept page.
+    let page = app
+        .client
+        .get(format!("{}/invitations/accept?token={token}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Accept the invitation"));
+
     let preview = app
         .request("GET", &format!("/invitations/{token}"), None, None)
         .await;
