@@ -265,3 +265,33 @@ pub struct Health {
     /// `ok`.
     pub status: String,
 }
+
+/// Body of `POST .../invitations/bulk`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInvitationRequest {
+    /// Up to 100 invitation requests; more is `413 payload_too_large`.
+    #[schema(value_type = Vec<crate::domain::invitation::InvitationRequest>, max_items = 100)]
+    pub invitations: Vec<serde_json::Value>,
+}
+
+/// The outcome of one item of a bulk request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    /// Position of the item in the request.
+    pub index: usize,
+    /// The HTTP status this item alone would have had (201 when invited).
+    pub status: u16,
+    /// The invitation, when `status` is 201.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<Invitation>,
+    /// Why the item failed, otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<crate::error::Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResponse {
+    /// One result per item, in request order.
+    pub results: Vec<BulkResult>,
+}

@@ -43,6 +43,10 @@ pub enum AppError {
     /// Conflicts the contract's table does not name (e.g. a duplicate group name).
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    #[error("idempotency key reused with another request")]
+    IdempotencyKeyReused,
+    #[error("a request with this idempotency key is still running")]
+    RequestInProgress,
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
     #[error("validation failed")]
@@ -104,6 +108,8 @@ impl AppError {
             | InvitationNotPending
             | Conflict { .. } => StatusCode::CONFLICT,
             InvitationExpired | InvitationRevoked => StatusCode::GONE,
+            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            RequestInProgress => StatusCode::CONFLICT,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -129,6 +135,8 @@ impl AppError {
             InvitationExpired => "invitation_expired",
             InvitationRevoked => "invitation_revoked",
             Conflict { code, .. } => code,
+            IdempotencyKeyReused => "idempotency_key_reused",
+            RequestInProgress => "request_in_progress",
             PayloadTooLarge(_) => "payload_too_large",
             Validation(_) => "validation_failed",
             Unavailable(_) => "unavailable",
@@ -168,6 +176,12 @@ impl AppError {
             InvitationExpired => "The invitation has expired; ask for it to be resent.".into(),
             InvitationRevoked => "The invitation has been revoked.".into(),
             Conflict { detail, .. } => detail.clone(),
+            IdempotencyKeyReused => "This Idempotency-Key was used with a different request; \
+                                     use a new key for a new request."
+                .into(),
+            RequestInProgress => "A request with this Idempotency-Key is still running; \
+                                  retry after it has finished."
+                .into(),
             PayloadTooLarge(why) => why.clone(),
             Validation(_) => "One or more fields are invalid; see errors.".into(),
             Unavailable(_) => "The service is temporarily unavailable; retry later.".into(),
@@ -315,6 +329,10 @@ pub const ALL_CODES: &[&str] = &[
     "invitation_expired",
     "invitation_revoked",
     "payload_too_large",
+    "idempotency_key_reused",
+    "request_in_progress",
+    "group_name_taken",
+    "primary_subscriber_protected",
     "validation_failed",
     "unavailable",
     "internal_error",

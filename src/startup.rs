@@ -68,6 +68,8 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(http::middleware::observe))
+            // Outermost: stores and replays exactly what the client received.
+            .wrap(from_fn(http::idempotency::idempotency))
             .configure(http::configure(data.clone(), document.clone()))
     })
     .workers(config.http_workers)

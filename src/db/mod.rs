@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod charges;
 pub mod groups;
+pub mod idempotency;
 pub mod invitations;
 pub mod licenses;
 pub mod outbox;

@@ -169,4 +169,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     licenses,
     charges,
     email_outbox,
+    idempotency_keys,
 );
+
+diesel::table! {
+    idempotency_keys (account_id, idempotency_key) {
+        account_id -> BigInt,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

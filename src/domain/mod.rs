@@ -5,6 +5,7 @@ pub mod billing;
 pub mod email;
 pub mod field_error;
 pub mod invitation;
+pub mod json_fields;
 pub mod paging;
 pub mod password;
 pub mod period;

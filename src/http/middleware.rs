@@ -30,15 +30,26 @@ fn new_request_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The request's id: the client's `X-Request-Id` when acceptable, else a new
+/// one written into the request so every later layer sees the same id.
+pub fn ensure_request_id(req: &mut ServiceRequest) -> String {
+    if let Some(id) = req.headers().get(REQUEST_ID).and_then(accepted_request_id) {
+        return id;
+    }
+    let id = new_request_id();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        req.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID), value);
+    }
+    id
+}
+
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(accepted_request_id)
-        .unwrap_or_else(new_request_id);
+    let mut req = req;
+    let request_id = ensure_request_id(&mut req);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let started = Instant::now();

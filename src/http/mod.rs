@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod handlers;
+pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod state;
@@ -22,6 +23,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(sessions::create_session)
         .service(accounts::get_account)
         .service(invitations::quote_invitation)
+        .service(invitations::bulk_create_invitations)
         .service(invitations::create_invitation)
         .service(invitations::list_invitations)
         .service(invitations::get_invitation)
@@ -43,11 +45,12 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
 
 /// The OpenAPI document, exactly as `invitations openapi` prints it.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, document) = App::new()
+    let (_, mut document) = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
+    utoipa::Modify::modify(&openapi::IdempotencyKeys, &mut document);
     document
 }
 

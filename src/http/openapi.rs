@@ -54,6 +54,61 @@ impl Modify for BearerScheme {
     }
 }
 
+/// Every account-scoped POST takes an optional `Idempotency-Key`. Applied
+/// after the paths are collected (the derive's modifiers run before).
+pub struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let Some(operation) = item
+                .post
+                .as_mut()
+                .filter(|_| path.starts_with("/accounts/"))
+            else {
+                continue;
+            };
+            let parameter = ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes retries safe: the first response to a key is stored for 24 hours and \
+                     replayed byte for byte (with `Idempotent-Replayed: true`). Keys are per account, \
+                     1–255 characters.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                .build();
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(parameter.into());
+            let responses = &mut operation.responses.responses;
+            responses.insert(
+                "409".into(),
+                problem(&match responses.get("409") {
+                    Some(RefOr::T(existing)) => {
+                        format!("{}; or `request_in_progress`: the first request with this Idempotency-Key is still running", existing.description)
+                    }
+                    _ => "`request_in_progress`: the first request with this Idempotency-Key is still running".into(),
+                }),
+            );
+            let invalid = match responses.get("422") {
+                Some(RefOr::T(existing)) => existing.description.clone(),
+                _ => "`validation_failed`".into(),
+            };
+            responses.insert(
+                "422".into(),
+                problem(&format!(
+                    "{invalid}; or `idempotency_key_reused`: the key was used with another request"
+                )),
+            );
+        }
+    }
+}
+
 fn problem(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)

@@ -23,9 +23,11 @@ pub fn expire_overdue(
     Ok(overdue.len())
 }
 
-/// One sweeper pass over every account with overdue invitations.
+/// One sweeper pass: every account with overdue invitations, and idempotent
+/// responses past their retention.
 pub fn sweep(pool: &DbPool, now: NaiveDateTime) -> Result<usize, AppError> {
     let mut conn = pool.get()?;
+    db::idempotency::purge(&mut conn, now - crate::services::idempotency::retention())?;
     let accounts = db::invitations::accounts_with_overdue(&mut conn, now, 1_000)?;
     let mut expired = 0;
     for account_id in accounts {

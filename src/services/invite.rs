@@ -203,3 +203,31 @@ pub fn quote(
         })
     })
 }
+
+/// At most this many invitations in one bulk request.
+pub const MAX_BULK: usize = 100;
+
+/// Invites each item on its own (its own transaction), in order; an item's
+/// failure does not affect the others.
+pub fn create_many(
+    conn: &mut DbConnection,
+    config: &Config,
+    principal: &Principal,
+    account_id: i64,
+    items: Vec<serde_json::Value>,
+    clock: &Clock,
+) -> Result<Vec<Result<contract::Invitation, AppError>>, AppError> {
+    if items.len() > MAX_BULK {
+        return Err(AppError::PayloadTooLarge(format!(
+            "A bulk request holds at most {MAX_BULK} invitations."
+        )));
+    }
+    principal.manager_of(account_id)?;
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let request = crate::domain::json_fields::parse_partially::<InvitationRequest>(item)?;
+            create(conn, config, principal, account_id, &request, clock)
+        })
+        .collect())
+}

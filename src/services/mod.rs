@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod charges;
 pub mod expiry;
 pub mod groups;
+pub mod idempotency;
 pub mod invitation_admin;
 pub mod invite;
 pub mod invitee;

@@ -12,4 +12,5 @@ mod openapi;
 mod precedence;
 mod readme_examples;
 mod resilience;
+mod retries;
 mod users_and_auth;

@@ -1,5 +1,5 @@
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -8,8 +8,9 @@ use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
 use crate::domain::paging::PageRequest;
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonFields, QueryParams};
+use crate::http::extract::{Auth, JsonBody, JsonFields, QueryParams};
 use crate::http::handlers::json;
+use crate::http::middleware::RequestId;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
 use crate::services::{self, invitation_admin::ListFilter};
@@ -94,6 +95,74 @@ pub async fn quote_invitation(
         })
         .await?;
     Ok(json(StatusCode::OK, &quote))
+}
+
+/// Invite up to 100 emails at once
+///
+/// Each item is handled on its own, in order, exactly like
+/// `POST .../invitations` (its own transaction, license and email): one
+/// item's failure does not affect the others. `200` with one result per item;
+/// each result's `status` is what that item alone would have answered.
+#[utoipa::path(
+    operation_id = "bulk_create_invitations",
+    tag = "invitations",
+    params(("account_id" = i64, Path, description = "Account id")),
+    request_body = contract::BulkInvitationRequest,
+    responses(
+        (status = 200, description = "One result per item, in request order", body = contract::BulkResponse),
+        ManageWrite
+    ),
+    security(("bearer" = []))
+)]
+#[post("/accounts/{account_id}/invitations/bulk")]
+pub async fn bulk_create_invitations(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    request: JsonBody<contract::BulkInvitationRequest>,
+    http_request: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let request = request.parse()?;
+    let clock = state.clock.clone();
+    let config = state.config.clone();
+    let outcomes = state
+        .db(move |conn| {
+            services::invite::create_many(
+                conn,
+                &config,
+                &principal,
+                account_id,
+                request.invitations,
+                &clock,
+            )
+        })
+        .await?;
+    state.mail_wakeup.notify_one();
+    let request_id = http_request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone());
+    let results = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, outcome)| match outcome {
+            Ok(invitation) => contract::BulkResult {
+                index,
+                status: StatusCode::CREATED.as_u16(),
+                invitation: Some(invitation),
+                problem: None,
+            },
+            Err(error) => contract::BulkResult {
+                index,
+                status: error.status().as_u16(),
+                invitation: None,
+                problem: Some(error.problem(request_id.as_deref())),
+            },
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &contract::BulkResponse { results }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
