@@ -85,6 +85,12 @@ pub struct Config {
     pub worker_poll_interval: Duration,
     pub sweep_interval: Duration,
     pub log_format: LogFormat,
+    /// Origins allowed to call from a browser; empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    pub invitations_per_hour: u32,
+    pub resend_interval: Duration,
+    pub resends_per_day: u32,
+    pub token_requests_per_minute: u32,
 }
 
 /// Every variable the service reads, with its default (`None`: unset by default).
@@ -172,6 +178,31 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "how often expired invitations release their licenses",
     ),
     ("INVITATIONS_LOG_FORMAT", Some("pretty"), "pretty or json"),
+    (
+        "INVITATIONS_CORS_ORIGINS",
+        None,
+        "comma-separated origins allowed from browsers (e.g. https://app.example.com), or *",
+    ),
+    (
+        "INVITATIONS_RATE_INVITATIONS_PER_HOUR",
+        Some("200"),
+        "invitations created per account per rolling hour (bulk items count one by one)",
+    ),
+    (
+        "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
+        Some("60"),
+        "minimum time between two sends of one invitation",
+    ),
+    (
+        "INVITATIONS_RATE_RESENDS_PER_DAY",
+        Some("5"),
+        "resends per invitation per rolling 24 hours",
+    ),
+    (
+        "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE",
+        Some("60"),
+        "requests per client IP per minute to /sessions and /invitations/{token}…",
+    ),
     ("RUST_LOG", Some("info"), "log filter"),
 ];
 
@@ -259,6 +290,24 @@ impl Config {
                 positive("INVITATIONS_SWEEP_INTERVAL_SECONDS")?.unsigned_abs(),
             ),
             log_format,
+            cors_origins: get("INVITATIONS_CORS_ORIGINS")
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            invitations_per_hour: u32::try_from(positive("INVITATIONS_RATE_INVITATIONS_PER_HOUR")?)
+                .map_err(|_| "INVITATIONS_RATE_INVITATIONS_PER_HOUR is too large".to_owned())?,
+            resend_interval: Duration::from_secs(
+                number("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS")?
+                    .max(0)
+                    .unsigned_abs(),
+            ),
+            resends_per_day: u32::try_from(positive("INVITATIONS_RATE_RESENDS_PER_DAY")?)
+                .map_err(|_| "INVITATIONS_RATE_RESENDS_PER_DAY is too large".to_owned())?,
+            token_requests_per_minute: u32::try_from(positive(
+                "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE",
+            )?)
+            .map_err(|_| "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE is too large".to_owned())?,
         })
     }
 }

@@ -105,6 +105,28 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// Body of `PATCH .../users/{user_id}`: every field is optional; a field that
+/// is absent is left unchanged (`{}` changes nothing), and `null` is refused.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdateRequest {
+    /// The new role. `primary_subscriber` cannot be given, and the primary
+    /// subscriber's role cannot be changed (`409 primary_subscriber_protected`).
+    #[serde(default, deserialize_with = "crate::domain::json_fields::not_null")]
+    #[schema(nullable = false)]
+    pub role: Option<InvitableRole>,
+    /// Replaces the user's permissions: distinct names from `GET /permissions`
+    /// (`[]` removes them all).
+    #[serde(default, deserialize_with = "crate::domain::json_fields::not_null")]
+    #[schema(nullable = false)]
+    pub permissions: Option<Vec<Permission>>,
+    /// Replaces the user's group memberships: distinct ids of this account's
+    /// groups, at most 100 (`[]` removes them all).
+    #[serde(default, deserialize_with = "crate::domain::json_fields::not_null")]
+    #[schema(nullable = false, max_items = 100)]
+    pub group_ids: Option<Vec<i64>>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserPage {
     pub items: Vec<User>,
@@ -251,10 +273,11 @@ pub struct GroupList {
     pub items: Vec<Group>,
 }
 
+/// Body of `POST .../groups` and `PATCH .../groups/{group_id}` (a rename).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupRequest {
-    /// 1–100 characters; unique per account, case-insensitively.
+    /// 1–100 characters (trimmed); unique per account, case-insensitively.
     #[serde(default)]
     #[schema(required = true, value_type = String, max_length = 100)]
     pub name: Option<String>,

@@ -47,6 +47,11 @@ pub enum AppError {
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still running")]
     RequestInProgress,
+    #[error("rate limited")]
+    RateLimited {
+        retry_after_seconds: u64,
+        detail: String,
+    },
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
     #[error("validation failed")]
@@ -109,6 +114,7 @@ impl AppError {
             | Conflict { .. } => StatusCode::CONFLICT,
             InvitationExpired | InvitationRevoked => StatusCode::GONE,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             RequestInProgress => StatusCode::CONFLICT,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -136,6 +142,7 @@ impl AppError {
             InvitationRevoked => "invitation_revoked",
             Conflict { code, .. } => code,
             IdempotencyKeyReused => "idempotency_key_reused",
+            RateLimited { .. } => "rate_limited",
             RequestInProgress => "request_in_progress",
             PayloadTooLarge(_) => "payload_too_large",
             Validation(_) => "validation_failed",
@@ -175,7 +182,7 @@ impl AppError {
             InvitationNotPending => "The invitation is no longer pending.".into(),
             InvitationExpired => "The invitation has expired; ask for it to be resent.".into(),
             InvitationRevoked => "The invitation has been revoked.".into(),
-            Conflict { detail, .. } => detail.clone(),
+            Conflict { detail, .. } | RateLimited { detail, .. } => detail.clone(),
             IdempotencyKeyReused => "This Idempotency-Key was used with a different request; \
                                      use a new key for a new request."
                 .into(),
@@ -224,6 +231,13 @@ impl AppError {
     pub fn to_response(&self, request_id: Option<&str>) -> HttpResponse {
         let mut response = HttpResponse::build(self.status());
         response.content_type("application/problem+json");
+        if let AppError::RateLimited {
+            retry_after_seconds,
+            ..
+        } = self
+        {
+            response.insert_header(("Retry-After", retry_after_seconds.max(&1).to_string()));
+        }
         response.body(serde_json::to_string(&self.problem(request_id)).unwrap_or_default())
     }
 
@@ -329,6 +343,7 @@ pub const ALL_CODES: &[&str] = &[
     "invitation_expired",
     "invitation_revoked",
     "payload_too_large",
+    "rate_limited",
     "idempotency_key_reused",
     "request_in_progress",
     "group_name_taken",

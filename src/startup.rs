@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::Notify;
 
@@ -55,6 +55,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         jwt,
         clock: clock.clone(),
         mail_wakeup: Arc::new(Notify::new()),
+        token_limiter: http::rate_limit::ip_limiter(config.token_requests_per_minute),
     };
     let worker = Worker {
         pool,
@@ -65,11 +66,18 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
     };
     let document = http::openapi_document();
     let data = web::Data::new(state.clone());
+    let cors_origins = config.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(http::middleware::observe))
-            // Outermost: stores and replays exactly what the client received.
+            // Stores and replays exactly what the client received.
             .wrap(from_fn(http::idempotency::idempotency))
+            // Outermost: preflights are answered before anything else runs. Off
+            // without configured origins (browsers then allow same-origin calls only).
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                http::cors::cors(&cors_origins),
+            ))
             .configure(http::configure(data.clone(), document.clone()))
     })
     .workers(config.http_workers)

@@ -38,6 +38,36 @@ pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<GroupRo
         .load(conn)
 }
 
+pub fn find_in_account(
+    conn: &mut DbConnection,
+    account_id: i64,
+    id: i64,
+) -> QueryResult<Option<GroupRow>> {
+    firm_groups::table
+        .find(id)
+        .filter(firm_groups::account_id.eq(account_id))
+        .first(conn)
+        .optional()
+}
+
+/// A name taken (case-insensitively) by another group of the account is a
+/// unique violation.
+pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<GroupRow> {
+    diesel::update(firm_groups::table.find(id))
+        .set((
+            firm_groups::name.eq(name),
+            firm_groups::name_normalized.eq(name.to_lowercase()),
+        ))
+        .get_result(conn)
+}
+
+/// Deletes the group; the schema deletes its memberships and invitation links.
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(firm_groups::table.find(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Which of `ids` are groups of this account.
 pub fn existing_ids(
     conn: &mut DbConnection,

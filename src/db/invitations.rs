@@ -261,3 +261,19 @@ pub fn accounts_with_overdue(
         .limit(limit)
         .load(conn)
 }
+
+/// Creation times of the account's newest invitations since `since`, newest first, at most `limit`.
+pub fn created_since(
+    conn: &mut DbConnection,
+    account_id: i64,
+    since: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    invitations::table
+        .filter(invitations::account_id.eq(account_id))
+        .filter(invitations::created_at.gt(since))
+        .select(invitations::created_at)
+        .order(invitations::created_at.desc())
+        .limit(limit)
+        .load(conn)
+}

@@ -86,17 +86,21 @@ pub fn claim_due(
 /// Sent: the bodies (which carry the invitation token) are no longer kept.
 /// Each `mark_*` returns 0 when the message was cancelled meanwhile.
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(email_outbox::table.find(id))
-        .set((
-            email_outbox::status.eq("sent"),
-            email_outbox::attempts.eq(email_outbox::attempts + 1),
-            email_outbox::sent_at.eq(Some(now)),
-            email_outbox::lease_until.eq(None::<NaiveDateTime>),
-            email_outbox::text_body.eq(""),
-            email_outbox::html_body.eq(""),
-            email_outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn)
+    diesel::update(
+        email_outbox::table
+            .find(id)
+            .filter(email_outbox::status.eq("queued")),
+    )
+    .set((
+        email_outbox::status.eq("sent"),
+        email_outbox::attempts.eq(email_outbox::attempts + 1),
+        email_outbox::sent_at.eq(Some(now)),
+        email_outbox::lease_until.eq(None::<NaiveDateTime>),
+        email_outbox::text_body.eq(""),
+        email_outbox::html_body.eq(""),
+        email_outbox::last_error.eq(None::<String>),
+    ))
+    .execute(conn)
 }
 
 pub fn mark_retry(
@@ -105,40 +109,71 @@ pub fn mark_retry(
     next_attempt_at: NaiveDateTime,
     error: &str,
 ) -> QueryResult<usize> {
-    diesel::update(email_outbox::table.find(id))
-        .set((
-            email_outbox::attempts.eq(email_outbox::attempts + 1),
-            email_outbox::next_attempt_at.eq(next_attempt_at),
-            email_outbox::lease_until.eq(None::<NaiveDateTime>),
-            email_outbox::last_error.eq(Some(error)),
-        ))
-        .execute(conn)
+    diesel::update(
+        email_outbox::table
+            .find(id)
+            .filter(email_outbox::status.eq("queued")),
+    )
+    .set((
+        email_outbox::attempts.eq(email_outbox::attempts + 1),
+        email_outbox::next_attempt_at.eq(next_attempt_at),
+        email_outbox::lease_until.eq(None::<NaiveDateTime>),
+        email_outbox::last_error.eq(Some(error)),
+    ))
+    .execute(conn)
 }
 
 /// Given up: the bodies are dropped too.
 pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<usize> {
-    diesel::update(email_outbox::table.find(id))
-        .set((
-            email_outbox::status.eq("failed"),
-            email_outbox::attempts.eq(email_outbox::attempts + 1),
-            email_outbox::lease_until.eq(None::<NaiveDateTime>),
-            email_outbox::last_error.eq(Some(error)),
-            email_outbox::text_body.eq(""),
-            email_outbox::html_body.eq(""),
-        ))
-        .execute(conn)
+    diesel::update(
+        email_outbox::table
+            .find(id)
+            .filter(email_outbox::status.eq("queued")),
+    )
+    .set((
+        email_outbox::status.eq("failed"),
+        email_outbox::attempts.eq(email_outbox::attempts + 1),
+        email_outbox::lease_until.eq(None::<NaiveDateTime>),
+        email_outbox::last_error.eq(Some(error)),
+        email_outbox::text_body.eq(""),
+        email_outbox::html_body.eq(""),
+    ))
+    .execute(conn)
 }
 
-/// Older queued emails of an invitation whose token was replaced: never send them.
+/// Queued emails of an invitation whose token was replaced or that is no
+/// longer pending: never sent, their bodies erased, kept as send history.
 pub fn cancel_queued_for_invitation(
     conn: &mut DbConnection,
     invitation_id: i64,
 ) -> QueryResult<()> {
-    diesel::delete(
+    diesel::update(
         email_outbox::table
             .filter(email_outbox::invitation_id.eq(invitation_id))
             .filter(email_outbox::status.eq("queued")),
     )
+    .set((
+        email_outbox::status.eq("cancelled"),
+        email_outbox::lease_until.eq(None::<NaiveDateTime>),
+        email_outbox::text_body.eq(""),
+        email_outbox::html_body.eq(""),
+    ))
     .execute(conn)
     .map(|_| ())
+}
+
+/// When the invitation's emails after its first were queued, since `since`, oldest first.
+pub fn resends_since(
+    conn: &mut DbConnection,
+    invitation_id: i64,
+    first_sent_at: NaiveDateTime,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    email_outbox::table
+        .filter(email_outbox::invitation_id.eq(invitation_id))
+        .filter(email_outbox::created_at.gt(first_sent_at))
+        .filter(email_outbox::created_at.gt(since))
+        .select(email_outbox::created_at)
+        .order(email_outbox::created_at.asc())
+        .load(conn)
 }

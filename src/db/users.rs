@@ -130,6 +130,29 @@ pub fn set_status(
         .map(|_| ())
 }
 
+/// Columns to change; `None` leaves a column as it is.
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges<'a> {
+    pub role: Option<&'a str>,
+    pub permissions: Option<&'a str>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges<'_>) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Makes the user a member of exactly these groups.
+pub fn replace_groups(conn: &mut DbConnection, user_id: i64, group_ids: &[i64]) -> QueryResult<()> {
+    diesel::delete(group_memberships::table.filter(group_memberships::user_id.eq(user_id)))
+        .execute(conn)?;
+    add_to_groups(conn, user_id, group_ids)
+}
+
 pub fn add_to_groups(conn: &mut DbConnection, user_id: i64, group_ids: &[i64]) -> QueryResult<()> {
     for group_id in group_ids {
         diesel::insert_into(group_memberships::table)

@@ -10,13 +10,12 @@ use crate::domain::access::{InvitableRole, SubscriberType};
 use crate::domain::billing::{BillingSystem, LicenseType};
 use crate::domain::email::EmailAddress;
 use crate::domain::field_error::FieldError;
+use crate::domain::membership;
 use crate::domain::permission::Permission;
 
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
 pub const MIN_EXPIRY_DAYS: i64 = 1;
 pub const MAX_EXPIRY_DAYS: i64 = 30;
-/// More would be a mistake, and would overflow the databases' parameter limits.
-pub const MAX_GROUP_IDS: usize = 100;
 
 string_enum! {
     /// Lifecycle of an invitation. `expired` is reported as soon as `expires_at` has passed,
@@ -145,37 +144,10 @@ impl InvitationRequest {
         }
 
         let permissions = self.permissions.clone().unwrap_or_default();
-        if let Some(i) = first_duplicate(&permissions) {
-            errors.push(FieldError::new(
-                format!("permissions[{i}]"),
-                "duplicate",
-                "permissions must be distinct",
-            ));
-        }
+        errors.extend(membership::permission_errors(&permissions));
 
         let group_ids = self.group_ids.clone().unwrap_or_default();
-        if group_ids.len() > MAX_GROUP_IDS {
-            errors.push(FieldError::new(
-                "group_ids",
-                "too_long",
-                format!("at most {MAX_GROUP_IDS} group ids"),
-            ));
-        } else if let Some(i) = first_duplicate(&group_ids) {
-            errors.push(FieldError::new(
-                format!("group_ids[{i}]"),
-                "duplicate",
-                "group_ids must be distinct",
-            ));
-        }
-        for (i, id) in group_ids.iter().enumerate().take(MAX_GROUP_IDS) {
-            if !ctx.known_group_ids.contains(id) && group_ids.len() <= MAX_GROUP_IDS {
-                errors.push(FieldError::new(
-                    format!("group_ids[{i}]"),
-                    "not_found",
-                    format!("group {id} does not exist in this account"),
-                ));
-            }
-        }
+        errors.extend(membership::group_id_errors(&group_ids, ctx.known_group_ids));
 
         let message = self.message.clone().filter(|m| !m.trim().is_empty());
         if message
@@ -214,11 +186,6 @@ impl InvitationRequest {
             _ => Err(errors),
         }
     }
-}
-
-fn first_duplicate<T: Eq + std::hash::Hash>(items: &[T]) -> Option<usize> {
-    let mut seen = HashSet::new();
-    items.iter().position(|item| !seen.insert(item))
 }
 
 #[cfg(test)]

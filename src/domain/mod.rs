@@ -6,6 +6,7 @@ pub mod email;
 pub mod field_error;
 pub mod invitation;
 pub mod json_fields;
+pub mod membership;
 pub mod paging;
 pub mod password;
 pub mod period;

@@ -1,11 +1,13 @@
 //! HTTP: routes (one registration feeds both actix and the OpenAPI document),
 //! extractors, middleware and thin handlers.
 
+pub mod cors;
 pub mod extract;
 pub mod handlers;
 pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
+pub mod rate_limit;
 pub mod state;
 
 use actix_web::{App, HttpResponse, web};
@@ -31,10 +33,14 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(invitations::resend_invitation)
         .service(users::list_users)
         .service(users::get_user)
+        .service(users::update_user)
         .service(users::disable_user)
         .service(users::enable_user)
         .service(groups::list_groups)
         .service(groups::create_group)
+        .service(groups::get_group)
+        .service(groups::update_group)
+        .service(groups::delete_group)
         .service(licenses::get_license_summary)
         .service(licenses::buy_licenses)
         .service(licenses::list_charges)

@@ -147,6 +147,10 @@ const INVALID: (u16, &str) = (
     422,
     "`validation_failed`: `errors` lists every invalid field",
 );
+const LIMITED: (u16, &str) = (
+    429,
+    "`rate_limited`: too many requests; `Retry-After` says how many seconds to wait",
+);
 
 /// Errors of endpoints any member may read.
 pub struct MemberRead;
@@ -202,6 +206,7 @@ impl IntoResponses for Invitee {
                 "`invitation_not_pending`: already accepted or declined",
             ),
             (410, "`invitation_expired` or `invitation_revoked`"),
+            LIMITED,
             UNAVAILABLE,
         ])
     }
@@ -211,7 +216,7 @@ impl IntoResponses for Invitee {
 pub struct PublicWrite;
 impl IntoResponses for PublicWrite {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        problems(&[MALFORMED, TOO_LARGE, INVALID, UNAVAILABLE])
+        problems(&[MALFORMED, TOO_LARGE, INVALID, LIMITED, UNAVAILABLE])
     }
 }
 
@@ -233,6 +238,7 @@ impl IntoResponses for InviteeAccept {
             (410, "`invitation_expired` or `invitation_revoked`"),
             TOO_LARGE,
             INVALID,
+            LIMITED,
             UNAVAILABLE,
         ])
     }

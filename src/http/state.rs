@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
+use crate::http::rate_limit::IpLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,6 +20,7 @@ pub struct AppState {
     pub clock: Clock,
     /// Wakes the outbox worker when an email was queued.
     pub mail_wakeup: Arc<Notify>,
+    pub token_limiter: Arc<IpLimiter>,
 }
 
 impl AppState {

@@ -1,9 +1,10 @@
-//! Groups of firm members.
+//! Groups of firm members: list, read, create, rename, delete.
 
 use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
+use crate::domain::field_error::{FieldError, Partial};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::lock_account_as_manager;
 
@@ -31,6 +32,46 @@ pub fn list(
     })
 }
 
+/// The trimmed name, or why it is not one (1–100 characters).
+fn checked_name(request: &contract::GroupRequest) -> Result<&str, FieldError> {
+    let name = request.name.as_deref().map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        return Err(FieldError::required("name"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(FieldError::new(
+            "name",
+            "too_long",
+            format!("name must be at most {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(name)
+}
+
+/// A unique violation on a group's name is a name already taken in the account.
+fn name_taken(error: diesel::result::Error) -> AppError {
+    if is_unique_violation(&error) {
+        AppError::Conflict {
+            code: "group_name_taken",
+            detail: "A group with this name already exists in this account.".into(),
+        }
+    } else {
+        error.into()
+    }
+}
+
+pub fn get(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    group_id: i64,
+) -> Result<contract::Group, AppError> {
+    principal.manager_of(account_id)?;
+    db::groups::find_in_account(conn, account_id, group_id)?
+        .map(view)
+        .ok_or(AppError::NotFound)
+}
+
 pub fn create(
     conn: &mut DbConnection,
     principal: &Principal,
@@ -38,33 +79,55 @@ pub fn create(
     request: &contract::GroupRequest,
     clock: &Clock,
 ) -> Result<contract::Group, AppError> {
-    let name = request.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() {
-        return Err(AppError::validation_one(
-            "name",
-            "required",
-            "name is required",
-        ));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::validation_one(
-            "name",
-            "too_long",
-            format!("name must be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
+    let name = checked_name(request).map_err(|e| AppError::Validation(vec![e]))?;
     db::transaction(conn, |conn| {
         let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
-        db::groups::insert(conn, account_id, name, now).map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::Conflict {
-                    code: "group_name_taken",
-                    detail: "A group with this name already exists in this account.".into(),
-                }
-            } else {
-                e.into()
-            }
-        })
+        db::groups::insert(conn, account_id, name, now).map_err(name_taken)
     })
     .map(view)
+}
+
+/// Renames a group: the group (404) is judged before the body (422), and the
+/// body before the name's uniqueness (409). A group may take another spelling
+/// of its own name.
+pub fn rename(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    group_id: i64,
+    input: &Partial<contract::GroupRequest>,
+    clock: &Clock,
+) -> Result<contract::Group, AppError> {
+    db::transaction(conn, |conn| {
+        lock_account_as_manager(conn, principal, account_id, clock)?;
+        let group =
+            db::groups::find_in_account(conn, account_id, group_id)?.ok_or(AppError::NotFound)?;
+        let name = match (checked_name(&input.value), input.errors.is_empty()) {
+            (Ok(name), true) => name,
+            (checked, _) => {
+                let rule_errors = checked.err().into_iter().collect();
+                return Err(AppError::Validation(input.merge(rule_errors)));
+            }
+        };
+        db::groups::rename(conn, group.id, name).map_err(name_taken)
+    })
+    .map(view)
+}
+
+/// Deletes a group; its members' memberships and invitations' links to it go
+/// with it (the users and invitations stay).
+pub fn delete(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    group_id: i64,
+    clock: &Clock,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        lock_account_as_manager(conn, principal, account_id, clock)?;
+        let group =
+            db::groups::find_in_account(conn, account_id, group_id)?.ok_or(AppError::NotFound)?;
+        db::groups::delete(conn, group.id)?;
+        Ok(())
+    })
 }

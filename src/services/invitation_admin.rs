@@ -14,7 +14,7 @@ use crate::domain::paging::PageRequest;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::services::invite::queue_invitation_email;
-use crate::services::{licensing, lock_account_as_manager, views};
+use crate::services::{licensing, lock_account_as_manager, rate_limits, views};
 
 pub struct ListFilter {
     pub status: Option<InvitationStatus>,
@@ -96,6 +96,11 @@ pub fn resend(
         let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
+        if InvitationStatus::from_db(&row.status)? == InvitationStatus::Pending
+            || InvitationStatus::from_db(&row.status)? == InvitationStatus::Expired
+        {
+            rate_limits::resend(conn, config, &row, now)?;
+        }
         match effective_status(InvitationStatus::from_db(&row.status)?, row.expires_at, now) {
             InvitationStatus::Pending => {}
             InvitationStatus::Expired => {

@@ -18,6 +18,7 @@ use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::mail::{self, template::InvitationEmail};
 use crate::services::licensing::{self, LicenseOffer};
+use crate::services::rate_limits;
 use crate::services::{lock_account_as_manager, views};
 
 /// A valid request judged against the account as it is now.
@@ -37,7 +38,7 @@ fn assess(
 ) -> Result<Assessment, AppError> {
     let request = &input.value;
     let mut requested = request.group_ids.clone().unwrap_or_default();
-    requested.truncate(crate::domain::invitation::MAX_GROUP_IDS);
+    requested.truncate(crate::domain::membership::MAX_GROUP_IDS);
     let known_group_ids: HashSet<i64> = db::groups::existing_ids(conn, account.id, &requested)?
         .into_iter()
         .collect();
@@ -55,7 +56,10 @@ fn assess(
 
     let member = db::users::find_by_email(conn, draft.email.normalized())?
         .filter(|user| user.account_id == account.id);
-    let refusal = if member.is_some() {
+    let rate = rate_limits::invitations_per_hour(conn, config, account.id, now).err();
+    let refusal = if rate.is_some() {
+        rate
+    } else if member.is_some() {
         Some(AppError::AlreadyMember)
     } else if db::invitations::find_pending_for_email(
         conn,

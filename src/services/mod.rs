@@ -12,6 +12,7 @@ pub mod invite;
 pub mod invitee;
 pub mod licenses;
 pub mod licensing;
+pub mod rate_limits;
 pub mod sessions;
 pub mod users;
 pub mod views;

@@ -1,4 +1,6 @@
-//! Firm members: list, read, disable, enable.
+//! Firm members: list, read, change, disable, enable.
+
+use std::collections::HashSet;
 
 use crate::auth::Principal;
 use crate::clock::Clock;
@@ -6,7 +8,10 @@ use crate::contract;
 use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::access::{Role, UserStatus};
 use crate::domain::billing::ChargeReason;
+use crate::domain::field_error::Partial;
+use crate::domain::membership::{self, MAX_GROUP_IDS};
 use crate::domain::paging::PageRequest;
+use crate::domain::permission;
 use crate::error::AppError;
 use crate::services::{licensing, lock_account_as_manager, views};
 
@@ -39,6 +44,67 @@ pub fn get(
     }
     let row = db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
     views::user(conn, row)
+}
+
+/// Changes the fields given and leaves the others as they are. Precedence:
+/// the user (404), then every field error at once (422), then the primary
+/// subscriber's protection (409).
+pub fn update(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    user_id: i64,
+    input: &Partial<contract::UserUpdateRequest>,
+    clock: &Clock,
+) -> Result<contract::User, AppError> {
+    db::transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+        let user =
+            db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
+        let request = &input.value;
+
+        let mut errors = Vec::new();
+        if let Some(permissions) = &request.permissions {
+            errors.extend(membership::permission_errors(permissions));
+        }
+        if let Some(group_ids) = &request.group_ids {
+            let mut requested = group_ids.clone();
+            requested.truncate(MAX_GROUP_IDS);
+            let known: HashSet<i64> = db::groups::existing_ids(conn, account_id, &requested)?
+                .into_iter()
+                .collect();
+            errors.extend(membership::group_id_errors(group_ids, &known));
+        }
+        if !errors.is_empty() || !input.errors.is_empty() {
+            return Err(AppError::Validation(input.merge(errors)));
+        }
+
+        if request.role.is_some() && user.role()? == Role::PrimarySubscriber {
+            return Err(AppError::Conflict {
+                code: "primary_subscriber_protected",
+                detail: "The primary subscriber's role cannot be changed.".into(),
+            });
+        }
+
+        if request.role.is_some() || request.permissions.is_some() || request.group_ids.is_some() {
+            let permissions = request.permissions.as_deref().map(permission::to_db);
+            db::users::update(
+                conn,
+                user.id,
+                &db::users::UserChanges {
+                    role: request.role.map(|role| Role::from(role).as_str()),
+                    permissions: permissions.as_deref(),
+                    updated_at: now,
+                },
+            )?;
+        }
+        if let Some(group_ids) = &request.group_ids {
+            db::users::replace_groups(conn, user.id, group_ids)?;
+        }
+        let user =
+            db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
+        views::user(conn, user)
+    })
 }
 
 /// Disabling a disabled user changes nothing and answers 200 (safe to retry).

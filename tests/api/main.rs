@@ -8,6 +8,8 @@ mod concurrency;
 mod external_keys;
 mod invitations;
 mod lifecycle;
+mod limits;
+mod management;
 mod openapi;
 mod precedence;
 mod readme_examples;

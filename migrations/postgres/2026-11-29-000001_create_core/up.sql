@@ -135,7 +135,8 @@ CREATE TABLE email_outbox (
     subject TEXT NOT NULL,
     text_body TEXT NOT NULL,
     html_body TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+    -- cancelled: superseded by a resend or made moot by revoke/decline/expiry; kept as the send history.
+    status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed', 'cancelled')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
     lease_until TIMESTAMP,
@@ -144,3 +145,4 @@ CREATE TABLE email_outbox (
     sent_at TIMESTAMP
 );
 CREATE INDEX email_outbox_due_idx ON email_outbox (next_attempt_at) WHERE status = 'queued';
+CREATE INDEX email_outbox_invitation_idx ON email_outbox (invitation_id, created_at);

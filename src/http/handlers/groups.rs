@@ -1,8 +1,8 @@
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonBody};
+use crate::http::extract::{Auth, JsonBody, JsonFields};
 use crate::http::handlers::json;
 use crate::http::openapi::{Manage, ManageWrite};
 use crate::http::state::AppState;
@@ -65,4 +65,87 @@ pub async fn create_group(
             .map_err(|e| AppError::internal(e.to_string()))?,
     );
     Ok(response)
+}
+
+/// Read one group
+#[utoipa::path(
+    operation_id = "get_group",
+    tag = "groups",
+    params(("account_id" = i64, Path, description = "Account id"), ("group_id" = i64, Path, description = "Group id")),
+    responses((status = 200, description = "The group", body = contract::Group), Manage),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/groups/{group_id}")]
+pub async fn get_group(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, group_id) = path.into_inner();
+    let group = state
+        .db(move |conn| services::groups::get(conn, &principal, account_id, group_id))
+        .await?;
+    Ok(json(StatusCode::OK, &group))
+}
+
+/// Rename a group
+///
+/// `name` is required (it is the only thing a group has to change), trimmed,
+/// 1–100 characters. A group may take another spelling of its own name; the
+/// name of another group of the account, in any case, is `409 group_name_taken`.
+#[utoipa::path(
+    operation_id = "update_group",
+    tag = "groups",
+    params(("account_id" = i64, Path, description = "Account id"), ("group_id" = i64, Path, description = "Group id")),
+    request_body = contract::GroupRequest,
+    responses(
+        (status = 200, description = "The group, renamed", body = contract::Group),
+        (status = 409, description = "`group_name_taken` (names are unique per account, case-insensitively)",
+            body = Problem, content_type = "application/problem+json"),
+        ManageWrite
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/accounts/{account_id}/groups/{group_id}")]
+pub async fn update_group(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+    request: JsonFields<contract::GroupRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, group_id) = path.into_inner();
+    principal.manager_of(account_id)?;
+    let request = request.parse()?;
+    let clock = state.clock.clone();
+    let group = state
+        .db(move |conn| {
+            services::groups::rename(conn, &principal, account_id, group_id, &request, &clock)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &group))
+}
+
+/// Delete a group
+///
+/// Its members stay, without this group; invitations that named it no longer
+/// do (an invitation accepted later does not join it).
+#[utoipa::path(
+    operation_id = "delete_group",
+    tag = "groups",
+    params(("account_id" = i64, Path, description = "Account id"), ("group_id" = i64, Path, description = "Group id")),
+    responses((status = 204, description = "Deleted; no body"), Manage),
+    security(("bearer" = []))
+)]
+#[delete("/accounts/{account_id}/groups/{group_id}")]
+pub async fn delete_group(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, group_id) = path.into_inner();
+    let clock = state.clock.clone();
+    state
+        .db(move |conn| services::groups::delete(conn, &principal, account_id, group_id, &clock))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

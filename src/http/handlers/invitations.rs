@@ -30,6 +30,9 @@ use crate::services::{self, invitation_admin::ListFilter};
             headers(("Location" = String, description = "URL of the invitation"))),
         (status = 409, description = "`already_member`, `invitation_pending` or `no_available_license`",
             body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: more than INVITATIONS_RATE_INVITATIONS_PER_HOUR invitations (default 200) in the last hour; `Retry-After` gives the seconds to wait",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry can succeed"))),
         ManageWrite
     ),
     security(("bearer" = []))
@@ -287,6 +290,9 @@ pub async fn revoke_invitation(
         (status = 200, description = "The invitation, pending again", body = contract::Invitation),
         (status = 409, description = "`invitation_not_pending`, `already_member`, `invitation_pending` or `no_available_license`",
             body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: sent less than a minute ago, or resent 5 times in 24 hours (configurable); `Retry-After` gives the seconds to wait",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until a retry can succeed"))),
         Manage
     ),
     security(("bearer" = []))

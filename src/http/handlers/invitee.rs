@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::http::extract::JsonFields;
 use crate::http::handlers::json;
 use crate::http::openapi::{Invitee, InviteeAccept};
+use crate::http::rate_limit::TokenEndpointQuota;
 use crate::http::state::AppState;
 use crate::services;
 
@@ -20,6 +21,7 @@ use crate::services;
 )]
 #[get("/invitations/{token}")]
 pub async fn preview_invitation(
+    _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -47,6 +49,7 @@ pub async fn preview_invitation(
 )]
 #[post("/invitations/{token}/accept")]
 pub async fn accept_invitation(
+    _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
     path: web::Path<String>,
     request: JsonFields<contract::AcceptRequest>,
@@ -81,6 +84,7 @@ pub async fn accept_invitation(
 )]
 #[post("/invitations/{token}/decline")]
 pub async fn decline_invitation(
+    _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {

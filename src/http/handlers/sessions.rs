@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::http::extract::JsonBody;
 use crate::http::handlers::json;
 use crate::http::openapi::PublicWrite;
+use crate::http::rate_limit::TokenEndpointQuota;
 use crate::http::state::AppState;
 use crate::services;
 
@@ -25,6 +26,7 @@ use crate::services;
 )]
 #[post("/sessions")]
 pub async fn create_session(
+    _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
     request: JsonBody<contract::SessionRequest>,
 ) -> Result<HttpResponse, AppError> {

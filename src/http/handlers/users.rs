@@ -1,14 +1,14 @@
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::domain::access::UserStatus;
 use crate::domain::paging::PageRequest;
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, QueryParams};
+use crate::http::extract::{Auth, JsonFields, QueryParams};
 use crate::http::handlers::json;
-use crate::http::openapi::{Manage, ManageList, MemberRead};
+use crate::http::openapi::{Manage, ManageList, ManageWrite, MemberRead};
 use crate::http::state::AppState;
 use crate::{contract, services};
 
@@ -70,6 +70,47 @@ pub async fn get_user(
     let (account_id, user_id) = path.into_inner();
     let user = state
         .db(move |conn| services::users::get(conn, &principal, account_id, user_id))
+        .await?;
+    Ok(json(StatusCode::OK, &user))
+}
+
+/// Change a firm member's role, permissions or groups
+///
+/// Every field is optional: a field that is absent is left unchanged (`{}`
+/// changes nothing), `permissions` and `group_ids` replace the whole set.
+/// `null` is not "unchanged" but a 422. The primary subscriber's permissions
+/// and groups may be changed, their role may not
+/// (`409 primary_subscriber_protected`). An unknown user, or another
+/// account's, is 404; then every invalid field is listed in one 422; then the
+/// 409.
+#[utoipa::path(
+    operation_id = "update_user",
+    tag = "users",
+    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    request_body = contract::UserUpdateRequest,
+    responses(
+        (status = 200, description = "The user, changed", body = contract::User),
+        (status = 409, description = "`primary_subscriber_protected`: the primary subscriber's role cannot be changed",
+            body = Problem, content_type = "application/problem+json"),
+        ManageWrite
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/accounts/{account_id}/users/{user_id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<(i64, i64)>,
+    request: JsonFields<contract::UserUpdateRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (account_id, user_id) = path.into_inner();
+    principal.manager_of(account_id)?;
+    let request = request.parse()?;
+    let clock = state.clock.clone();
+    let user = state
+        .db(move |conn| {
+            services::users::update(conn, &principal, account_id, user_id, &request, &clock)
+        })
         .await?;
     Ok(json(StatusCode::OK, &user))
 }
