@@ -187,6 +187,7 @@ fn run_worker(config: Config) -> Result<(), String> {
             config,
             clock,
             wakeup: Default::default(),
+            metrics: crate::metrics::Metrics::new(),
         };
         eprintln!("invitations: outbox worker running");
         tokio::select! {

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

@@ -16,6 +16,7 @@ use crate::db::{self, DbPool};
 use crate::http::{self, state::AppState};
 use crate::mail::provider::MailProvider;
 use crate::mail::worker::Worker;
+use crate::metrics::Metrics;
 
 /// Pool, migrations and keys: what every subcommand needs first.
 pub fn prepare(config: &Config, clock: &Clock) -> Result<(DbPool, JwtKeys), String> {
@@ -56,6 +57,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         clock: clock.clone(),
         mail_wakeup: Arc::new(Notify::new()),
         token_limiter: http::rate_limit::ip_limiter(config.token_requests_per_minute),
+        metrics: Metrics::new(),
     };
     let worker = Worker {
         pool,
@@ -63,6 +65,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         clock,
         provider: MailProvider::from_config(&config),
         wakeup: state.mail_wakeup.clone(),
+        metrics: state.metrics.clone(),
     };
     let document = http::openapi_document();
     let data = web::Data::new(state.clone());

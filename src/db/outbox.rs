@@ -177,3 +177,10 @@ pub fn resends_since(
         .order(email_outbox::created_at.asc())
         .load(conn)
 }
+
+pub fn count_queued(conn: &mut DbConnection) -> QueryResult<i64> {
+    email_outbox::table
+        .filter(email_outbox::status.eq("queued"))
+        .count()
+        .get_result(conn)
+}

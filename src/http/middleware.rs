@@ -90,6 +90,17 @@ pub async fn observe(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_owned());
+    if let Some(state) = response
+        .request()
+        .app_data::<actix_web::web::Data<crate::http::state::AppState>>()
+    {
+        state.metrics.observe_request(
+            &method,
+            &route,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+    }
     span.in_scope(|| {
         tracing::info!(
             method = %method,

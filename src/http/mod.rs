@@ -21,6 +21,7 @@ use handlers::{accounts, groups, invitations, invitee, licenses, operations, ses
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(operations::healthz)
         .service(operations::readyz)
+        .service(operations::metrics)
         .service(operations::list_permissions)
         .service(sessions::create_session)
         .service(accounts::get_account)

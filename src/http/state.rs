@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
 use crate::http::rate_limit::IpLimiter;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +22,7 @@ pub struct AppState {
     /// Wakes the outbox worker when an email was queued.
     pub mail_wakeup: Arc<Notify>,
     pub token_limiter: Arc<IpLimiter>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::db::{self, DbPool, outbox::OutboxRow};
 use crate::error::AppError;
 use crate::mail::provider::{MailProvider, OutgoingEmail};
+use crate::metrics::Metrics;
 use crate::services::expiry;
 
 const BATCH: i64 = 20;
@@ -26,6 +27,7 @@ pub struct Worker {
     pub clock: Clock,
     pub provider: MailProvider,
     pub wakeup: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Worker {
@@ -82,6 +84,11 @@ impl Worker {
             html: row.html_body.clone(),
         };
         let outcome = self.provider.send(&email).await;
+        self.metrics.observe_delivery(match &outcome {
+            Ok(()) => "sent",
+            Err(_) if row.attempts + 1 >= self.config.mail_max_attempts => "failed",
+            Err(_) => "retry",
+        });
         let pool = self.pool.clone();
         let now = self.clock.now();
         let max_attempts = self.config.mail_max_attempts;

@@ -10,6 +10,7 @@ mod invitations;
 mod lifecycle;
 mod limits;
 mod management;
+mod metrics;
 mod openapi;
 mod precedence;
 mod readme_examples;

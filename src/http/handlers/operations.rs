@@ -51,6 +51,27 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     ))
 }
 
+/// Prometheus metrics
+///
+/// OpenMetrics text: requests and latency per route template, email
+/// deliveries by outcome, emails waiting in the outbox.
+#[utoipa::path(
+    operation_id = "get_metrics",
+    tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", body = String,
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // A database outage shows as a missing update, not as a failed scrape.
+    if let Ok(queued) = state.db(|conn| Ok(db::outbox::count_queued(conn)?)).await {
+        state.metrics.outbox_queued.set(queued);
+    }
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
+}
+
 /// The permission catalog
 ///
 /// Names usable in an invitation's `permissions`. Public: no token needed.
