@@ -318,3 +318,39 @@ pub struct BulkResponse {
     /// One result per item, in request order.
     pub results: Vec<BulkResult>,
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditActor {
+    /// `user` (then `user_id` is set), `invitee` (the holder of an invitation token) or `system`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub user_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditSubject {
+    /// `invitation`, `user`, `group` or `charge`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: i64,
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: i64,
+    /// e.g. `invitation.created`, `invitation.accepted`, `user.disabled`, `licenses.purchased`.
+    pub action: String,
+    pub actor: AuditActor,
+    pub subject: AuditSubject,
+    /// Facts of the event (e.g. the email, the license type, the amount charged). Never a token.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventPage {
+    pub items: Vec<AuditEvent>,
+    pub next_cursor: Option<String>,
+}

@@ -3,6 +3,7 @@
 //! Repositories never open transactions; services do.
 
 pub mod accounts;
+pub mod audit;
 pub mod charges;
 pub mod groups;
 pub mod idempotency;

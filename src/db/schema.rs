@@ -170,6 +170,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     charges,
     email_outbox,
     idempotency_keys,
+    audit_events,
 );
 
 diesel::table! {
@@ -181,6 +182,20 @@ diesel::table! {
         content_type -> Nullable<Text>,
         location -> Nullable<Text>,
         body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        actor_type -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> BigInt,
+        details -> Text,
         created_at -> Timestamp,
     }
 }

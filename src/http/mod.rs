@@ -15,7 +15,9 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use handlers::{accounts, groups, invitations, invitee, licenses, operations, sessions, users};
+use handlers::{
+    accounts, audit, groups, invitations, invitee, licenses, operations, sessions, users,
+};
 
 /// Every documented route.
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
@@ -25,6 +27,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(operations::list_permissions)
         .service(sessions::create_session)
         .service(accounts::get_account)
+        .service(audit::list_audit_events)
         .service(invitations::quote_invitation)
         .service(invitations::bulk_create_invitations)
         .service(invitations::create_invitation)

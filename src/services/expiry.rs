@@ -6,6 +6,8 @@ use chrono::NaiveDateTime;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::invitation::InvitationStatus;
 use crate::error::AppError;
+use crate::services::audit::{self, Actor, Subject};
+use serde_json::json;
 
 /// Marks the account's overdue pending invitations expired and opens their licenses.
 /// The caller holds the account lock.
@@ -19,6 +21,15 @@ pub fn expire_overdue(
         db::invitations::set_status(conn, *id, InvitationStatus::Expired, now)?;
         db::licenses::release_for_invitation(conn, *id, now)?;
         db::outbox::cancel_queued_for_invitation(conn, *id)?;
+        audit::record(
+            conn,
+            account_id,
+            Actor::System,
+            "invitation.expired",
+            Subject::Invitation(*id),
+            json!({}),
+            now,
+        )?;
     }
     Ok(overdue.len())
 }

@@ -6,7 +6,9 @@ use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::{AppError, is_unique_violation};
+use crate::services::audit::{self, Subject};
 use crate::services::lock_account_as_manager;
+use serde_json::json;
 
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -82,7 +84,17 @@ pub fn create(
     let name = checked_name(request).map_err(|e| AppError::Validation(vec![e]))?;
     db::transaction(conn, |conn| {
         let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
-        db::groups::insert(conn, account_id, name, now).map_err(name_taken)
+        let group = db::groups::insert(conn, account_id, name, now).map_err(name_taken)?;
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "group.created",
+            Subject::Group(group.id),
+            json!({"name": group.name}),
+            now,
+        )?;
+        Ok(group)
     })
     .map(view)
 }
@@ -99,7 +111,7 @@ pub fn rename(
     clock: &Clock,
 ) -> Result<contract::Group, AppError> {
     db::transaction(conn, |conn| {
-        lock_account_as_manager(conn, principal, account_id, clock)?;
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let group =
             db::groups::find_in_account(conn, account_id, group_id)?.ok_or(AppError::NotFound)?;
         let name = match (checked_name(&input.value), input.errors.is_empty()) {
@@ -109,7 +121,17 @@ pub fn rename(
                 return Err(AppError::Validation(input.merge(rule_errors)));
             }
         };
-        db::groups::rename(conn, group.id, name).map_err(name_taken)
+        let renamed = db::groups::rename(conn, group.id, name).map_err(name_taken)?;
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "group.updated",
+            Subject::Group(group.id),
+            json!({"name": renamed.name, "previous_name": group.name}),
+            now,
+        )?;
+        Ok(renamed)
     })
     .map(view)
 }
@@ -124,10 +146,18 @@ pub fn delete(
     clock: &Clock,
 ) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
-        lock_account_as_manager(conn, principal, account_id, clock)?;
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let group =
             db::groups::find_in_account(conn, account_id, group_id)?.ok_or(AppError::NotFound)?;
         db::groups::delete(conn, group.id)?;
-        Ok(())
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "group.deleted",
+            Subject::Group(group.id),
+            json!({"name": group.name}),
+            now,
+        )
     })
 }

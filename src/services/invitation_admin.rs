@@ -6,6 +6,7 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract;
+use crate::contract::utc;
 use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::billing::{ChargeReason, LicenseType};
 use crate::domain::email::normalize;
@@ -13,8 +14,10 @@ use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::paging::PageRequest;
 use crate::domain::token;
 use crate::error::AppError;
+use crate::services::audit::{self, Subject};
 use crate::services::invite::queue_invitation_email;
 use crate::services::{licensing, lock_account_as_manager, rate_limits, views};
+use serde_json::json;
 
 pub struct ListFilter {
     pub status: Option<InvitationStatus>,
@@ -76,6 +79,15 @@ pub fn revoke(
         db::invitations::set_status(conn, row.id, InvitationStatus::Revoked, now)?;
         db::licenses::release_for_invitation(conn, row.id, now)?;
         db::outbox::cancel_queued_for_invitation(conn, row.id)?;
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "invitation.revoked",
+            Subject::Invitation(row.id),
+            json!({"email": row.email}),
+            now,
+        )?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         views::invitation(conn, row, now)
@@ -143,6 +155,15 @@ pub fn resend(
             principal.user_id,
             &row,
             &issued.secret,
+        )?;
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "invitation.resent",
+            Subject::Invitation(row.id),
+            json!({"email": row.email, "send_count": row.send_count, "expires_at": utc(row.expires_at)}),
+            now,
         )?;
         views::invitation(conn, row, now)
     })

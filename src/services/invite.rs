@@ -17,9 +17,11 @@ use crate::domain::invitation::{
 use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::mail::{self, template::InvitationEmail};
+use crate::services::audit::{self, Subject};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::rate_limits;
 use crate::services::{lock_account_as_manager, views};
+use serde_json::json;
 
 /// A valid request judged against the account as it is now.
 struct Assessment {
@@ -131,7 +133,7 @@ pub fn create(
             }
         })?;
         db::invitations::link_groups(conn, row.id, &draft.group_ids)?;
-        licensing::acquire(
+        let charge = licensing::acquire(
             conn,
             &account,
             &offer,
@@ -146,6 +148,20 @@ pub fn create(
             principal.user_id,
             &row,
             &issued.secret,
+        )?;
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "invitation.created",
+            Subject::Invitation(row.id),
+            json!({
+                "email": row.email,
+                "role": row.role,
+                "license_type": row.license_type,
+                "charge_cents": charge.as_ref().map(|c| c.amount_cents),
+            }),
+            now,
         )?;
         views::invitation(conn, row, now)
     })

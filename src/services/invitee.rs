@@ -12,7 +12,9 @@ use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::{password, token};
 use crate::error::{AppError, is_unique_violation};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::{lock_account, views};
+use serde_json::json;
 
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -197,6 +199,15 @@ pub fn accept(
             )));
         }
         db::invitations::mark_accepted(conn, invitation.id, user.id, now)?;
+        audit::record(
+            conn,
+            account.id,
+            Actor::Invitee,
+            "invitation.accepted",
+            Subject::Invitation(invitation.id),
+            json!({"email": invitation.email, "user_id": user.id}),
+            now,
+        )?;
         Ok((views::user(conn, user)?, now))
     })?;
     let access_token = jwt.issue(user.account_id, user.id, config.access_token_ttl, now)?;
@@ -221,6 +232,15 @@ pub fn decline(
         db::invitations::set_status(conn, invitation.id, InvitationStatus::Declined, now)?;
         db::licenses::release_for_invitation(conn, invitation.id, now)?;
         db::outbox::cancel_queued_for_invitation(conn, invitation.id)?;
+        audit::record(
+            conn,
+            account_id,
+            Actor::Invitee,
+            "invitation.declined",
+            Subject::Invitation(invitation.id),
+            json!({"email": invitation.email}),
+            now,
+        )?;
         let invitation = find_by_token(conn, secret)?;
         preview_of(conn, &invitation, now)
     })

@@ -7,8 +7,10 @@ use crate::db::{self, DbConnection};
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseState, LicenseType};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
+use crate::services::audit::{self, Subject};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::{lock_account_as_manager, views, without_writing};
+use serde_json::json;
 
 pub const MAX_PURCHASE: i64 = 100;
 
@@ -144,6 +146,20 @@ pub fn buy(
             ChargeReason::LicensePurchase,
             None,
             None,
+            now,
+        )?;
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "licenses.purchased",
+            Subject::Charge(charge.id),
+            json!({
+                "license_type": license_type,
+                "quantity": quantity,
+                "amount_cents": charge.amount_cents,
+                "currency": charge.currency,
+            }),
             now,
         )?;
         Ok(contract::LicensePurchase {

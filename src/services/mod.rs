@@ -2,6 +2,7 @@
 //! in repositories) and returns contract types or an `AppError`.
 
 pub mod accounts;
+pub mod audit;
 pub mod bootstrap;
 pub mod charges;
 pub mod expiry;

@@ -13,7 +13,9 @@ use crate::domain::membership::{self, MAX_GROUP_IDS};
 use crate::domain::paging::PageRequest;
 use crate::domain::permission;
 use crate::error::AppError;
+use crate::services::audit::{self, Subject};
 use crate::services::{licensing, lock_account_as_manager, views};
+use serde_json::json;
 
 pub fn list(
     conn: &mut DbConnection,
@@ -101,6 +103,21 @@ pub fn update(
         if let Some(group_ids) = &request.group_ids {
             db::users::replace_groups(conn, user.id, group_ids)?;
         }
+        if request.role.is_some() || request.permissions.is_some() || request.group_ids.is_some() {
+            audit::record(
+                conn,
+                account_id,
+                principal.into(),
+                "user.updated",
+                Subject::User(user.id),
+                json!({
+                    "role": request.role,
+                    "permissions": request.permissions,
+                    "group_ids": request.group_ids,
+                }),
+                now,
+            )?;
+        }
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         views::user(conn, user)
@@ -128,6 +145,15 @@ pub fn disable(
         if user.status()? == UserStatus::Active {
             db::users::set_status(conn, user.id, UserStatus::Disabled, now)?;
             db::licenses::release_for_user(conn, user.id, now)?;
+            audit::record(
+                conn,
+                account_id,
+                principal.into(),
+                "user.disabled",
+                Subject::User(user.id),
+                json!({"email": user.email}),
+                now,
+            )?;
         }
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
@@ -154,7 +180,7 @@ pub fn enable(
                 .license_type_for(Some(user.subscriber_type()?))
                 .ok_or_else(|| AppError::internal("no license type for a user"))?;
             let offer = licensing::offer(conn, &account, license_type, now)?;
-            licensing::acquire(
+            let charge = licensing::acquire(
                 conn,
                 &account,
                 &offer,
@@ -163,6 +189,19 @@ pub fn enable(
                 now,
             )?;
             db::users::set_status(conn, user.id, UserStatus::Active, now)?;
+            audit::record(
+                conn,
+                account_id,
+                principal.into(),
+                "user.enabled",
+                Subject::User(user.id),
+                json!({
+                    "email": user.email,
+                    "license_type": license_type,
+                    "charge_cents": charge.as_ref().map(|c| c.amount_cents),
+                }),
+                now,
+            )?;
         }
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod audit;
 mod billing;
 mod cli;
 mod concurrency;

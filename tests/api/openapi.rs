@@ -117,6 +117,9 @@ fn every_operation_is_named_answered_and_every_reference_resolves() {
         "create_session",
         "get_health",
         "get_readiness",
+        "get_metrics",
+        "list_audit_events",
+        "bulk_create_invitations",
     ] {
         assert!(
             operation_ids.contains(expected),

@@ -1,6 +1,7 @@
 //! Thin handlers: parse → service (in a blocking task, one transaction) → respond.
 
 pub mod accounts;
+pub mod audit;
 pub mod groups;
 pub mod invitations;
 pub mod invitee;

@@ -1,0 +1,63 @@
+//! The audit trail: append-only.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::audit_events;
+use crate::domain::paging::PageRequest;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct AuditRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub actor_type: String,
+    pub actor_user_id: Option<i64>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: i64,
+    pub details: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent<'a> {
+    pub account_id: i64,
+    pub actor_type: &'a str,
+    pub actor_user_id: Option<i64>,
+    pub action: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: i64,
+    pub details: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values(new)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Newest first, `limit + 1` rows.
+pub fn list(
+    conn: &mut DbConnection,
+    account_id: i64,
+    action: Option<&str>,
+    page: PageRequest,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut query = audit_events::table
+        .filter(audit_events::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(action) = action {
+        query = query.filter(audit_events::action.eq(action));
+    }
+    if let Some(before) = page.before_id {
+        query = query.filter(audit_events::id.lt(before));
+    }
+    query
+        .order(audit_events::id.desc())
+        .limit(page.limit + 1)
+        .load(conn)
+}

@@ -1,0 +1,58 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::domain::paging::PageRequest;
+use crate::error::AppError;
+use crate::http::extract::{Auth, QueryParams};
+use crate::http::handlers::json;
+use crate::http::openapi::ManageList;
+use crate::http::state::AppState;
+use crate::{contract, services};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only events with this action, e.g. `invitation.accepted`.
+    pub action: Option<String>,
+    /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The audit trail, newest first
+///
+/// Who did what when: invitations created, resent, revoked, accepted,
+/// declined and expired; users updated, disabled and enabled; licenses
+/// purchased; groups created, renamed and deleted. Each event is written in
+/// the same transaction as the change it records.
+#[utoipa::path(
+    operation_id = "list_audit_events",
+    tag = "accounts",
+    params(("account_id" = i64, Path, description = "Account id"), AuditQuery),
+    responses((status = 200, description = "One page", body = contract::AuditEventPage), ManageList),
+    security(("bearer" = []))
+)]
+#[get("/accounts/{account_id}/audit-events")]
+pub async fn list_audit_events(
+    state: web::Data<AppState>,
+    Auth(principal): Auth,
+    path: web::Path<i64>,
+    query: QueryParams<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let account_id = path.into_inner();
+    principal.manager_of(account_id)?;
+    let query = query.parse()?;
+    let page =
+        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    let action = query.action;
+    let events = state
+        .db(move |conn| {
+            services::audit::list(conn, &principal, account_id, action.as_deref(), page)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &events))
+}

@@ -1,0 +1,105 @@
+//! Recording and reading the audit trail. Every use-case that changes
+//! something records one event in its own transaction, so the trail and the
+//! change commit (or roll back) together.
+
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::contract::{self, utc};
+use crate::db::{self, DbConnection};
+use crate::domain::paging::PageRequest;
+use crate::error::AppError;
+
+/// Who caused an event.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    User(i64),
+    /// The holder of an invitation token (accept, decline).
+    Invitee,
+    /// The service itself (expiry).
+    System,
+}
+
+impl From<&Principal> for Actor {
+    fn from(principal: &Principal) -> Self {
+        Actor::User(principal.user_id)
+    }
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject {
+    Invitation(i64),
+    User(i64),
+    Group(i64),
+    Charge(i64),
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    account_id: i64,
+    actor: Actor,
+    action: &str,
+    subject: Subject,
+    details: Value,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let (actor_type, actor_user_id) = match actor {
+        Actor::User(id) => ("user", Some(id)),
+        Actor::Invitee => ("invitee", None),
+        Actor::System => ("system", None),
+    };
+    let (subject_type, subject_id) = match subject {
+        Subject::Invitation(id) => ("invitation", id),
+        Subject::User(id) => ("user", id),
+        Subject::Group(id) => ("group", id),
+        Subject::Charge(id) => ("charge", id),
+    };
+    db::audit::insert(
+        conn,
+        &db::audit::NewAuditEvent {
+            account_id,
+            actor_type,
+            actor_user_id,
+            action,
+            subject_type,
+            subject_id,
+            details: &details.to_string(),
+            created_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    action: Option<&str>,
+    page: PageRequest,
+) -> Result<contract::AuditEventPage, AppError> {
+    principal.manager_of(account_id)?;
+    let rows = db::audit::list(conn, account_id, action, page)?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    Ok(contract::AuditEventPage {
+        items: rows
+            .into_iter()
+            .map(|row| contract::AuditEvent {
+                id: row.id,
+                action: row.action,
+                actor: contract::AuditActor {
+                    kind: row.actor_type,
+                    user_id: row.actor_user_id,
+                },
+                subject: contract::AuditSubject {
+                    kind: row.subject_type,
+                    id: row.subject_id,
+                },
+                details: serde_json::from_str(&row.details).unwrap_or(Value::Null),
+                created_at: utc(row.created_at),
+            })
+            .collect(),
+        next_cursor,
+    })
+}
