@@ -130,3 +130,17 @@ pub fn transaction<T>(
 ) -> Result<T, AppError> {
     conn.transaction(work)
 }
+
+/// Reverts every migration (each `down.sql`), newest first. For the
+/// migration tests, and for an operator who wants an empty database.
+pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let result = match conn {
+        DbConnection::Postgres(pg) => pg
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        DbConnection::Sqlite(lite) => lite
+            .revert_all_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    result.map_err(|e| format!("reverting migrations failed: {e}"))
+}

@@ -12,6 +12,7 @@ mod lifecycle;
 mod limits;
 mod management;
 mod metrics;
+mod migrations;
 mod openapi;
 mod precedence;
 mod readme_examples;
