@@ -188,6 +188,7 @@ fn run_worker(config: Config) -> Result<(), String> {
             clock,
             wakeup: Default::default(),
             metrics: crate::metrics::Metrics::new(),
+            http: crate::webhooks::http_client(),
         };
         eprintln!("invitations: outbox worker running");
         tokio::select! {

@@ -329,7 +329,7 @@ pub struct AuditActor {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditSubject {
-    /// `invitation`, `user`, `group` or `charge`.
+    /// `invitation`, `user`, `group`, `charge` or `webhook`.
     #[serde(rename = "type")]
     pub kind: String,
     pub id: i64,
@@ -353,4 +353,36 @@ pub struct AuditEvent {
 pub struct AuditEventPage {
     pub items: Vec<AuditEvent>,
     pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    /// Where events are POSTed: an `http` or `https` URL, at most 2,048 characters.
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 2048)]
+    pub url: Option<String>,
+    /// Event types to send (distinct); all of them when absent.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    pub events: Option<Vec<String>>,
+}
+
+/// An endpoint events are delivered to. Each delivery is a POST of a JSON
+/// event `{id, type, created_at, account_id, subject, data}` with the header
+/// `Invitations-Signature: t={unix seconds},v1={hex HMAC-SHA256(secret, "{t}.{body}")}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpoint {
+    pub id: i64,
+    pub url: String,
+    pub events: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    /// The signing secret: returned once, when the endpoint is created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpointList {
+    pub items: Vec<WebhookEndpoint>,
 }

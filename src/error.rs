@@ -349,6 +349,7 @@ pub const ALL_CODES: &[&str] = &[
     "request_in_progress",
     "group_name_taken",
     "primary_subscriber_protected",
+    "too_many_webhooks",
     "validation_failed",
     "unavailable",
 ];

@@ -24,3 +24,4 @@ pub mod metrics;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

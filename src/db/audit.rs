@@ -33,11 +33,11 @@ pub struct NewAuditEvent<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<i64> {
     diesel::insert_into(audit_events::table)
         .values(new)
-        .execute(conn)
-        .map(|_| ())
+        .returning(audit_events::id)
+        .get_result(conn)
 }
 
 /// Newest first, `limit + 1` rows.

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod schema;
 pub mod secrets;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -171,6 +171,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_outbox,
     idempotency_keys,
     audit_events,
+    webhook_endpoints,
+    webhook_deliveries,
 );
 
 diesel::table! {
@@ -199,3 +201,33 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        event_id -> BigInt,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));

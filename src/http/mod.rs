@@ -16,7 +16,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use handlers::{
-    accounts, audit, groups, invitations, invitee, licenses, operations, sessions, users,
+    accounts, audit, groups, invitations, invitee, licenses, operations, sessions, users, webhooks,
 };
 
 /// Every documented route.
@@ -48,6 +48,9 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(licenses::get_license_summary)
         .service(licenses::buy_licenses)
         .service(licenses::list_charges)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::delete_webhook)
         .service(invitee::preview_invitation)
         .service(invitee::accept_invitation)
         .service(invitee::decline_invitation);

@@ -29,6 +29,7 @@ Request bodies reject unknown fields (422). Timestamps are RFC 3339 UTC; money i
         (name = "groups", description = "Groups of firm members"),
         (name = "licenses", description = "Seat licenses and the charge ledger"),
         (name = "sessions", description = "Signing in"),
+        (name = "webhooks", description = "Signed event notifications to the account's endpoints"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

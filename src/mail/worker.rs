@@ -28,6 +28,7 @@ pub struct Worker {
     pub provider: MailProvider,
     pub wakeup: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    pub http: reqwest::Client,
 }
 
 impl Worker {
@@ -45,10 +46,18 @@ impl Worker {
                     Err(e) => tracing::warn!(error = %e, "expiry sweep panicked"),
                 }
             }
-            match self.deliver_due().await {
-                Ok(n) if n as i64 == BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox pass failed"),
+            let emails = self.deliver_due().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "outbox pass failed");
+                0
+            });
+            let hooks = crate::webhooks::deliver_due(&self.pool, &self.http, &self.clock)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "webhook pass failed");
+                    0
+                });
+            if emails as i64 == BATCH || hooks > 0 {
+                continue;
             }
             tokio::select! {
                 _ = self.wakeup.notified() => {}

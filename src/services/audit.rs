@@ -34,6 +34,7 @@ pub enum Subject {
     User(i64),
     Group(i64),
     Charge(i64),
+    Webhook(i64),
 }
 
 pub fn record(
@@ -55,8 +56,9 @@ pub fn record(
         Subject::User(id) => ("user", id),
         Subject::Group(id) => ("group", id),
         Subject::Charge(id) => ("charge", id),
+        Subject::Webhook(id) => ("webhook", id),
     };
-    db::audit::insert(
+    let event_id = db::audit::insert(
         conn,
         &db::audit::NewAuditEvent {
             account_id,
@@ -69,7 +71,15 @@ pub fn record(
             created_at: now,
         },
     )?;
-    Ok(())
+    let payload = serde_json::json!({
+        "id": event_id,
+        "type": action,
+        "created_at": utc(now),
+        "account_id": account_id,
+        "subject": {"type": subject_type, "id": subject_id},
+        "data": details,
+    });
+    crate::services::webhooks::fan_out(conn, account_id, event_id, action, &payload, now)
 }
 
 pub fn list(

@@ -17,6 +17,7 @@ pub mod rate_limits;
 pub mod sessions;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use chrono::NaiveDateTime;
 

@@ -19,3 +19,4 @@ mod readme_examples;
 mod resilience;
 mod retries;
 mod users_and_auth;
+mod webhooks;

@@ -120,6 +120,9 @@ fn every_operation_is_named_answered_and_every_reference_resolves() {
         "get_metrics",
         "list_audit_events",
         "bulk_create_invitations",
+        "list_webhooks",
+        "create_webhook",
+        "delete_webhook",
     ] {
         assert!(
             operation_ids.contains(expected),

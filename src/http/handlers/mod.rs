@@ -9,6 +9,7 @@ pub mod licenses;
 pub mod operations;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

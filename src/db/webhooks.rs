@@ -1,0 +1,183 @@
+//! Webhook endpoints and their deliveries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
+
+#[derive(Debug, Clone, Queryable)]
+pub struct EndpointRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub events: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl EndpointRow {
+    pub fn event_types(&self) -> Vec<String> {
+        self.events
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    account_id: i64,
+    url: &str,
+    secret: &str,
+    events: &str,
+    now: NaiveDateTime,
+) -> QueryResult<EndpointRow> {
+    diesel::insert_into(endpoints::table)
+        .values((
+            endpoints::account_id.eq(account_id),
+            endpoints::url.eq(url),
+            endpoints::secret.eq(secret),
+            endpoints::events.eq(events),
+            endpoints::created_at.eq(now),
+        ))
+        .get_result(conn)
+}
+
+pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<EndpointRow>> {
+    endpoints::table
+        .filter(endpoints::account_id.eq(account_id))
+        .order(endpoints::id.asc())
+        .load(conn)
+}
+
+pub fn delete(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        endpoints::table
+            .find(id)
+            .filter(endpoints::account_id.eq(account_id)),
+    )
+    .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub event_id: i64,
+    pub event_type: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+pub fn enqueue(
+    conn: &mut DbConnection,
+    endpoint_id: i64,
+    event_id: i64,
+    event_type: &str,
+    payload: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(deliveries::table)
+        .values((
+            deliveries::endpoint_id.eq(endpoint_id),
+            deliveries::event_id.eq(event_id),
+            deliveries::event_type.eq(event_type),
+            deliveries::payload.eq(payload),
+            deliveries::status.eq("queued"),
+            deliveries::next_attempt_at.eq(now),
+            deliveries::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Leases up to `limit` due deliveries with their endpoints (same race-free
+/// pattern as the email outbox: the lease condition is repeated in the UPDATE).
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(DeliveryRow, EndpointRow)>> {
+    let due = || {
+        deliveries::status
+            .eq("queued")
+            .and(deliveries::next_attempt_at.le(now))
+            .and(
+                deliveries::lease_until
+                    .is_null()
+                    .or(deliveries::lease_until.lt(now)),
+            )
+    };
+    let candidates: Vec<i64> = deliveries::table
+        .filter(due())
+        .select(deliveries::id)
+        .order(deliveries::id.asc())
+        .limit(limit)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let won: Option<DeliveryRow> = diesel::update(deliveries::table.find(id).filter(due()))
+            .set(deliveries::lease_until.eq(Some(lease_until)))
+            .get_result(conn)
+            .optional()?;
+        if let Some(delivery) = won {
+            let endpoint: Option<EndpointRow> = endpoints::table
+                .find(delivery.endpoint_id)
+                .first(conn)
+                .optional()?;
+            claimed.extend(endpoint.map(|e| (delivery, e)));
+        }
+    }
+    Ok(claimed)
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::status.eq("sent"),
+            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::sent_at.eq(Some(now)),
+            deliveries::lease_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn mark_retry(
+    conn: &mut DbConnection,
+    id: i64,
+    next: NaiveDateTime,
+    error: &str,
+) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::next_attempt_at.eq(next),
+            deliveries::lease_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::status.eq("failed"),
+            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::lease_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(Some(error)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,186 @@
+//! Webhooks: per-account endpoints, and the fan-out of events to them (in the
+//! transaction of the change, like the audit event it mirrors).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDateTime;
+use rand::RngExt;
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::clock::Clock;
+use crate::contract::{self, utc};
+use crate::db::{self, DbConnection, webhooks::EndpointRow};
+use crate::domain::field_error::{FieldError, Partial};
+use crate::error::AppError;
+use crate::services::audit::{self, Subject};
+use crate::services::lock_account_as_manager;
+
+/// The events an endpoint can subscribe to.
+pub const EVENTS: &[&str] = &[
+    "invitation.created",
+    "invitation.accepted",
+    "invitation.declined",
+    "invitation.revoked",
+    "invitation.expired",
+    "user.disabled",
+    "user.enabled",
+];
+
+pub const MAX_URL_LEN: usize = 2_048;
+pub const MAX_ENDPOINTS: usize = 10;
+
+fn view(row: EndpointRow, secret: Option<String>) -> contract::WebhookEndpoint {
+    contract::WebhookEndpoint {
+        id: row.id,
+        events: row.event_types(),
+        url: row.url,
+        created_at: utc(row.created_at),
+        secret,
+    }
+}
+
+fn checked(request: &contract::WebhookRequest) -> Result<(String, Vec<String>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let url = request.url.as_deref().map(str::trim).unwrap_or_default();
+    match reqwest::Url::parse(url) {
+        _ if url.is_empty() => errors.push(FieldError::required("url")),
+        _ if url.len() > MAX_URL_LEN => errors.push(FieldError::new(
+            "url",
+            "too_long",
+            format!("url must be at most {MAX_URL_LEN} characters"),
+        )),
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+        _ => errors.push(FieldError::new(
+            "url",
+            "invalid_value",
+            "url must be an http or https URL",
+        )),
+    }
+    let events = request
+        .events
+        .clone()
+        .unwrap_or_else(|| EVENTS.iter().map(|e| (*e).to_owned()).collect());
+    let mut seen = std::collections::HashSet::new();
+    for (i, event) in events.iter().enumerate() {
+        if !EVENTS.contains(&event.as_str()) {
+            errors.push(FieldError::new(
+                format!("events[{i}]"),
+                "invalid_value",
+                format!("unknown event; one of {}", EVENTS.join(", ")),
+            ));
+        } else if !seen.insert(event) {
+            errors.push(FieldError::new(
+                format!("events[{i}]"),
+                "duplicate",
+                "events must be distinct",
+            ));
+        }
+    }
+    if events.is_empty() {
+        errors.push(FieldError::new("events", "too_short", "at least one event"));
+    }
+    if errors.is_empty() {
+        Ok((url.to_owned(), events))
+    } else {
+        Err(errors)
+    }
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+) -> Result<contract::WebhookEndpointList, AppError> {
+    principal.manager_of(account_id)?;
+    Ok(contract::WebhookEndpointList {
+        items: db::webhooks::list(conn, account_id)?
+            .into_iter()
+            .map(|row| view(row, None))
+            .collect(),
+    })
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    input: &Partial<contract::WebhookRequest>,
+    clock: &Clock,
+) -> Result<contract::WebhookEndpoint, AppError> {
+    db::transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+        let (url, events) = match (checked(&input.value), input.errors.is_empty()) {
+            (Ok(checked), true) => checked,
+            (checked, _) => {
+                return Err(AppError::Validation(
+                    input.merge(checked.err().unwrap_or_default()),
+                ));
+            }
+        };
+        if db::webhooks::list(conn, account_id)?.len() >= MAX_ENDPOINTS {
+            return Err(AppError::Conflict {
+                code: "too_many_webhooks",
+                detail: format!("An account may have at most {MAX_ENDPOINTS} webhook endpoints."),
+            });
+        }
+        let bytes: [u8; 32] = rand::rng().random();
+        let secret = format!("whsec_{}", URL_SAFE_NO_PAD.encode(bytes));
+        let row = db::webhooks::insert(conn, account_id, &url, &secret, &events.join(","), now)?;
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "webhook.created",
+            Subject::Webhook(row.id),
+            json!({"url": row.url, "events": events}),
+            now,
+        )?;
+        Ok(view(row, Some(secret)))
+    })
+}
+
+pub fn delete(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    webhook_id: i64,
+    clock: &Clock,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+        if db::webhooks::delete(conn, account_id, webhook_id)? == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            account_id,
+            principal.into(),
+            "webhook.deleted",
+            Subject::Webhook(webhook_id),
+            json!({}),
+            now,
+        )
+    })
+}
+
+/// Queues the event for every endpoint of the account subscribed to it.
+pub fn fan_out(
+    conn: &mut DbConnection,
+    account_id: i64,
+    event_id: i64,
+    event_type: &str,
+    payload: &Value,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    if !EVENTS.contains(&event_type) {
+        return Ok(());
+    }
+    let body = payload.to_string();
+    for endpoint in db::webhooks::list(conn, account_id)? {
+        if endpoint.event_types().iter().any(|e| e == event_type) {
+            db::webhooks::enqueue(conn, endpoint.id, event_id, event_type, &body, now)?;
+        }
+    }
+    Ok(())
+}
