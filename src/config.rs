@@ -79,6 +79,11 @@ pub struct Config {
     pub product_name: String,
     pub app_url: String,
     pub mail_provider: String,
+    /// API key of the `postmark`, `sendgrid` or `mailgun` provider.
+    pub mail_api_key: Option<Secret>,
+    /// Base URL of the provider's API (its public endpoint by default; tests point it elsewhere).
+    pub mail_api_base: Option<String>,
+    pub mailgun_domain: Option<String>,
     pub mail_dir: PathBuf,
     pub mail_from: String,
     pub mail_max_attempts: i32,
@@ -241,10 +246,26 @@ impl Config {
             ));
         }
         let mail_provider = get("INVITATIONS_MAIL_PROVIDER");
-        if mail_provider != "log" {
-            return Err(format!(
-                "INVITATIONS_MAIL_PROVIDER={mail_provider} is not supported (supported: log)"
-            ));
+        let mail_api_key = optional("INVITATIONS_MAIL_API_KEY").map(Secret::new);
+        let mailgun_domain = optional("INVITATIONS_MAILGUN_DOMAIN");
+        match mail_provider.as_str() {
+            "log" => {}
+            "postmark" | "sendgrid" | "mailgun" if mail_api_key.is_none() => {
+                return Err(format!(
+                    "INVITATIONS_MAIL_PROVIDER={mail_provider} needs INVITATIONS_MAIL_API_KEY"
+                ));
+            }
+            "mailgun" if mailgun_domain.is_none() => {
+                return Err(
+                    "INVITATIONS_MAIL_PROVIDER=mailgun needs INVITATIONS_MAILGUN_DOMAIN".into(),
+                );
+            }
+            "postmark" | "sendgrid" | "mailgun" => {}
+            other => {
+                return Err(format!(
+                    "INVITATIONS_MAIL_PROVIDER={other} is not supported (log, postmark, sendgrid, mailgun)"
+                ));
+            }
         }
         let log_format = match get("INVITATIONS_LOG_FORMAT").as_str() {
             "pretty" => LogFormat::Pretty,
@@ -279,6 +300,10 @@ impl Config {
             product_name: get("INVITATIONS_PRODUCT_NAME"),
             app_url: get("INVITATIONS_APP_URL").trim_end_matches('/').to_owned(),
             mail_provider,
+            mail_api_key,
+            mail_api_base: optional("INVITATIONS_MAIL_API_BASE")
+                .map(|b| b.trim_end_matches('/').to_owned()),
+            mailgun_domain,
             mail_dir: PathBuf::from(get("INVITATIONS_MAIL_DIR")),
             mail_from: get("INVITATIONS_MAIL_FROM"),
             mail_max_attempts: i32::try_from(positive("INVITATIONS_MAIL_MAX_ATTEMPTS")?)

@@ -1,12 +1,13 @@
 //! Mail providers. `log` (the default) writes each message as an RFC 5322
-//! `.eml` file so a developer can open it; network providers join this enum.
+//! `.eml` file so a developer can open it; `postmark`, `sendgrid` and
+//! `mailgun` send through their HTTP APIs.
 
 use std::path::{Path, PathBuf};
 
 use mail_builder::MessageBuilder;
 use mail_builder::mime::MimePart;
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 
 /// A message ready to leave.
 #[derive(Debug, Clone)]
@@ -22,20 +23,139 @@ pub struct OutgoingEmail {
 #[derive(Debug, Clone)]
 pub enum MailProvider {
     Log(LogProvider),
+    Api(ApiProvider),
 }
 
 impl MailProvider {
     pub fn from_config(config: &Config) -> Self {
-        MailProvider::Log(LogProvider {
-            dir: config.mail_dir.clone(),
+        let kind = match config.mail_provider.as_str() {
+            "postmark" => ApiKind::Postmark,
+            "sendgrid" => ApiKind::SendGrid,
+            "mailgun" => ApiKind::Mailgun {
+                domain: config.mailgun_domain.clone().unwrap_or_default(),
+            },
+            _ => {
+                return MailProvider::Log(LogProvider {
+                    dir: config.mail_dir.clone(),
+                });
+            }
+        };
+        let base = config
+            .mail_api_base
+            .clone()
+            .unwrap_or_else(|| kind.public_base().to_owned());
+        MailProvider::Api(ApiProvider {
+            kind,
+            base,
+            key: config
+                .mail_api_key
+                .clone()
+                .unwrap_or_else(|| Secret::new("")),
+            client: crate::webhooks::http_client(),
         })
     }
 
-    /// Sends one message. Idempotent per outbox id: a retry after a crash
-    /// rewrites the same file instead of producing a second email.
+    /// Sends one message. The log provider is idempotent per outbox id (a
+    /// retry rewrites the same file); API providers get the outbox id as the
+    /// Message-ID / custom argument, for de-duplication on their side.
     pub async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
         match self {
             MailProvider::Log(provider) => provider.write(email).await,
+            MailProvider::Api(provider) => provider.send(email).await,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ApiKind {
+    Postmark,
+    SendGrid,
+    Mailgun { domain: String },
+}
+
+impl ApiKind {
+    fn public_base(&self) -> &'static str {
+        match self {
+            ApiKind::Postmark => "https://api.postmarkapp.com",
+            ApiKind::SendGrid => "https://api.sendgrid.com",
+            ApiKind::Mailgun { .. } => "https://api.mailgun.net",
+        }
+    }
+}
+
+/// An HTTP mail API.
+#[derive(Debug, Clone)]
+pub struct ApiProvider {
+    kind: ApiKind,
+    base: String,
+    key: Secret,
+    client: reqwest::Client,
+}
+
+impl ApiProvider {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
+        let (from_name, from_address) = mailbox(&email.from);
+        let message_id = format!("<invitation-{}@invitations.localhost>", email.outbox_id);
+        let request = match &self.kind {
+            ApiKind::Postmark => self
+                .client
+                .post(format!("{}/email", self.base))
+                .header("X-Postmark-Server-Token", self.key.expose())
+                .header("Accept", "application/json")
+                .json(&serde_json::json!({
+                    "From": email.from,
+                    "To": email.to,
+                    "Subject": email.subject,
+                    "TextBody": email.text,
+                    "HtmlBody": email.html,
+                    "MessageStream": "outbound",
+                    "Headers": [{"Name": "Message-ID", "Value": message_id}],
+                })),
+            ApiKind::SendGrid => self
+                .client
+                .post(format!("{}/v3/mail/send", self.base))
+                .bearer_auth(self.key.expose())
+                .json(&serde_json::json!({
+                    "personalizations": [{"to": [{"email": email.to}]}],
+                    "from": {"email": from_address, "name": from_name},
+                    "subject": email.subject,
+                    "content": [
+                        {"type": "text/plain", "value": email.text},
+                        {"type": "text/html", "value": email.html},
+                    ],
+                    "custom_args": {"outbox_id": email.outbox_id.to_string()},
+                })),
+            ApiKind::Mailgun { domain } => self
+                .client
+                .post(format!("{}/v3/{domain}/messages", self.base))
+                .basic_auth("api", Some(self.key.expose()))
+                .form(&[
+                    ("from", email.from.as_str()),
+                    ("to", email.to.as_str()),
+                    ("subject", email.subject.as_str()),
+                    ("text", email.text.as_str()),
+                    ("html", email.html.as_str()),
+                    ("h:Message-Id", message_id.as_str()),
+                ]),
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = response.status();
+        if status.is_success() {
+            tracing::info!(outbox_id = email.outbox_id, provider = ?self.kind, "email handed to the provider");
+            Ok(())
+        } else {
+            // The provider's answer may explain (bad key, suppressed address); it never holds the token.
+            let body: String = response
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect();
+            Err(format!("provider answered {status}: {body}"))
         }
     }
 }

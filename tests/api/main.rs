@@ -10,6 +10,7 @@ mod external_keys;
 mod invitations;
 mod lifecycle;
 mod limits;
+mod mail_providers;
 mod management;
 mod metrics;
 mod migrations;
