@@ -34,10 +34,16 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("t={timestamp},v1={digest}")
 }
 
-/// The HTTP client for webhooks (rustls with ring; no OpenSSL).
-pub fn http_client() -> reqwest::Client {
-    // Several services in one process (tests) may race to install it: any one is fine.
+/// Makes rustls (ring) the process's TLS provider; needed before any
+/// `reqwest::Client` is built. Safe to call any number of times.
+pub fn install_tls_provider() {
+    // Several callers in one process may race to install it: any one is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The HTTP client for webhooks and mail APIs (rustls with ring; no OpenSSL).
+pub fn http_client() -> reqwest::Client {
+    install_tls_provider();
     reqwest::Client::builder()
         .timeout(TIMEOUT)
         .user_agent(concat!("invitations-webhooks/", env!("CARGO_PKG_VERSION")))

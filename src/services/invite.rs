@@ -20,7 +20,7 @@ use crate::mail::{self, template::InvitationEmail};
 use crate::services::audit::{self, Subject};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::rate_limits;
-use crate::services::{lock_account_as_manager, views};
+use crate::services::{lock_account_as_manager, views, without_writing};
 use serde_json::json;
 
 /// A valid request judged against the account as it is now.
@@ -200,8 +200,8 @@ pub fn queue_invitation_email(
     Ok(())
 }
 
-/// What `create` would do with this body right now. Changes nothing the client
-/// can see (it only records expiries that have already happened).
+/// What `create` would do with this body right now, computed by the same code
+/// under the same lock, in a transaction that is rolled back: it changes nothing.
 pub fn quote(
     conn: &mut DbConnection,
     config: &Config,
@@ -210,7 +210,7 @@ pub fn quote(
     request: &Partial<InvitationRequest>,
     clock: &Clock,
 ) -> Result<contract::Quote, AppError> {
-    db::transaction(conn, |conn| {
+    without_writing(conn, |conn| {
         let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
         let Assessment { offer, refusal, .. } = assess(conn, config, &account, request, now)?;
         let allowed = refusal.is_none();

@@ -257,7 +257,10 @@ impl TestApp {
         let worker = actix_web::rt::spawn(running.worker.run());
         Some(TestApp {
             base,
-            client: reqwest::Client::new(),
+            client: {
+                invitations::webhooks::install_tls_provider();
+                reqwest::Client::new()
+            },
             clock,
             state,
             backend,
