@@ -148,6 +148,7 @@ impl AppError {
             Validation(_) => "validation_failed",
             Unavailable(_) => "unavailable",
             Status(status) => match status.as_u16() {
+                400 => "bad_request",
                 406 => "not_acceptable",
                 408 => "request_timeout",
                 411 => "length_required",
@@ -251,7 +252,7 @@ impl AppError {
             StatusCode::PAYLOAD_TOO_LARGE => {
                 AppError::PayloadTooLarge("The request body is larger than 1 MiB.".into())
             }
-            StatusCode::BAD_REQUEST => AppError::MalformedJson("bad request".into()),
+            // A 400 from outside our handlers (e.g. a refused CORS preflight).
             StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable(status.to_string()),
             status if status.is_server_error() => AppError::Internal(format!("status {status}")),
             status => AppError::Status(status),

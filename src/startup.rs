@@ -73,15 +73,16 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
     let cors_origins = config.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(from_fn(http::middleware::observe))
-            // Stores and replays exactly what the client received.
+            // Innermost of the three: stores and replays exactly what the client received.
             .wrap(from_fn(http::idempotency::idempotency))
-            // Outermost: preflights are answered before anything else runs. Off
+            // Preflights are answered before idempotency or handlers run. Off
             // without configured origins (browsers then allow same-origin calls only).
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 http::cors::cors(&cors_origins),
             ))
+            // Outermost: request id, problem+json for every error, access log, metrics.
+            .wrap(from_fn(http::middleware::observe))
             .configure(http::configure(data.clone(), document.clone()))
     })
     .workers(config.http_workers)

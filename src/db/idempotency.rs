@@ -74,30 +74,51 @@ pub fn reclaim(
     Ok(updated == 1)
 }
 
+/// Stores the response of the claim made at `claimed_at` (0 rows if that
+/// claim was taken over meanwhile).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one stored response has this many parts"
+)]
 pub fn complete(
     conn: &mut DbConnection,
     account_id: i64,
     key: &str,
+    claimed_at: NaiveDateTime,
     status: i32,
     content_type: Option<&str>,
     location: Option<&str>,
     body: &str,
 ) -> QueryResult<()> {
-    diesel::update(keys::table.find((account_id, key)))
-        .set((
-            keys::status.eq(Some(status)),
-            keys::content_type.eq(content_type),
-            keys::location.eq(location),
-            keys::body.eq(Some(body)),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    diesel::update(
+        keys::table
+            .find((account_id, key))
+            .filter(keys::created_at.eq(claimed_at)),
+    )
+    .set((
+        keys::status.eq(Some(status)),
+        keys::content_type.eq(content_type),
+        keys::location.eq(location),
+        keys::body.eq(Some(body)),
+    ))
+    .execute(conn)
+    .map(|_| ())
 }
 
-pub fn release(conn: &mut DbConnection, account_id: i64, key: &str) -> QueryResult<()> {
-    diesel::delete(keys::table.find((account_id, key)))
-        .execute(conn)
-        .map(|_| ())
+/// Gives up the claim made at `claimed_at`, so a retry can run.
+pub fn release(
+    conn: &mut DbConnection,
+    account_id: i64,
+    key: &str,
+    claimed_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(
+        keys::table
+            .find((account_id, key))
+            .filter(keys::created_at.eq(claimed_at)),
+    )
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Forgets responses older than `before` (the sweeper calls this).

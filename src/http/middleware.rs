@@ -65,7 +65,17 @@ pub async fn observe(
         .map_into_boxed_body();
 
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
+    let already_problem = response
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let app_error = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .is_some();
+    // Problems rendered (and maybe stored for replay) by an inner layer stay as they are.
+    if (status.is_client_error() || status.is_server_error()) && (app_error || !already_problem) {
         let error = response.response().error();
         let app_error = error.and_then(|e| e.as_error::<AppError>());
         if status.is_server_error() {

@@ -12,17 +12,21 @@ pub fn retention() -> Duration {
 }
 
 /// A first request that has not stored its response after this long is taken
-/// to have died with its process; a retry may then run again.
+/// to have died with its process; a retry may then run again. Far longer than
+/// any request can take (a bulk of 100 included).
 pub fn abandoned_after() -> Duration {
-    Duration::minutes(5)
+    Duration::minutes(15)
 }
 
 pub const MAX_KEY_LEN: usize = 255;
 
 #[derive(Debug)]
 pub enum Claim {
-    /// This request is the first: run it, then `complete` or `release`.
-    Proceed,
+    /// This request is the first: run it, then `complete` or `release` the
+    /// claim made at `claimed_at` (only that claim: a later retry's is its own).
+    Proceed {
+        claimed_at: NaiveDateTime,
+    },
     /// Answer with the stored response.
     Replay(KeyRow),
     InProgress,
@@ -39,7 +43,7 @@ pub fn begin(
     // Twice at most: a row may vanish (released) between our insert and read.
     for _ in 0..2 {
         if db::idempotency::claim(conn, account_id, key, fingerprint, now)? {
-            return Ok(Claim::Proceed);
+            return Ok(Claim::Proceed { claimed_at: now });
         }
         let Some(row) = db::idempotency::find(conn, account_id, key)? else {
             continue;
@@ -48,7 +52,7 @@ pub fn begin(
         if row.created_at < expired {
             return Ok(
                 if db::idempotency::reclaim(conn, account_id, key, fingerprint, expired, now)? {
-                    Claim::Proceed
+                    Claim::Proceed { claimed_at: now }
                 } else {
                     Claim::InProgress
                 },
@@ -64,7 +68,7 @@ pub fn begin(
         let retaken = row.created_at < abandoned
             && db::idempotency::reclaim(conn, account_id, key, fingerprint, abandoned, now)?;
         return Ok(if retaken {
-            Claim::Proceed
+            Claim::Proceed { claimed_at: now }
         } else {
             Claim::InProgress
         });

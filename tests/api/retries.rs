@@ -12,6 +12,7 @@ db_tests!(
     parallel_retries_with_one_key_run_the_request_once,
     errors_are_replayed_too_but_keys_are_per_account,
     an_invalid_idempotency_key_is_a_422,
+    replays_go_only_to_the_active_manager_who_sent_the_key,
     a_bulk_request_invites_each_item_on_its_own,
     a_bulk_request_over_100_items_answers_413,
 );
@@ -230,4 +231,68 @@ async fn a_bulk_request_over_100_items_answers_413(app: TestApp) {
         )
         .await;
     assert_eq!(list.ok(200)["items"], json!([]));
+}
+
+async fn replays_go_only_to_the_active_manager_who_sent_the_key(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let path = format!("/accounts/{}/invitations", owner.account_id);
+    // Another administrator, and a standard user.
+    let (_, admin_token) = app
+        .invite_and_read_token(
+            &owner,
+            json!({"email": "admin2@example.com", "role": "administrator"}),
+        )
+        .await;
+    let admin = app.accept(&admin_token).await.ok(201).clone();
+    let (_, staff_token) = app
+        .invite_and_read_token(
+            &owner,
+            json!({"email": "staff@example.com", "role": "standard"}),
+        )
+        .await;
+    let staff = app.accept(&staff_token).await.ok(201)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin_token = admin["access_token"].as_str().unwrap().to_owned();
+
+    let body = json!({"email": "keyed@example.com", "role": "standard"});
+    post_with_key(&app, &path, &admin_token, "same-key", &body)
+        .await
+        .ok(201);
+    // A standard user with the admin's key and body is refused, not served the stored answer.
+    post_with_key(&app, &path, &staff, "same-key", &body)
+        .await
+        .problem(403, "forbidden");
+    // The owner's key space is their own: the same key runs afresh for them.
+    post_with_key(&app, &path, &owner.token, "same-key", &body)
+        .await
+        .problem(409, "invitation_pending");
+    // Once disabled, the admin's still-valid token is 401, even for a stored key.
+    app.post(
+        &format!(
+            "/accounts/{}/users/{}/disable",
+            owner.account_id, admin["user"]["id"]
+        ),
+        &owner.token,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    post_with_key(&app, &path, &admin_token, "same-key", &body)
+        .await
+        .problem(401, "unauthorized");
+    // Keys mean nothing outside account endpoints.
+    let session = app
+        .client
+        .post(format!("{}/sessions", app.base))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "k".repeat(300))
+        .body(json!({"email": "nobody@example.com", "password": "whatever"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    TestApp::reply(session)
+        .await
+        .problem(401, "invalid_credentials");
 }
