@@ -315,11 +315,7 @@ impl Config {
                 positive("INVITATIONS_SWEEP_INTERVAL_SECONDS")?.unsigned_abs(),
             ),
             log_format,
-            cors_origins: get("INVITATIONS_CORS_ORIGINS")
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
+            cors_origins: parse_cors_origins(&get("INVITATIONS_CORS_ORIGINS"))?,
             invitations_per_hour: u32::try_from(positive("INVITATIONS_RATE_INVITATIONS_PER_HOUR")?)
                 .map_err(|_| "INVITATIONS_RATE_INVITATIONS_PER_HOUR is too large".to_owned())?,
             resend_interval: Duration::from_secs(
@@ -335,6 +331,37 @@ impl Config {
             .map_err(|_| "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE is too large".to_owned())?,
         })
     }
+}
+
+/// `*` alone, or origins like `https://app.example.com[:port]` (no path).
+pub fn parse_cors_origins(text: &str) -> Result<Vec<String>, String> {
+    let origins: Vec<String> = text
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if origins.iter().any(|o| o == "*") {
+        return if origins.len() == 1 {
+            Ok(origins)
+        } else {
+            Err("INVITATIONS_CORS_ORIGINS: `*` cannot be combined with other origins".into())
+        };
+    }
+    for origin in &origins {
+        let valid = reqwest::Url::parse(origin).is_ok_and(|url| {
+            matches!(url.scheme(), "http" | "https")
+                && url.host().is_some()
+                && url.path() == "/"
+                && url.query().is_none()
+                && url.username().is_empty()
+        });
+        if !valid {
+            return Err(format!(
+                "INVITATIONS_CORS_ORIGINS: {origin:?} is not an origin like https://app.example.com"
+            ));
+        }
+    }
+    Ok(origins)
 }
 
 /// `90d`, `12h`, `30m`, `45s` or plain seconds.
@@ -384,6 +411,19 @@ mod tests {
                 .is_postgres()
         );
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn cors_origins_are_whole_origins_or_a_lone_star() {
+        assert_eq!(parse_cors_origins("").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_cors_origins("https://a.example, http://localhost:5173/").unwrap(),
+            ["https://a.example", "http://localhost:5173"]
+        );
+        assert_eq!(parse_cors_origins("*").unwrap(), ["*"]);
+        assert!(parse_cors_origins("*,https://a.example").is_err());
+        assert!(parse_cors_origins("app.example.com").is_err());
+        assert!(parse_cors_origins("https://a.example/path").is_err());
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     deliveries: Family<DeliveryLabels, Counter>,
+    webhooks: Family<DeliveryLabels, Counter>,
     /// Set from the database at each scrape.
     pub outbox_queued: Gauge,
 }
@@ -62,6 +63,12 @@ impl Metrics {
             "Email delivery attempts by outcome",
             deliveries.clone(),
         );
+        let webhooks = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by outcome",
+            webhooks.clone(),
+        );
         let outbox_queued = Gauge::default();
         registry.register(
             "outbox_queued",
@@ -73,11 +80,17 @@ impl Metrics {
             requests,
             latency,
             deliveries,
+            webhooks,
             outbox_queued,
         })
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        // Known methods only: a made-up method must not mint a new series.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "other",
+        };
         self.requests
             .get_or_create(&RequestLabels {
                 method: method.to_owned(),
@@ -94,6 +107,14 @@ impl Metrics {
 
     pub fn observe_delivery(&self, outcome: &str) {
         self.deliveries
+            .get_or_create(&DeliveryLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn observe_webhook(&self, outcome: &str) {
+        self.webhooks
             .get_or_create(&DeliveryLabels {
                 outcome: outcome.to_owned(),
             })

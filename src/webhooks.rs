@@ -12,12 +12,16 @@ use crate::db::{
     webhooks::{DeliveryRow, EndpointRow},
 };
 use crate::error::AppError;
+use crate::metrics::Metrics;
 
 pub const SIGNATURE_HEADER: &str = "Invitations-Signature";
 const BATCH: i64 = 20;
-const LEASE: Duration = Duration::from_secs(60);
+/// Longer than a whole batch can take (20 POSTs, 10 s timeout each).
+const LEASE: Duration = Duration::from_secs(300);
 const TIMEOUT: Duration = Duration::from_secs(10);
-pub const MAX_ATTEMPTS: i32 = 10;
+/// With backoff doubling up to an hour, 20 attempts span about nine hours:
+/// a receiver down for a deploy, or a night, still gets every event.
+pub const MAX_ATTEMPTS: i32 = 20;
 
 /// `t={unix seconds},v1={hex HMAC-SHA256(secret, "{t}.{body}")}`: receivers
 /// recompute it and reject old timestamps to stop replays.
@@ -65,6 +69,7 @@ pub async fn deliver_due(
     pool: &DbPool,
     client: &reqwest::Client,
     clock: &Clock,
+    metrics: &Metrics,
 ) -> Result<usize, AppError> {
     let now = clock.now();
     let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
@@ -85,6 +90,11 @@ pub async fn deliver_due(
     let claimed = batch.len();
     for (delivery, endpoint) in batch {
         let outcome = post(client, &delivery, &endpoint, clock.now()).await;
+        metrics.observe_webhook(match &outcome {
+            Ok(()) => "sent",
+            Err(_) if delivery.attempts + 1 >= MAX_ATTEMPTS => "failed",
+            Err(_) => "retry",
+        });
         let (pool, now) = (pool.clone(), clock.now());
         tokio::task::spawn_blocking(move || record(&pool, &delivery, outcome, now)).await??;
     }
@@ -113,7 +123,8 @@ async fn post(
         .body(delivery.payload.clone())
         .send()
         .await
-        .map_err(|e| format!("request failed: {e}"))?;
+        // Without the URL: it may hold credentials or a secret path.
+        .map_err(|e| format!("request failed: {}", e.without_url()))?;
     if response.status().is_success() {
         Ok(())
     } else {

@@ -18,7 +18,10 @@ use crate::metrics::Metrics;
 use crate::services::expiry;
 
 const BATCH: i64 = 20;
-const LEASE: Duration = Duration::from_secs(60);
+/// Longer than a whole batch can take (20 sends with a 10 s timeout each), so
+/// a live worker's lease never runs out under it; after a crash, the messages
+/// it held are sent by whoever claims them next.
+const LEASE: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
 pub struct Worker {
@@ -33,7 +36,14 @@ pub struct Worker {
 
 impl Worker {
     /// Runs until the process ends: delivers due email, and sweeps expired invitations.
+    /// Runs until the process ends: delivers due email, sweeps expired
+    /// invitations, and (in its own loop, so a slow receiver never delays
+    /// invitation emails) delivers webhooks.
     pub async fn run(self) {
+        tokio::join!(self.email_loop(), self.webhook_loop());
+    }
+
+    async fn email_loop(&self) {
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= self.config.sweep_interval) {
@@ -46,23 +56,28 @@ impl Worker {
                     Err(e) => tracing::warn!(error = %e, "expiry sweep panicked"),
                 }
             }
-            let emails = self.deliver_due().await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "outbox pass failed");
-                0
-            });
-            let hooks = crate::webhooks::deliver_due(&self.pool, &self.http, &self.clock)
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "webhook pass failed");
-                    0
-                });
-            if emails as i64 == BATCH || hooks > 0 {
-                continue;
+            match self.deliver_due().await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox pass failed"),
             }
             tokio::select! {
                 _ = self.wakeup.notified() => {}
                 _ = tokio::time::sleep(self.config.worker_poll_interval) => {}
             }
+        }
+    }
+
+    async fn webhook_loop(&self) {
+        loop {
+            match crate::webhooks::deliver_due(&self.pool, &self.http, &self.clock, &self.metrics)
+                .await
+            {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook pass failed"),
+            }
+            tokio::time::sleep(self.config.worker_poll_interval).await;
         }
     }
 

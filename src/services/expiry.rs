@@ -18,6 +18,7 @@ pub fn expire_overdue(
 ) -> Result<usize, AppError> {
     let overdue = db::invitations::overdue_ids(conn, account_id, now)?;
     for id in &overdue {
+        let email = db::invitations::find_in_account(conn, account_id, *id)?.map(|i| i.email);
         db::invitations::set_status(conn, *id, InvitationStatus::Expired, now)?;
         db::licenses::release_for_invitation(conn, *id, now)?;
         db::outbox::cancel_queued_for_invitation(conn, *id)?;
@@ -27,7 +28,7 @@ pub fn expire_overdue(
             Actor::System,
             "invitation.expired",
             Subject::Invitation(*id),
-            json!({}),
+            json!({"email": email}),
             now,
         )?;
     }

@@ -143,7 +143,7 @@ async fn a_manager_changes_a_members_role_permissions_and_groups(app: TestApp) {
     let changed = reply.ok(200);
     assert_eq!(
         reply.header("content-type"),
-        Some("application/json"),
+        Some("application/json; charset=utf-8"),
         "{}",
         reply.text
     );

@@ -147,7 +147,7 @@ pub async fn bulk_create_invitations(
         .extensions()
         .get::<RequestId>()
         .map(|id| id.0.clone());
-    let results = outcomes
+    let results: Vec<contract::BulkResult> = outcomes
         .into_iter()
         .enumerate()
         .map(|(index, outcome)| match outcome {
@@ -165,7 +165,15 @@ pub async fn bulk_create_invitations(
             },
         })
         .collect();
-    Ok(json(StatusCode::OK, &contract::BulkResponse { results }))
+    let retry_may_help = results.iter().any(|r| r.status >= 500 || r.status == 429);
+    let mut response = json(StatusCode::OK, &contract::BulkResponse { results });
+    if retry_may_help {
+        // Not replayed under its Idempotency-Key: retrying may fare better.
+        response
+            .extensions_mut()
+            .insert(crate::http::idempotency::DoNotStore);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

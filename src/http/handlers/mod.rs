@@ -15,6 +15,13 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use serde::Serialize;
 
+/// A JSON answer, `application/json; charset=utf-8` as the contract says.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    HttpResponse::build(status).json(body)
+    match serde_json::to_string(body) {
+        Ok(text) => HttpResponse::build(status)
+            .content_type("application/json; charset=utf-8")
+            .body(text),
+        Err(e) => crate::error::AppError::internal(format!("cannot serialise a response: {e}"))
+            .to_response(None),
+    }
 }

@@ -1,4 +1,4 @@
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 
 use crate::error::{AppError, Problem};
@@ -43,8 +43,7 @@ pub async fn list_webhooks(
     params(("account_id" = i64, Path, description = "Account id")),
     request_body = contract::WebhookRequest,
     responses(
-        (status = 201, description = "Created; `secret` is shown this once", body = contract::WebhookEndpoint,
-            headers(("Location" = String, description = "URL of the endpoint"))),
+        (status = 201, description = "Created; `secret` is shown this once", body = contract::WebhookEndpoint),
         (status = 409, description = "`too_many_webhooks` (at most 10 per account)", body = Problem,
             content_type = "application/problem+json"),
         ManageWrite
@@ -65,13 +64,7 @@ pub async fn create_webhook(
     let endpoint = state
         .db(move |conn| services::webhooks::create(conn, &principal, account_id, &request, &clock))
         .await?;
-    let mut response = json(StatusCode::CREATED, &endpoint);
-    response.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&format!("/accounts/{account_id}/webhooks/{}", endpoint.id))
-            .map_err(|e| AppError::internal(e.to_string()))?,
-    );
-    Ok(response)
+    Ok(json(StatusCode::CREATED, &endpoint))
 }
 
 /// Remove a webhook endpoint
