@@ -365,7 +365,7 @@ pub struct WebhookRequest {
     /// Event types to send (distinct); all of them when absent.
     #[serde(default)]
     #[schema(nullable = false)]
-    pub events: Option<Vec<String>>,
+    pub events: Option<Vec<crate::services::webhooks::WebhookEvent>>,
 }
 
 /// An endpoint events are delivered to. Each delivery is a POST of a JSON
@@ -375,6 +375,7 @@ pub struct WebhookRequest {
 pub struct WebhookEndpoint {
     pub id: i64,
     pub url: String,
+    #[schema(value_type = Vec<crate::services::webhooks::WebhookEvent>)]
     pub events: Vec<String>,
     pub created_at: DateTime<Utc>,
     /// The signing secret: returned once, when the endpoint is created.

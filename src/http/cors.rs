@@ -13,6 +13,11 @@ pub fn cors(origins: &[String]) -> Cors {
             header::ACCEPT,
             header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static("x-request-id"),
+            // Sent by common tracing and error-reporting tools in SPAs.
+            header::HeaderName::from_static("traceparent"),
+            header::HeaderName::from_static("tracestate"),
+            header::HeaderName::from_static("baggage"),
+            header::HeaderName::from_static("sentry-trace"),
         ])
         .expose_headers([
             header::LOCATION,

@@ -110,6 +110,60 @@ impl Modify for IdempotencyKeys {
     }
 }
 
+/// Headers every answer carries, and `Idempotent-Replayed` on account POSTs,
+/// plus `Retry-After` on every 429. Applied after the paths are collected.
+pub struct ResponseHeaders;
+
+impl Modify for ResponseHeaders {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::{ObjectBuilder, Type};
+        let string_header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(description))
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let account_post = path.starts_with("/accounts/");
+            let operations = [
+                (item.get.as_mut(), false),
+                (item.post.as_mut(), account_post),
+                (item.patch.as_mut(), false),
+                (item.delete.as_mut(), false),
+            ];
+            for (operation, replayable) in operations {
+                let Some(operation) = operation else { continue };
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    response.headers.insert(
+                        "X-Request-Id".into(),
+                        string_header("The request's id: the client's X-Request-Id if it sent one, else a new one").into(),
+                    );
+                    if replayable {
+                        response.headers.insert(
+                            "Idempotent-Replayed".into(),
+                            string_header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key").into(),
+                        );
+                    }
+                    if status == "429" {
+                        response.headers.insert(
+                            "Retry-After".into(),
+                            HeaderBuilder::new()
+                                .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                                .description(Some("Seconds until a retry can succeed"))
+                                .build()
+                                .into(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn problem(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)

@@ -37,7 +37,10 @@ impl FromRequest for TokenEndpointQuota {
             return ready(Ok(TokenEndpointQuota));
         };
         let limiter = &state.token_limiter;
-        if limiter.len() > TIDY_AFTER {
+        // Tidying walks the whole table: do it now and then, not on every request.
+        static CHECKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let checks = CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if checks.is_multiple_of(1_024) && limiter.len() > TIDY_AFTER {
             limiter.retain_recent();
         }
         let client = req

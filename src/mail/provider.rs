@@ -117,7 +117,11 @@ impl ApiProvider {
                 .bearer_auth(self.key.expose())
                 .json(&serde_json::json!({
                     "personalizations": [{"to": [{"email": email.to}]}],
-                    "from": {"email": from_address, "name": from_name},
+                    "from": if from_name.is_empty() {
+                        serde_json::json!({"email": from_address})
+                    } else {
+                        serde_json::json!({"email": from_address, "name": from_name})
+                    },
                     "subject": email.subject,
                     "content": [
                         {"type": "text/plain", "value": email.text},

@@ -162,7 +162,15 @@ async fn webhook_endpoints_are_validated_and_managed_by_managers(app: TestApp) {
     let bad = app
         .post(&hooks, &owner.token, json!({"url": "ftp://example.com/x", "events": ["invitation.created", "nope", "invitation.created"]}))
         .await;
-    assert_eq!(bad.error_fields(), ["url", "events[1]", "events[2]"]);
+    assert_eq!(bad.error_fields(), ["events", "url"]);
+    let twice = app
+        .post(
+            &hooks,
+            &owner.token,
+            json!({"url": "https://a.example/x", "events": ["user.enabled", "user.enabled"]}),
+        )
+        .await;
+    assert_eq!(twice.error_fields(), ["events[1]"]);
     app.post(&hooks, &owner.token, json!({}))
         .await
         .problem(422, "validation_failed");
