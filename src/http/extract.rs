@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::json_fields::{parse_partially, parse_value};
+use crate::domain::paging::PageRequest;
 use crate::error::AppError;
 use crate::http::state::AppState;
 
@@ -147,6 +148,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Ok(QueryParams(parse_query(req.query_string()))))
+    }
+}
+
+/// `limit` and `cursor`, the paging parameters of every listing.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl QueryParams<PageParams> {
+    pub fn page(self) -> Result<PageRequest, AppError> {
+        let params = self.parse()?;
+        PageRequest::parse(params.limit, params.cursor.as_deref()).map_err(AppError::Validation)
+    }
+}
+
+/// Both results, with the field errors of either (or both) in one 422.
+pub fn both<A, B>(a: Result<A, AppError>, b: Result<B, AppError>) -> Result<(A, B), AppError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(AppError::Validation(mut first)), Err(AppError::Validation(second))) => {
+            first.extend(second);
+            Err(AppError::Validation(first))
+        }
+        (Err(error), _) | (_, Err(error)) => Err(error),
     }
 }
 

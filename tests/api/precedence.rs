@@ -13,7 +13,24 @@ db_tests!(
     a_dead_token_is_reported_before_the_accept_body_is_judged,
     accept_lists_wrong_types_and_rule_violations_together,
     buying_lists_wrong_types_and_rule_violations_together,
+    a_bad_filter_and_bad_paging_are_listed_together,
 );
+
+async fn a_bad_filter_and_bad_paging_are_listed_together(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let reply = app
+        .get(
+            &format!(
+                "/accounts/{}/invitations?status=bogus&limit=0",
+                owner.account_id
+            ),
+            &owner.token,
+        )
+        .await;
+    let mut fields = reply.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["limit", "status"], "{}", reply.text);
+}
 
 async fn standard_user(app: &TestApp, owner: &crate::helpers::Owner) -> String {
     let (_, token) = app

@@ -3,9 +3,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::domain::paging::PageRequest;
 use crate::error::AppError;
-use crate::http::extract::{Auth, QueryParams};
+use crate::http::extract::{Auth, PageParams, QueryParams, both};
 use crate::http::handlers::json;
 use crate::http::openapi::ManageList;
 use crate::http::state::AppState;
@@ -16,11 +15,6 @@ use crate::{contract, services};
 pub struct AuditQuery {
     /// Only events with this action, e.g. `invitation.accepted`.
     pub action: Option<String>,
-    /// Page size, 1–100 (default 25).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// The audit trail, newest first
@@ -32,7 +26,7 @@ pub struct AuditQuery {
 #[utoipa::path(
     operation_id = "list_audit_events",
     tag = "accounts",
-    params(("account_id" = i64, Path, description = "Account id"), AuditQuery),
+    params(("account_id" = i64, Path, description = "Account id"), AuditQuery, PageParams),
     responses((status = 200, description = "One page", body = contract::AuditEventPage), ManageList),
     security(("bearer" = []))
 )]
@@ -42,12 +36,11 @@ pub async fn list_audit_events(
     Auth(principal): Auth,
     path: web::Path<i64>,
     query: QueryParams<AuditQuery>,
+    page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
     principal.manager_of(account_id)?;
-    let query = query.parse()?;
-    let page =
-        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    let (query, page) = both(query.parse(), page.page())?;
     let action = query.action;
     let events = state
         .db(move |conn| {

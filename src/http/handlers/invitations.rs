@@ -6,9 +6,8 @@ use utoipa::IntoParams;
 use crate::contract;
 use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
-use crate::domain::paging::PageRequest;
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonBody, JsonFields, QueryParams};
+use crate::http::extract::{Auth, JsonBody, JsonFields, PageParams, QueryParams, both};
 use crate::http::handlers::json;
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
@@ -183,18 +182,13 @@ pub struct InvitationListQuery {
     pub status: Option<InvitationStatus>,
     /// Only invitations for this email (exact, case-insensitive).
     pub email: Option<String>,
-    /// Page size, 1–100 (default 25).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List invitations, newest first
 #[utoipa::path(
     operation_id = "list_invitations",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id"), InvitationListQuery),
+    params(("account_id" = i64, Path, description = "Account id"), InvitationListQuery, PageParams),
     responses((status = 200, description = "One page", body = contract::InvitationPage), ManageList),
     security(("bearer" = []))
 )]
@@ -204,12 +198,11 @@ pub async fn list_invitations(
     Auth(principal): Auth,
     path: web::Path<i64>,
     query: QueryParams<InvitationListQuery>,
+    page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
     principal.manager_of(account_id)?;
-    let query = query.parse()?;
-    let page =
-        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    let (query, page) = both(query.parse(), page.page())?;
     if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
         return Err(AppError::Validation(vec![FieldError::new(
             "email",

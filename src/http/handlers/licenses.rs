@@ -1,11 +1,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use crate::domain::paging::PageRequest;
 use crate::error::AppError;
-use crate::http::extract::{Auth, JsonFields, QueryParams};
+use crate::http::extract::{Auth, JsonFields, PageParams, QueryParams};
 use crate::http::handlers::json;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
@@ -65,21 +62,11 @@ pub async fn buy_licenses(
     Ok(json(StatusCode::CREATED, &purchase))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ChargeListQuery {
-    /// Page size, 1–100 (default 25).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// The charge ledger, newest first
 #[utoipa::path(
     operation_id = "list_charges",
     tag = "licenses",
-    params(("account_id" = i64, Path, description = "Account id"), ChargeListQuery),
+    params(("account_id" = i64, Path, description = "Account id"), PageParams),
     responses((status = 200, description = "One page", body = contract::ChargePage), ManageList),
     security(("bearer" = []))
 )]
@@ -88,13 +75,11 @@ pub async fn list_charges(
     state: web::Data<AppState>,
     Auth(principal): Auth,
     path: web::Path<i64>,
-    query: QueryParams<ChargeListQuery>,
+    page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
     principal.manager_of(account_id)?;
-    let query = query.parse()?;
-    let page =
-        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    let page = page.page()?;
     let charges = state
         .db(move |conn| services::charges::list(conn, &principal, account_id, page))
         .await?;

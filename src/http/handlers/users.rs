@@ -4,9 +4,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::domain::access::UserStatus;
-use crate::domain::paging::PageRequest;
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonFields, QueryParams};
+use crate::http::extract::{Auth, JsonFields, PageParams, QueryParams, both};
 use crate::http::handlers::json;
 use crate::http::openapi::{Manage, ManageList, ManageWrite, MemberRead};
 use crate::http::state::AppState;
@@ -17,18 +16,13 @@ use crate::{contract, services};
 pub struct UserListQuery {
     /// Only users with this status.
     pub status: Option<UserStatus>,
-    /// Page size, 1–100 (default 25).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List firm members, newest first
 #[utoipa::path(
     operation_id = "list_users",
     tag = "users",
-    params(("account_id" = i64, Path, description = "Account id"), UserListQuery),
+    params(("account_id" = i64, Path, description = "Account id"), UserListQuery, PageParams),
     responses((status = 200, description = "One page", body = contract::UserPage), ManageList),
     security(("bearer" = []))
 )]
@@ -38,12 +32,11 @@ pub async fn list_users(
     Auth(principal): Auth,
     path: web::Path<i64>,
     query: QueryParams<UserListQuery>,
+    page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
     principal.manager_of(account_id)?;
-    let query = query.parse()?;
-    let page =
-        PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(AppError::Validation)?;
+    let (query, page) = both(query.parse(), page.page())?;
     let status = query.status;
     let users = state
         .db(move |conn| services::users::list(conn, &principal, account_id, status, page))
