@@ -8,6 +8,51 @@ use super::DbConnection;
 use super::schema::idempotency_keys as keys;
 use crate::error::is_unique_violation;
 
+/// `status` of a key whose request committed but whose answer is not stored
+/// yet (or was lost with its process): never replayed, never run again.
+pub const COMMITTED: i32 = 0;
+
+/// The key the current request claimed.
+#[derive(Debug, Clone)]
+pub struct ClaimRef {
+    pub account_id: i64,
+    pub key: String,
+    pub claimed_at: NaiveDateTime,
+}
+
+thread_local! {
+    static CURRENT: std::cell::RefCell<Option<ClaimRef>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` (on this thread) as part of the request that holds `claim`.
+pub fn with_claim<T>(claim: Option<ClaimRef>, work: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.borrow_mut().take());
+        }
+    }
+    CURRENT.with(|c| *c.borrow_mut() = claim);
+    let _reset = Reset;
+    work()
+}
+
+/// Inside a transaction of a request holding a claim: mark it committed.
+pub fn mark_current_committed(conn: &mut DbConnection) -> QueryResult<()> {
+    let Some(claim) = CURRENT.with(|c| c.borrow().clone()) else {
+        return Ok(());
+    };
+    diesel::update(
+        keys::table
+            .find((claim.account_id, &claim.key))
+            .filter(keys::created_at.eq(claim.claimed_at))
+            .filter(keys::status.is_null()),
+    )
+    .set(keys::status.eq(Some(COMMITTED)))
+    .execute(conn)
+    .map(|_| ())
+}
+
 #[derive(Debug, Clone, Queryable)]
 pub struct KeyRow {
     pub account_id: i64,
@@ -115,7 +160,9 @@ pub fn release(
     diesel::delete(
         keys::table
             .find((account_id, key))
-            .filter(keys::created_at.eq(claimed_at)),
+            .filter(keys::created_at.eq(claimed_at))
+            // A request that committed may not run again, even if it answered 5xx.
+            .filter(keys::status.is_null()),
     )
     .execute(conn)
     .map(|_| ())

@@ -129,6 +129,13 @@ pub fn transaction<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
+    // The request's Idempotency-Key (if any) is marked as run in the same
+    // commit as the work, so a retry after a crash can never run it again.
+    let work = |conn: &mut DbConnection| {
+        let value = work(conn)?;
+        idempotency::mark_current_committed(conn)?;
+        Ok(value)
+    };
     match conn {
         // SQLite has one writer at a time; queueing writers of this process on
         // a mutex hands the lock over at once, where SQLite's busy handler

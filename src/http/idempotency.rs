@@ -25,6 +25,16 @@ use crate::http::state::AppState;
 use crate::services::idempotency::{self, Claim, MAX_KEY_LEN};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+tokio::task_local! {
+    /// The claim of the request being handled, for `AppState::db` to pass on.
+    static CLAIM: db::idempotency::ClaimRef;
+}
+
+/// The Idempotency-Key claim of the request this task is handling, if any.
+pub fn current_claim() -> Option<db::idempotency::ClaimRef> {
+    CLAIM.try_with(Clone::clone).ok()
+}
 pub const REPLAYED: &str = "idempotent-replayed";
 
 /// Put in a response's extensions by a handler whose answer must not be
@@ -147,7 +157,12 @@ pub async fn idempotency(
     };
 
     req.set_payload(Payload::from(body));
-    let response = next.call(req).await?;
+    let claim = db::idempotency::ClaimRef {
+        account_id,
+        key: key.clone(),
+        claimed_at,
+    };
+    let response = CLAIM.scope(claim, next.call(req)).await?;
     let (http_request, response) = response.into_parts();
     // Render errors here, with this request's id, so what is stored is what the client gets.
     let response = match response.error().and_then(|e| e.as_error::<AppError>()) {

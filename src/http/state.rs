@@ -33,9 +33,12 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let claim = crate::http::idempotency::current_claim();
         web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            crate::db::idempotency::with_claim(claim, || {
+                let mut conn = pool.get()?;
+                work(&mut conn)
+            })
         })
         .await?
     }

@@ -61,6 +61,10 @@ pub fn begin(
         if row.fingerprint != fingerprint {
             return Ok(Claim::Reused);
         }
+        if row.status == Some(db::idempotency::COMMITTED) {
+            // It ran; its answer is not stored (yet, or lost with a crash).
+            return Ok(Claim::InProgress);
+        }
         if row.status.is_some() {
             return Ok(Claim::Replay(row));
         }

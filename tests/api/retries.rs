@@ -13,6 +13,7 @@ db_tests!(
     errors_are_replayed_too_but_keys_are_per_account,
     an_invalid_idempotency_key_is_a_422,
     replays_go_only_to_the_active_manager_who_sent_the_key,
+    a_request_that_committed_but_lost_its_answer_is_never_run_again,
     a_bulk_request_invites_each_item_on_its_own,
     a_bulk_request_over_100_items_answers_413,
 );
@@ -295,4 +296,40 @@ async fn replays_go_only_to_the_active_manager_who_sent_the_key(app: TestApp) {
     TestApp::reply(session)
         .await
         .problem(401, "invalid_credentials");
+}
+
+async fn a_request_that_committed_but_lost_its_answer_is_never_run_again(app: TestApp) {
+    use diesel::RunQueryDsl;
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let path = format!("/accounts/{}/licenses", owner.account_id);
+    let body = json!({"license_type": "user", "quantity": 2});
+    post_with_key(&app, &path, &owner.token, "buy-once", &body)
+        .await
+        .ok(201);
+    // As if the process died right after the purchase committed, before its
+    // answer was stored: the key row is left marked "committed", without an answer,
+    // and long enough ago that an unfinished claim would count as abandoned.
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        let stale = app.clock.now() - chrono::Duration::minutes(20);
+        diesel::sql_query("UPDATE idempotency_keys SET status = 0, body = NULL, created_at = $1")
+            .bind::<diesel::sql_types::Timestamp, _>(stale)
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    post_with_key(&app, &path, &owner.token, "buy-once", &body)
+        .await
+        .problem(409, "request_in_progress");
+    let counts = app.licenses(&owner).await;
+    assert_eq!(
+        counts["user"]["total"], 3,
+        "bought once: the owner's seat and two more"
+    );
+    let charges = app
+        .get(
+            &format!("/accounts/{}/charges", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(charges.ok(200)["items"].as_array().unwrap().len(), 1);
 }
