@@ -205,7 +205,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     ),
     (
         "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE",
-        Some("60"),
+        Some("600"),
         "requests per client IP per minute to /sessions and /invitations/{token}…",
     ),
     ("RUST_LOG", Some("info"), "log filter"),
