@@ -56,14 +56,6 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-fn backoff(attempts: i32) -> chrono::Duration {
-    chrono::Duration::seconds(
-        2_i64
-            .saturating_pow(u32::try_from(attempts.clamp(0, 12)).unwrap_or(12))
-            .min(3_600),
-    )
-}
-
 /// One pass: claim due deliveries, POST them, record each outcome.
 pub async fn deliver_due(
     pool: &DbPool,
@@ -150,7 +142,7 @@ fn record(
             db::webhooks::mark_retry(
                 &mut conn,
                 delivery.id,
-                now + backoff(delivery.attempts),
+                now + crate::domain::retry::backoff(delivery.attempts),
                 &error,
             )?;
         }

@@ -233,17 +233,17 @@ pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: &str) -> QueryRe
         .map(|_| ())
 }
 
-/// Ids of pending invitations of the account whose expiry has passed.
-pub fn overdue_ids(
+/// `(id, email)` of the account's pending invitations whose expiry has passed.
+pub fn overdue(
     conn: &mut DbConnection,
     account_id: i64,
     now: NaiveDateTime,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<(i64, String)>> {
     invitations::table
         .filter(invitations::account_id.eq(account_id))
         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
         .filter(invitations::expires_at.le(now))
-        .select(invitations::id)
+        .select((invitations::id, invitations::email))
         .load(conn)
 }
 

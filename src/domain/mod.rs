@@ -12,6 +12,7 @@ pub mod password;
 pub mod period;
 pub mod permission;
 pub mod proration;
+pub mod retry;
 pub mod token;
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use rand::RngExt;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
@@ -141,7 +140,7 @@ fn record_outcome(
             }
             Err(error) => {
                 tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed; will retry");
-                let next = now + backoff(row.attempts);
+                let next = now + crate::domain::retry::backoff(row.attempts);
                 (db::outbox::mark_retry(conn, row.id, next, error)?, "queued")
             }
         };
@@ -151,13 +150,4 @@ fn record_outcome(
         }
         Ok(())
     })
-}
-
-/// Exponential backoff with jitter: about 2^attempts seconds, at most an hour.
-fn backoff(attempts: i32) -> chrono::Duration {
-    let base = 2_i64
-        .saturating_pow(u32::try_from(attempts.clamp(0, 12)).unwrap_or(12))
-        .min(3_600);
-    let jitter = rand::rng().random_range(0..=base / 2);
-    chrono::Duration::seconds(base + jitter)
 }

@@ -16,18 +16,18 @@ pub fn expire_overdue(
     account_id: i64,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
-    let overdue = db::invitations::overdue_ids(conn, account_id, now)?;
-    for id in &overdue {
-        let email = db::invitations::find_in_account(conn, account_id, *id)?.map(|i| i.email);
-        db::invitations::set_status(conn, *id, InvitationStatus::Expired, now)?;
-        db::licenses::release_for_invitation(conn, *id, now)?;
-        db::outbox::cancel_queued_for_invitation(conn, *id)?;
+    let overdue = db::invitations::overdue(conn, account_id, now)?;
+    for (id, email) in &overdue {
+        let id = *id;
+        db::invitations::set_status(conn, id, InvitationStatus::Expired, now)?;
+        db::licenses::release_for_invitation(conn, id, now)?;
+        db::outbox::cancel_queued_for_invitation(conn, id)?;
         audit::record(
             conn,
             account_id,
             Actor::System,
             "invitation.expired",
-            Subject::Invitation(*id),
+            Subject::Invitation(id),
             json!({"email": email}),
             now,
         )?;
