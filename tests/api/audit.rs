@@ -132,16 +132,7 @@ async fn every_change_leaves_one_audit_event_newest_first(app: TestApp) {
     )
     .await;
     app.clock.advance(chrono::Duration::days(8));
-    let fresh = app
-        .state
-        .jwt
-        .issue(
-            owner.account_id,
-            owner.user_id,
-            std::time::Duration::from_secs(600),
-            app.clock.now(),
-        )
-        .unwrap();
+    let fresh = app.renew(&owner).token;
     app.post(
         &format!("{accounts}/groups"),
         &fresh,

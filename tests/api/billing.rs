@@ -4,8 +4,6 @@
 //! Every step re-reads the license summary (which asserts
 //! `total = open + reserved + assigned`) and checks the counts.
 
-use std::time::Duration as StdDuration;
-
 use chrono::{DateTime, Duration, Months, NaiveDateTime};
 use invitations::domain::billing::{BillingSystem, LicenseType, Plan};
 use serde_json::{Value, json};
@@ -331,24 +329,6 @@ async fn quote(app: &TestApp, owner: &Owner, body: Value) -> Value {
     .await
     .ok(200)
     .clone()
-}
-
-/// The owner with a token valid at the service's (possibly advanced) clock.
-fn fresh_owner(app: &TestApp, owner: &Owner) -> Owner {
-    let token = app
-        .state
-        .jwt
-        .issue(
-            owner.account_id,
-            owner.user_id,
-            StdDuration::from_secs(3_600),
-            app.clock.now(),
-        )
-        .expect("token");
-    Owner {
-        token,
-        ..owner.clone()
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1071,7 +1051,7 @@ async fn an_expired_invitation_opens_its_license_for_free_reuse(app: TestApp) {
     let lines = ledger(&app, &owner).await;
 
     app.clock.advance(Duration::days(8));
-    let owner = fresh_owner(&app, &owner);
+    let owner = app.renew(&owner);
     assert_licenses(&app, &owner, "expired", &[("user", 1, 0, 1)]).await;
     assert_eq!(
         get_invitation(&app, &owner, &first).await["status"],
@@ -1331,7 +1311,7 @@ async fn resending_an_expired_invitation_reuses_an_open_license_without_charge(a
     let lines = ledger(&app, &owner).await;
 
     app.clock.advance(Duration::days(8));
-    let owner = fresh_owner(&app, &owner);
+    let owner = app.renew(&owner);
     assert_licenses(&app, &owner, "expired", &[("user", 1, 0, 1)]).await;
 
     let reply = resend(&app, &owner, &first).await;
@@ -1361,7 +1341,7 @@ async fn resending_an_expired_invitation_on_a_monthly_account_without_an_open_li
     assert_licenses(&app, &owner, "invited", &[("user", 0, 1, 1)]).await;
 
     app.clock.advance(Duration::days(8));
-    let owner = fresh_owner(&app, &owner);
+    let owner = app.renew(&owner);
     assert_licenses(&app, &owner, "expired", &[("user", 1, 0, 1)]).await;
     invite_free(&app, &owner, user("b@example.com")).await;
     assert_licenses(&app, &owner, "license reused", &[("user", 0, 1, 1)]).await;
@@ -1408,7 +1388,7 @@ async fn resending_an_expired_invitation_on_classic_annual_without_an_open_licen
     .await;
 
     app.clock.advance(Duration::days(8));
-    let owner = fresh_owner(&app, &owner);
+    let owner = app.renew(&owner);
     assert_licenses(
         &app,
         &owner,
@@ -1842,7 +1822,7 @@ async fn the_period_rolls_over_while_the_service_runs(app: TestApp) {
 
     // 35 days after the anchor: always the second calendar month.
     app.clock.advance(Duration::days(10));
-    let owner = fresh_owner(&app, &owner);
+    let owner = app.renew(&owner);
     let current = period(anchor, 1, 1);
     let account = app
         .get(&account_path(&owner, ""), &owner.token)

@@ -515,3 +515,99 @@ pub fn read_emails(dir: &Path) -> Vec<Email> {
 pub fn classic_attorney(email: &str) -> Value {
     json!({"email": email, "subscriber_type": "attorney"})
 }
+
+impl TestApp {
+    /// The owner with a token valid at the service's clock (tokens live an
+    /// hour; tests move the clock by days).
+    pub fn renew(&self, owner: &Owner) -> Owner {
+        let token = self
+            .state
+            .jwt
+            .issue(
+                owner.account_id,
+                owner.user_id,
+                Duration::from_secs(3_600),
+                self.clock.now(),
+            )
+            .expect("token");
+        Owner {
+            token,
+            ..owner.clone()
+        }
+    }
+
+    /// Invites with `body`, reads the email and accepts: (user id, access token).
+    pub async fn join(&self, owner: &Owner, body: Value) -> (i64, String) {
+        let (_, token) = self.invite_and_read_token(owner, body).await;
+        let accepted = self.accept(&token).await;
+        let grant = accepted.ok(201);
+        (
+            grant["user"]["id"].as_i64().expect("user id"),
+            grant["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+        )
+    }
+
+    /// Waits (up to 5 s) until the invitation's `delivery` is `expected`.
+    pub async fn wait_for_delivery(&self, owner: &Owner, invitation: &Value, expected: &str) {
+        let path = format!(
+            "/accounts/{}/invitations/{}",
+            owner.account_id, invitation["id"]
+        );
+        let mut seen = Value::Null;
+        for _ in 0..100 {
+            seen = self.get(&path, &owner.token).await.ok(200)["delivery"].clone();
+            if seen == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("delivery stayed {seen}, never {expected}");
+    }
+
+    /// Creates a group; returns its id.
+    pub async fn create_group(&self, owner: &Owner, name: &str) -> i64 {
+        self.post(
+            &format!("/accounts/{}/groups", owner.account_id),
+            &owner.token,
+            json!({"name": name}),
+        )
+        .await
+        .ok(201)["id"]
+            .as_i64()
+            .expect("group id")
+    }
+}
+
+/// Asserts a 422 whose `errors[].field` are exactly `expected` (in any order).
+pub fn assert_fields(reply: &Reply, expected: &[&str]) {
+    let mut got = reply.error_fields();
+    got.sort();
+    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+    want.sort();
+    assert_eq!(got, want, "{}", reply.text);
+}
+
+/// The `code` of the error entry for `field`.
+pub fn error_code(reply: &Reply, field: &str) -> String {
+    reply.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .find(|e| e["field"] == field)
+        .and_then(|e| e["code"].as_str())
+        .unwrap_or_else(|| panic!("no error on {field}: {}", reply.text))
+        .to_owned()
+}
+
+/// The ids of a page's `items`, in order.
+pub fn item_ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect()
+}

@@ -1,13 +1,12 @@
 //! Inviting, listing, answering and managing invitations, through HTTP only.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Owner, Reply, TestApp};
+use crate::helpers::{AccountSpec, Owner, Reply, TestApp, assert_fields, error_code, item_ids};
 
 db_tests!(
     // Field rules of POST /accounts/{id}/invitations.
@@ -68,61 +67,10 @@ async fn try_invite(app: &TestApp, owner: &Owner, body: Value) -> Reply {
     app.post(&invitations_of(owner), &owner.token, body).await
 }
 
-/// Asserts a 422 whose `errors[].field` are exactly `expected` (in any order).
-fn assert_fields(reply: &Reply, expected: &[&str]) {
-    let mut got = reply.error_fields();
-    got.sort();
-    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
-    want.sort();
-    assert_eq!(got, want, "{}", reply.text);
-}
-
-/// The `code` of the error entry for `field`.
-fn error_code(reply: &Reply, field: &str) -> String {
-    reply.body["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .find(|e| e["field"] == field)
-        .and_then(|e| e["code"].as_str())
-        .unwrap_or_else(|| panic!("no error on {field}: {}", reply.text))
-        .to_owned()
-}
-
 fn time(value: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().expect("a timestamp string"))
         .expect("RFC 3339")
         .with_timezone(&Utc)
-}
-
-/// A fresh owner token at the service clock (tokens live one hour; tests move the clock by days).
-fn renew(app: &TestApp, owner: &Owner) -> Owner {
-    let token = app
-        .state
-        .jwt
-        .issue(
-            owner.account_id,
-            owner.user_id,
-            Duration::from_secs(3_600),
-            app.clock.now(),
-        )
-        .expect("token");
-    Owner {
-        token,
-        ..owner.clone()
-    }
-}
-
-async fn create_group(app: &TestApp, owner: &Owner, name: &str) -> i64 {
-    app.post(
-        &format!("/accounts/{}/groups", owner.account_id),
-        &owner.token,
-        json!({"name": name}),
-    )
-    .await
-    .ok(201)["id"]
-        .as_i64()
-        .expect("group id")
 }
 
 async fn preview(app: &TestApp, token: &str) -> Reply {
@@ -158,15 +106,6 @@ async fn resend(app: &TestApp, owner: &Owner, invitation: &Value) -> Reply {
 async fn get_invitation(app: &TestApp, owner: &Owner, invitation: &Value) -> Reply {
     app.get(&invitation_path(owner, invitation), &owner.token)
         .await
-}
-
-fn ids(page: &Value) -> Vec<i64> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["id"].as_i64().expect("id"))
-        .collect()
 }
 
 fn attorney(email: &str) -> Value {
@@ -369,8 +308,8 @@ async fn permissions_must_be_distinct_names_from_the_catalog(app: TestApp) {
 
 async fn group_ids_must_be_distinct_groups_of_this_account(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let litigation = create_group(&app, &owner, "Litigation").await;
-    let estates = create_group(&app, &owner, "Estates").await;
+    let litigation = app.create_group(&owner, "Litigation").await;
+    let estates = app.create_group(&owner, "Estates").await;
 
     let ok = app
         .invite(
@@ -408,7 +347,7 @@ async fn group_ids_must_be_distinct_groups_of_this_account(app: TestApp) {
 
     // Another tenant's group is indistinguishable from one that does not exist.
     let other = app.bootstrap(&AccountSpec::new_monthly());
-    let foreign = create_group(&app, &other, "Litigation").await;
+    let foreign = app.create_group(&other, "Litigation").await;
     let reply = try_invite(
         &app,
         &owner,
@@ -723,7 +662,7 @@ async fn invitations_are_listed_newest_first_as_items_and_next_cursor(app: TestA
     assert_eq!(keys, BTreeSet::from(["items", "next_cursor"]));
     assert_eq!(body["next_cursor"], Value::Null);
     created.reverse();
-    assert_eq!(ids(body), created);
+    assert_eq!(item_ids(body), created);
     let stamps: Vec<DateTime<Utc>> = body["items"]
         .as_array()
         .expect("items")
@@ -754,7 +693,7 @@ async fn the_list_filters_by_status_and_by_exact_case_insensitive_email(app: Tes
             let reply = app
                 .get(&format!("{}?{query}", invitations_of(owner)), &owner.token)
                 .await;
-            ids(reply.ok(200))
+            item_ids(reply.ok(200))
         }
     };
     let id = |v: &Value| v["id"].as_i64().expect("id");
@@ -817,7 +756,7 @@ async fn the_list_limit_must_be_between_1_and_100(app: TestApp) {
                 &owner.token,
             )
             .await;
-        assert_eq!(ids(reply.ok(200)).len(), 1);
+        assert_eq!(item_ids(reply.ok(200)).len(), 1);
     }
 }
 
@@ -844,7 +783,7 @@ async fn paging_follows_next_cursor_until_it_is_null(app: TestApp) {
         };
         let reply = app.get(&path, &owner.token).await;
         let page = reply.ok(200);
-        let page_ids = ids(page);
+        let page_ids = item_ids(page);
         sizes.push(page_ids.len());
         seen.extend(page_ids);
         match &page["next_cursor"] {
@@ -880,7 +819,7 @@ async fn paging_follows_next_cursor_until_it_is_null(app: TestApp) {
             &owner.token,
         )
         .await;
-    assert_eq!(ids(second.ok(200)), vec![created[1]]);
+    assert_eq!(item_ids(second.ok(200)), vec![created[1]]);
 }
 
 async fn a_cursor_the_service_did_not_issue_is_a_422(app: TestApp) {
@@ -901,7 +840,7 @@ async fn a_cursor_the_service_did_not_issue_is_a_422(app: TestApp) {
 
 async fn an_invitation_is_read_by_id_with_every_documented_field(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let group = create_group(&app, &owner, "Tax").await;
+    let group = app.create_group(&owner, "Tax").await;
     let reply = try_invite(
         &app,
         &owner,
@@ -1071,7 +1010,7 @@ async fn an_invitation_past_its_expiry_reads_as_expired_and_answers_410_invitati
         .invite_and_read_token(&owner, attorney("late@example.com"))
         .await;
     app.clock.advance(chrono::Duration::days(8));
-    let owner = renew(&app, &owner);
+    let owner = app.renew(&owner);
 
     // Read first, before any write or sweeper has recorded the expiry.
     assert_eq!(
@@ -1086,7 +1025,7 @@ async fn an_invitation_past_its_expiry_reads_as_expired_and_answers_410_invitati
         )
         .await;
     assert_eq!(
-        ids(expired.ok(200)),
+        item_ids(expired.ok(200)),
         vec![invitation["id"].as_i64().unwrap()]
     );
     let pending = app
@@ -1095,7 +1034,7 @@ async fn an_invitation_past_its_expiry_reads_as_expired_and_answers_410_invitati
             &owner.token,
         )
         .await;
-    assert_eq!(ids(pending.ok(200)), Vec::<i64>::new());
+    assert_eq!(item_ids(pending.ok(200)), Vec::<i64>::new());
 
     app.accept(&token).await.problem(410, "invitation_expired");
     decline(&app, &token)
@@ -1151,7 +1090,7 @@ async fn resending_an_expired_invitation_makes_it_pending_again(app: TestApp) {
         .invite_and_read_token(&owner, attorney("revive@example.com"))
         .await;
     app.clock.advance(chrono::Duration::days(8));
-    let owner = renew(&app, &owner);
+    let owner = app.renew(&owner);
     assert_eq!(
         get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
         "expired"
@@ -1237,15 +1176,7 @@ async fn delivery_becomes_sent_once_the_worker_wrote_the_email(app: TestApp) {
     let invitation = app.invite(&owner, attorney("mail@example.com")).await;
     assert_eq!(invitation["delivery"], "queued");
     app.email_to("mail@example.com").await;
-    let mut delivery = Value::Null;
-    for _ in 0..100 {
-        delivery = get_invitation(&app, &owner, &invitation).await.ok(200)["delivery"].clone();
-        if delivery == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(delivery, "sent");
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
 }
 
 async fn the_token_never_appears_in_any_api_response(app: TestApp) {
@@ -1415,9 +1346,9 @@ async fn the_accepted_user_has_the_role_subscriber_type_permissions_and_groups_o
     app: TestApp,
 ) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let tax = create_group(&app, &owner, "Tax").await;
-    let estates = create_group(&app, &owner, "Estates").await;
-    let _unused = create_group(&app, &owner, "Unused").await;
+    let tax = app.create_group(&owner, "Tax").await;
+    let estates = app.create_group(&owner, "Estates").await;
+    let _unused = app.create_group(&owner, "Unused").await;
     let (invitation, token) = app
         .invite_and_read_token(
             &owner,

@@ -64,16 +64,7 @@ async fn invitations_per_hour_are_limited_per_account(app: TestApp) {
     .await;
     // An hour later the window has moved on.
     app.clock.advance(chrono::Duration::seconds(3_601));
-    let fresh = app
-        .state
-        .jwt
-        .issue(
-            owner.account_id,
-            owner.user_id,
-            std::time::Duration::from_secs(600),
-            app.clock.now(),
-        )
-        .unwrap();
+    let fresh = app.renew(&owner).token;
     app.post(
         &path,
         &fresh,

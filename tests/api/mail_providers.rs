@@ -110,30 +110,6 @@ async fn invite_through(
     (app, provider, owner, invitation)
 }
 
-async fn delivery_of(
-    app: &TestApp,
-    owner: &crate::helpers::Owner,
-    invitation: &Value,
-    expected: &str,
-) {
-    for _ in 0..100 {
-        let reply = app
-            .get(
-                &format!(
-                    "/accounts/{}/invitations/{}",
-                    owner.account_id, invitation["id"]
-                ),
-                &owner.token,
-            )
-            .await;
-        if reply.ok(200)["delivery"] == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("delivery never became {expected}");
-}
-
 async fn postmark_gets_the_message_with_its_server_token(app: TestApp) {
     let backend = app.backend;
     drop(app);
@@ -160,7 +136,7 @@ async fn postmark_gets_the_message_with_its_server_token(app: TestApp) {
                 .unwrap()
                 .contains("Smith &amp; Jones LLP")
     );
-    delivery_of(&app, &owner, &invitation, "sent").await;
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
 }
 
 async fn sendgrid_gets_the_message_with_a_bearer_key(app: TestApp) {
@@ -177,7 +153,7 @@ async fn sendgrid_gets_the_message_with_a_bearer_key(app: TestApp) {
     );
     assert_eq!(body["content"][0]["type"], "text/plain");
     assert_eq!(body["from"]["name"], "Clio");
-    delivery_of(&app, &owner, &invitation, "sent").await;
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
 }
 
 async fn mailgun_gets_a_form_post_on_its_domain(app: TestApp) {
@@ -195,7 +171,7 @@ async fn mailgun_gets_a_form_post_on_its_domain(app: TestApp) {
     assert!(header(&call, "authorization").starts_with("Basic "));
     assert!(header(&call, "content-type").starts_with("application/x-www-form-urlencoded"));
     assert!(call.body.contains("to=sent%40example.com"), "{}", call.body);
-    delivery_of(&app, &owner, &invitation, "sent").await;
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
 }
 
 async fn a_refusing_provider_leaves_the_email_queued_for_retry(app: TestApp) {

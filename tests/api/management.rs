@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Owner, Reply, TestApp};
+use crate::helpers::{AccountSpec, Owner, Reply, TestApp, assert_fields, error_code};
 
 db_tests!(
     // PATCH /accounts/{id}/users/{user_id}.
@@ -55,26 +55,9 @@ async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
     app.request("DELETE", path, Some(token), None).await
 }
 
-async fn create_group(app: &TestApp, owner: &Owner, name: &str) -> i64 {
-    app.post(&groups_path(owner), &owner.token, json!({"name": name}))
-        .await
-        .ok(201)["id"]
-        .as_i64()
-        .expect("group id")
-}
-
-/// Invites `email` with `role` on a `new` account (licenses are bought, never
-/// refused) and accepts; returns the user id and their token.
+/// A member of a `new` account (licenses are bought, never refused): (user id, token).
 async fn member(app: &TestApp, owner: &Owner, email: &str, role: &str) -> (i64, String) {
-    let (_, token) = app
-        .invite_and_read_token(owner, json!({"email": email, "role": role}))
-        .await;
-    let grant = app.accept(&token).await;
-    let grant = grant.ok(201);
-    (
-        grant["user"]["id"].as_i64().expect("user id"),
-        grant["access_token"].as_str().expect("token").to_owned(),
-    )
+    app.join(owner, json!({"email": email, "role": role})).await
 }
 
 fn ids(value: &Value) -> Vec<i64> {
@@ -93,27 +76,6 @@ fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
     ids
 }
 
-/// Asserts a 422 whose `errors[].field` are exactly `expected` (in any order).
-fn assert_fields(reply: &Reply, expected: &[&str]) {
-    let mut got = reply.error_fields();
-    got.sort();
-    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
-    want.sort();
-    assert_eq!(got, want, "{}", reply.text);
-}
-
-/// The `code` of the error entry for `field`.
-fn error_code(reply: &Reply, field: &str) -> String {
-    reply.body["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .find(|e| e["field"] == field)
-        .and_then(|e| e["code"].as_str())
-        .unwrap_or_else(|| panic!("no error on {field}: {}", reply.text))
-        .to_owned()
-}
-
 async fn read_user(app: &TestApp, owner: &Owner, user_id: i64) -> Value {
     app.get(&user_path(owner, user_id), &owner.token)
         .await
@@ -125,8 +87,8 @@ async fn read_user(app: &TestApp, owner: &Owner, user_id: i64) -> Value {
 
 async fn a_manager_changes_a_members_role_permissions_and_groups(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
-    let estates = create_group(&app, &owner, "Estates").await;
+    let tax = app.create_group(&owner, "Tax").await;
+    let estates = app.create_group(&owner, "Estates").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
     let before = read_user(&app, &owner, bob).await;
     assert_eq!(before["role"], "standard");
@@ -212,8 +174,7 @@ async fn a_role_change_takes_effect_on_the_members_next_request(app: TestApp) {
     .ok(200);
     // The same token: the principal is re-read on every request.
     app.get(&users, &bob_token).await.ok(200);
-    create_group(
-        &app,
+    app.create_group(
         &Owner {
             token: bob_token.clone(),
             ..owner.clone()
@@ -240,9 +201,9 @@ async fn a_role_change_takes_effect_on_the_members_next_request(app: TestApp) {
 
 async fn permissions_and_group_ids_replace_the_whole_set(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let a = create_group(&app, &owner, "A").await;
-    let b = create_group(&app, &owner, "B").await;
-    let c = create_group(&app, &owner, "C").await;
+    let a = app.create_group(&owner, "A").await;
+    let b = app.create_group(&owner, "B").await;
+    let c = app.create_group(&owner, "C").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
     let path = user_path(&owner, bob);
 
@@ -282,7 +243,7 @@ async fn permissions_and_group_ids_replace_the_whole_set(app: TestApp) {
 
 async fn an_empty_body_or_a_partial_body_leaves_the_other_fields_unchanged(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
+    let tax = app.create_group(&owner, "Tax").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "administrator").await;
     let path = user_path(&owner, bob);
     patch(
@@ -324,7 +285,7 @@ async fn the_primary_subscribers_role_cannot_be_changed_but_permissions_and_grou
     app: TestApp,
 ) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
+    let tax = app.create_group(&owner, "Tax").await;
     let (_, admin) = member(&app, &owner, "admin@example.com", "administrator").await;
     let path = user_path(&owner, owner.user_id);
     let before = read_user(&app, &owner, owner.user_id).await;
@@ -390,7 +351,7 @@ async fn primary_subscriber_cannot_be_given_as_a_role(app: TestApp) {
 
 async fn group_ids_must_be_distinct_groups_of_this_account_at_most_100(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
+    let tax = app.create_group(&owner, "Tax").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
     let path = user_path(&owner, bob);
 
@@ -423,7 +384,7 @@ async fn group_ids_must_be_distinct_groups_of_this_account_at_most_100(app: Test
 async fn another_accounts_group_id_is_422_not_found_exactly_like_an_unknown_one(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
     let other = app.bootstrap(&AccountSpec::new_monthly());
-    let foreign = create_group(&app, &other, "Litigation").await;
+    let foreign = app.create_group(&other, "Litigation").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
     let path = user_path(&owner, bob);
 
@@ -457,7 +418,7 @@ async fn another_accounts_group_id_is_422_not_found_exactly_like_an_unknown_one(
 
 async fn every_invalid_field_is_listed_in_one_422_and_nothing_changes(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
+    let tax = app.create_group(&owner, "Tax").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
     let path = user_path(&owner, bob);
     let before = read_user(&app, &owner, bob).await;
@@ -528,7 +489,7 @@ async fn every_invalid_field_is_listed_in_one_422_and_nothing_changes(app: TestA
 
 async fn null_is_not_unchanged_but_a_422(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
+    let tax = app.create_group(&owner, "Tax").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
     let path = user_path(&owner, bob);
     patch(
@@ -557,7 +518,7 @@ async fn null_is_not_unchanged_but_a_422(app: TestApp) {
 
 async fn a_body_that_is_not_json_answers_400_malformed_json(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let group = create_group(&app, &owner, "Tax").await;
+    let group = app.create_group(&owner, "Tax").await;
     for path in [user_path(&owner, owner.user_id), group_path(&owner, group)] {
         for (content_type, body) in [
             ("application/json", "{\"role\": "),
@@ -634,7 +595,7 @@ async fn a_group_is_read_by_id_as_id_name_and_created_at(app: TestApp) {
 
 async fn a_group_is_renamed_with_the_same_name_rules_as_creation(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let tax = create_group(&app, &owner, "Tax").await;
+    let tax = app.create_group(&owner, "Tax").await;
     let path = group_path(&owner, tax);
     let before = app.get(&path, &owner.token).await.ok(200).clone();
 
@@ -700,8 +661,8 @@ async fn a_group_is_renamed_with_the_same_name_rules_as_creation(app: TestApp) {
 
 async fn renaming_to_another_groups_name_in_any_case_answers_409_group_name_taken(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let tax = create_group(&app, &owner, "Tax").await;
-    create_group(&app, &owner, "Estates").await;
+    let tax = app.create_group(&owner, "Tax").await;
+    app.create_group(&owner, "Estates").await;
     for name in ["Estates", "estates", " ESTATES "] {
         patch(
             &app,
@@ -720,7 +681,7 @@ async fn renaming_to_another_groups_name_in_any_case_answers_409_group_name_take
     );
     // Unique per account only: another account may use the name.
     let other = app.bootstrap(&AccountSpec::classic_annual());
-    let theirs = create_group(&app, &other, "Theirs").await;
+    let theirs = app.create_group(&other, "Theirs").await;
     let reply = patch(
         &app,
         &group_path(&other, theirs),
@@ -738,13 +699,13 @@ async fn renaming_to_another_groups_name_in_any_case_answers_409_group_name_take
     )
     .await;
     reply.ok(200);
-    create_group(&app, &owner, "tax").await;
+    app.create_group(&owner, "tax").await;
 }
 
 async fn deleting_a_group_answers_204_and_it_is_gone(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let tax = create_group(&app, &owner, "Tax").await;
-    let estates = create_group(&app, &owner, "Estates").await;
+    let tax = app.create_group(&owner, "Tax").await;
+    let estates = app.create_group(&owner, "Estates").await;
     let path = group_path(&owner, tax);
 
     let reply = delete(&app, &path, &owner.token).await;
@@ -767,13 +728,13 @@ async fn deleting_a_group_answers_204_and_it_is_gone(app: TestApp) {
         .collect();
     assert_eq!(remaining, [estates]);
     // Its name is free again.
-    create_group(&app, &owner, "TAX").await;
+    app.create_group(&owner, "TAX").await;
 }
 
 async fn deleting_a_group_removes_it_from_members_and_invitations(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
-    let estates = create_group(&app, &owner, "Estates").await;
+    let tax = app.create_group(&owner, "Tax").await;
+    let estates = app.create_group(&owner, "Estates").await;
     let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
     patch(
         &app,
@@ -838,7 +799,7 @@ async fn deleting_a_group_removes_it_from_members_and_invitations(app: TestApp) 
 
 async fn a_standard_user_gets_403_on_every_new_endpoint_even_with_a_bad_body(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = create_group(&app, &owner, "Tax").await;
+    let tax = app.create_group(&owner, "Tax").await;
     let (staff, staff_token) = member(&app, &owner, "staff@example.com", "standard").await;
     let (colleague, _) = member(&app, &owner, "colleague@example.com", "standard").await;
 
@@ -910,7 +871,7 @@ async fn another_tenants_users_and_groups_answer_404(app: TestApp) {
     let b = app.bootstrap(&AccountSpec::new_monthly());
     let (_, a_standard) = member(&app, &a, "staff@a.example", "standard").await;
     let (b_member, _) = member(&app, &b, "member@b.example", "standard").await;
-    let b_group = create_group(&app, &b, "Theirs").await;
+    let b_group = app.create_group(&b, "Theirs").await;
     let b_id = b.account_id;
 
     // B's account, whatever the body.

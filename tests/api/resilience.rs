@@ -89,22 +89,7 @@ async fn restart_delivery(backend: Backend) {
         .unwrap();
     let email = second.email_to("later@example.com").await;
     assert_eq!(email.subject, "You've been invited to Clio");
-    for _ in 0..100 {
-        let reply = second
-            .get(
-                &format!(
-                    "/accounts/{}/invitations/{}",
-                    owner.account_id, invitation["id"]
-                ),
-                &owner.token,
-            )
-            .await;
-        if reply.ok(200)["delivery"] == "sent" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("delivery never became sent");
+    second.wait_for_delivery(&owner, &invitation, "sent").await;
 }
 
 #[actix_web::test]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Owner, Reply, TestApp};
+use crate::helpers::{AccountSpec, Owner, Reply, TestApp, item_ids};
 
 db_tests!(
     // 401.
@@ -88,21 +88,11 @@ async fn with_authorization(app: &TestApp, path: &str, authorization: &str) -> R
 
 /// A firm member who joined by invitation: (user id, access token).
 async fn member(app: &TestApp, owner: &Owner, email: &str, role: &str) -> (i64, String) {
-    let (_, token) = app
-        .invite_and_read_token(
-            owner,
-            json!({"email": email, "subscriber_type": "attorney", "role": role}),
-        )
-        .await;
-    let accepted = app.accept(&token).await;
-    let grant = accepted.ok(201);
-    (
-        grant["user"]["id"].as_i64().expect("user id"),
-        grant["access_token"]
-            .as_str()
-            .expect("access token")
-            .to_owned(),
+    app.join(
+        owner,
+        json!({"email": email, "subscriber_type": "attorney", "role": role}),
     )
+    .await
 }
 
 async fn disable(app: &TestApp, owner: &Owner, user_id: i64) -> Reply {
@@ -117,15 +107,6 @@ async fn disable(app: &TestApp, owner: &Owner, user_id: i64) -> Reply {
 
 async fn sign_in(app: &TestApp, body: Value) -> Reply {
     app.request("POST", "/sessions", None, Some(&body)).await
-}
-
-fn ids(page: &Value) -> Vec<i64> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["id"].as_i64().expect("id"))
-        .collect()
 }
 
 // ---------------------------------------------------------------- 401
@@ -337,7 +318,7 @@ async fn a_standard_user_gets_403_on_management_endpoints(app: TestApp) {
     let listed = app
         .get(&format!("/accounts/{a}/invitations"), &owner.token)
         .await;
-    assert_eq!(ids(listed.ok(200)).len(), 2, "{}", listed.text);
+    assert_eq!(item_ids(listed.ok(200)).len(), 2, "{}", listed.text);
 }
 
 async fn a_standard_user_may_read_the_account_and_themselves_but_not_another_user(app: TestApp) {
@@ -656,7 +637,7 @@ async fn users_are_listed_newest_first_with_a_status_filter_and_paging(app: Test
         .map(String::as_str)
         .collect();
     assert_eq!(keys, BTreeSet::from(["items", "next_cursor"]));
-    assert_eq!(ids(body), newest_first);
+    assert_eq!(item_ids(body), newest_first);
     assert_eq!(body["next_cursor"], Value::Null);
     for user in body["items"].as_array().expect("items") {
         for key in [
@@ -680,7 +661,7 @@ async fn users_are_listed_newest_first_with_a_status_filter_and_paging(app: Test
     let active = app
         .get(&format!("{users}?status=active"), &owner.token)
         .await;
-    let active_ids = ids(active.ok(200));
+    let active_ids = item_ids(active.ok(200));
     assert_eq!(
         active_ids,
         newest_first
@@ -699,12 +680,12 @@ async fn users_are_listed_newest_first_with_a_status_filter_and_paging(app: Test
     let only_disabled = app
         .get(&format!("{users}?status=disabled"), &owner.token)
         .await;
-    assert_eq!(ids(only_disabled.ok(200)), vec![disabled]);
+    assert_eq!(item_ids(only_disabled.ok(200)), vec![disabled]);
     assert_eq!(only_disabled.body["items"][0]["status"], "disabled");
 
     // Paging: 3 + 1, then null.
     let first = app.get(&format!("{users}?limit=3"), &owner.token).await;
-    assert_eq!(ids(first.ok(200)), newest_first[..3].to_vec());
+    assert_eq!(item_ids(first.ok(200)), newest_first[..3].to_vec());
     let cursor = first.body["next_cursor"]
         .as_str()
         .expect("a next page")
@@ -712,7 +693,7 @@ async fn users_are_listed_newest_first_with_a_status_filter_and_paging(app: Test
     let second = app
         .get(&format!("{users}?limit=3&cursor={cursor}"), &owner.token)
         .await;
-    assert_eq!(ids(second.ok(200)), newest_first[3..].to_vec());
+    assert_eq!(item_ids(second.ok(200)), newest_first[3..].to_vec());
     assert_eq!(second.body["next_cursor"], Value::Null);
 
     // Paging with a filter.
@@ -729,8 +710,8 @@ async fn users_are_listed_newest_first_with_a_status_filter_and_paging(app: Test
             &owner.token,
         )
         .await;
-    let mut seen = ids(&first.body);
-    seen.extend(ids(second.ok(200)));
+    let mut seen = item_ids(&first.body);
+    seen.extend(item_ids(second.ok(200)));
     assert_eq!(seen, active_ids);
     assert_eq!(second.body["next_cursor"], Value::Null);
 
