@@ -294,6 +294,24 @@ impl TestApp {
         Self::reply(response).await
     }
 
+    /// POSTs `body` exactly as given, with this content type (or none).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut request = self.client.post(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        Self::reply(request.body(body).send().await.expect("request")).await
+    }
+
     pub async fn reply(response: reqwest::Response) -> Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();

@@ -506,18 +506,14 @@ async fn type_errors_and_rule_errors_are_listed_in_the_same_422(app: TestApp) {
 async fn a_body_that_is_not_json_answers_400_malformed_json(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     for body in ["{\"email\": ", "email=a@example.com", ""] {
-        let response = app
-            .client
-            .post(format!("{}{}", app.base, invitations_of(&owner)))
-            .bearer_auth(&owner.token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        TestApp::reply(response)
-            .await
-            .problem(400, "malformed_json");
+        app.post_raw(
+            &invitations_of(&owner),
+            Some(&owner.token),
+            Some("application/json"),
+            body,
+        )
+        .await
+        .problem(400, "malformed_json");
     }
 }
 
@@ -529,30 +525,25 @@ async fn a_text_plain_body_answers_400_malformed_json(app: TestApp) {
         Some("application/x-www-form-urlencoded"),
         None,
     ] {
-        let mut request = app
-            .client
-            .post(format!("{}{}", app.base, invitations_of(&owner)))
-            .bearer_auth(&owner.token)
-            .body(valid.clone());
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        let response = request.send().await.expect("request");
-        TestApp::reply(response)
-            .await
-            .problem(400, "malformed_json");
+        app.post_raw(
+            &invitations_of(&owner),
+            Some(&owner.token),
+            content_type,
+            valid.clone(),
+        )
+        .await
+        .problem(400, "malformed_json");
     }
     // The same body as JSON is fine (and `; charset` is allowed).
-    let response = app
-        .client
-        .post(format!("{}{}", app.base, invitations_of(&owner)))
-        .bearer_auth(&owner.token)
-        .header("content-type", "application/json; charset=utf-8")
-        .body(valid)
-        .send()
-        .await
-        .expect("request");
-    TestApp::reply(response).await.ok(201);
+    let json_with_charset = Some("application/json; charset=utf-8");
+    app.post_raw(
+        &invitations_of(&owner),
+        Some(&owner.token),
+        json_with_charset,
+        valid,
+    )
+    .await
+    .ok(201);
 }
 
 async fn a_body_over_1_mib_answers_413_payload_too_large(app: TestApp) {
@@ -564,18 +555,14 @@ async fn a_body_over_1_mib_answers_413_payload_too_large(app: TestApp) {
     })
     .to_string();
     assert!(body.len() > 1024 * 1024);
-    let response = app
-        .client
-        .post(format!("{}{}", app.base, invitations_of(&owner)))
-        .bearer_auth(&owner.token)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("request");
-    TestApp::reply(response)
-        .await
-        .problem(413, "payload_too_large");
+    app.post_raw(
+        &invitations_of(&owner),
+        Some(&owner.token),
+        Some("application/json"),
+        body,
+    )
+    .await
+    .problem(413, "payload_too_large");
     let listed = app.get(&invitations_of(&owner), &owner.token).await;
     assert_eq!(listed.ok(200)["items"], json!([]));
 }

@@ -592,17 +592,14 @@ async fn signing_in_without_email_or_password_answers_422(app: TestApp) {
         ),
         ["remember"]
     );
-    let response = app
-        .client
-        .post(format!("{}/sessions", app.base))
-        .header("content-type", "application/json")
-        .body("email=a@example.com")
-        .send()
-        .await
-        .expect("request");
-    TestApp::reply(response)
-        .await
-        .problem(400, "malformed_json");
+    app.post_raw(
+        "/sessions",
+        None,
+        Some("application/json"),
+        "email=a@example.com",
+    )
+    .await
+    .problem(400, "malformed_json");
 }
 
 // ---------------------------------------------------------------- users

@@ -1,9 +1,9 @@
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use crate::error::{AppError, Problem};
 use crate::http::extract::{Auth, JsonBody, JsonFields};
-use crate::http::handlers::json;
+use crate::http::handlers::{created, json};
 use crate::http::openapi::{Manage, ManageWrite};
 use crate::http::state::AppState;
 use crate::{contract, services};
@@ -58,13 +58,10 @@ pub async fn create_group(
     let group = state
         .db(move |conn| services::groups::create(conn, &principal, account_id, &request, &clock))
         .await?;
-    let mut response = json(StatusCode::CREATED, &group);
-    response.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&format!("/accounts/{account_id}/groups/{}", group.id))
-            .map_err(|e| AppError::internal(e.to_string()))?,
-    );
-    Ok(response)
+    Ok(created(
+        &format!("/accounts/{account_id}/groups/{}", group.id),
+        &group,
+    ))
 }
 
 /// Read one group

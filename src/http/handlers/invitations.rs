@@ -1,4 +1,4 @@
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -8,7 +8,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
 use crate::error::{AppError, Problem};
 use crate::http::extract::{Auth, JsonBody, JsonFields, PageParams, QueryParams, both};
-use crate::http::handlers::json;
+use crate::http::handlers::{created, json};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
@@ -54,16 +54,10 @@ pub async fn create_invitation(
         })
         .await?;
     state.mail_wakeup.notify_one();
-    let mut response = json(StatusCode::CREATED, &invitation);
-    response.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&format!(
-            "/accounts/{account_id}/invitations/{}",
-            invitation.id
-        ))
-        .map_err(|e| AppError::internal(e.to_string()))?,
-    );
-    Ok(response)
+    Ok(created(
+        &format!("/accounts/{account_id}/invitations/{}", invitation.id),
+        &invitation,
+    ))
 }
 
 /// Quote an invitation

@@ -25,3 +25,14 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
             .to_response(None),
     }
 }
+
+/// `201 Created` with the new resource and its `Location`.
+pub fn created<T: Serialize>(location: &str, body: &T) -> HttpResponse {
+    let mut response = json(StatusCode::CREATED, body);
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(location) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LOCATION, value);
+    }
+    response
+}
