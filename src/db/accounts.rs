@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{accounts, license_prices};
+use super::schema::{accounts, license_prices, users};
+use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::period::{BillingPeriod, period_containing};
 use crate::error::AppError;
@@ -57,12 +58,54 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AccountRow>>
 }
 
 /// Takes the account's write lock for the rest of the transaction (a row lock on
-/// PostgreSQL, the database write lock on SQLite). `false` if the account is unknown.
-pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    let updated = diesel::update(accounts::table.find(id))
+/// PostgreSQL, the database write lock on SQLite) and returns the account as it
+/// is under the lock. `None` if the account is unknown.
+pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AccountRow>> {
+    diesel::update(accounts::table.find(id))
         .set(accounts::lock_version.eq(accounts::lock_version + 1))
-        .execute(conn)?;
-    Ok(updated == 1)
+        .returning(accounts::all_columns)
+        .get_result(conn)
+        .optional()
+}
+
+/// The caller of a write as seen under the account lock.
+#[derive(Debug, Clone)]
+pub struct LockedCaller {
+    /// `None` unless the user is an active member of the account.
+    pub role: Option<String>,
+    pub name: Option<String>,
+}
+
+/// `lock`, and in the same statement the caller's role and name if the caller
+/// is an active member of the account (one round trip for both).
+pub fn lock_for_caller(
+    conn: &mut DbConnection,
+    id: i64,
+    caller_id: i64,
+) -> QueryResult<Option<(AccountRow, LockedCaller)>> {
+    let caller = || {
+        users::table
+            .filter(users::id.eq(caller_id))
+            .filter(users::account_id.eq(id))
+            .filter(users::status.eq(UserStatus::Active.as_str()))
+    };
+    diesel::update(accounts::table.find(id))
+        .set(accounts::lock_version.eq(accounts::lock_version + 1))
+        .returning((
+            accounts::all_columns,
+            caller().select(users::role).single_value(),
+            caller()
+                .select(users::first_name.concat(" ").concat(users::last_name))
+                .single_value(),
+        ))
+        .get_result::<(AccountRow, Option<String>, Option<String>)>(conn)
+        .optional()
+        .map(|locked| {
+            locked.map(|(account, role, name)| {
+                let name = name.map(|n| n.trim().to_owned());
+                (account, LockedCaller { role, name })
+            })
+        })
 }
 
 pub fn insert_price(

@@ -226,6 +226,27 @@ pub fn reissue(
         .get_result(conn)
 }
 
+/// Locks these invitations' rows until the end of the transaction, in id
+/// order. On SQLite the write transaction already excludes every other writer.
+pub fn lock_rows(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    match conn {
+        DbConnection::Postgres(pg) => invitations::table
+            .filter(invitations::id.eq_any(&ids))
+            .select(invitations::id)
+            .order(invitations::id.asc())
+            .for_update()
+            .load::<i64>(pg)
+            .map(|_| ()),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: &str) -> QueryResult<()> {
     diesel::update(invitations::table.find(id))
         .set(invitations::delivery.eq(delivery))
@@ -233,18 +254,25 @@ pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: &str) -> QueryRe
         .map(|_| ())
 }
 
-/// `(id, email)` of the account's pending invitations whose expiry has passed.
-pub fn overdue(
+/// Marks the account's pending invitations whose expiry has passed as expired,
+/// returning their `(id, email)` (in the common case, none: one index probe).
+pub fn expire_overdue(
     conn: &mut DbConnection,
     account_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(i64, String)>> {
-    invitations::table
-        .filter(invitations::account_id.eq(account_id))
-        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
-        .filter(invitations::expires_at.le(now))
-        .select((invitations::id, invitations::email))
-        .load(conn)
+    diesel::update(
+        invitations::table
+            .filter(invitations::account_id.eq(account_id))
+            .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+            .filter(invitations::expires_at.le(now)),
+    )
+    .set((
+        invitations::status.eq(InvitationStatus::Expired.as_str()),
+        invitations::updated_at.eq(now),
+    ))
+    .returning((invitations::id, invitations::email))
+    .get_results(conn)
 }
 
 /// Accounts that have overdue pending invitations (for the sweeper).
@@ -258,22 +286,6 @@ pub fn accounts_with_overdue(
         .filter(invitations::expires_at.le(now))
         .select(invitations::account_id)
         .distinct()
-        .limit(limit)
-        .load(conn)
-}
-
-/// Creation times of the account's newest invitations since `since`, newest first, at most `limit`.
-pub fn created_since(
-    conn: &mut DbConnection,
-    account_id: i64,
-    since: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<NaiveDateTime>> {
-    invitations::table
-        .filter(invitations::account_id.eq(account_id))
-        .filter(invitations::created_at.gt(since))
-        .select(invitations::created_at)
-        .order(invitations::created_at.desc())
         .limit(limit)
         .load(conn)
 }

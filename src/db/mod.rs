@@ -8,6 +8,7 @@ pub mod charges;
 pub mod groups;
 pub mod idempotency;
 pub mod invitations;
+pub mod invite_snapshot;
 pub mod licenses;
 pub mod outbox;
 pub mod schema;
@@ -15,10 +16,13 @@ pub mod secrets;
 pub mod users;
 pub mod webhooks;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
 use diesel::sqlite::SqliteConnection;
@@ -68,21 +72,66 @@ impl DbManager {
     }
 }
 
+/// A pooled connection that remembers whether its server connection was lost.
+///
+/// The pool does not test connections on checkout (that would cost a round
+/// trip per request); instead every query's outcome is watched, and a
+/// connection whose server went away is dropped when it is handed back.
+pub struct PoolConn {
+    conn: DbConnection,
+    lost: Arc<AtomicBool>,
+}
+
+impl std::ops::Deref for PoolConn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+/// Marks the connection lost when a query fails because the server went away.
+struct LossWatch(Arc<AtomicBool>);
+
+impl Instrumentation for LossWatch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery {
+            error:
+                Some(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ClosedConnection,
+                    _,
+                )),
+            ..
+        } = event
+        {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 impl ManageConnection for DbManager {
-    type Connection = DbConnection;
+    type Connection = PoolConn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        DbManager::connect(self).map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolConn, r2d2::Error> {
+        let mut conn = DbManager::connect(self).map_err(r2d2::Error::ConnectionError)?;
+        let lost = Arc::new(AtomicBool::new(false));
+        conn.set_instrumentation(LossWatch(lost.clone()));
+        Ok(PoolConn { conn, lost })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
         conn.batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        conn.lost.load(Ordering::Relaxed) || diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
     }
 }
 
@@ -100,6 +149,7 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, String> {
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     Pool::builder()
         .max_size(size)
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(5))
         .build(manager)
         .map_err(|e| format!("cannot build the database pool: {e}"))

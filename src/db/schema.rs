@@ -157,7 +157,18 @@ diesel::joinable!(invitation_groups -> invitations (invitation_id));
 diesel::joinable!(licenses -> accounts (account_id));
 diesel::joinable!(charges -> accounts (account_id));
 
+diesel::table! {
+    /// Kept by triggers on `licenses`: how many licenses of a type are in a state.
+    license_counts (account_id, license_type, state) {
+        account_id -> BigInt,
+        license_type -> Text,
+        state -> Text,
+        n -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    license_counts,
     service_secrets,
     accounts,
     license_prices,

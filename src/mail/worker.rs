@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbPool, outbox::OutboxRow};
+use crate::domain::invitation::Delivery;
 use crate::error::AppError;
 use crate::mail::provider::{MailProvider, OutgoingEmail};
 use crate::metrics::Metrics;
@@ -91,13 +92,22 @@ impl Worker {
         })
         .await??;
         let claimed = batch.len();
-        for row in batch {
-            self.deliver(row).await?;
-        }
+        // Sent side by side (a slow provider answer does not hold back the
+        // batch), then recorded together in one transaction.
+        let outcomes = futures_util::future::join_all(batch.into_iter().map(|row| async move {
+            let outcome = self.send(&row).await;
+            (row, outcome)
+        }))
+        .await;
+        let pool = self.pool.clone();
+        let now = self.clock.now();
+        let max_attempts = self.config.mail_max_attempts;
+        tokio::task::spawn_blocking(move || record_outcomes(&pool, &outcomes, now, max_attempts))
+            .await??;
         Ok(claimed)
     }
 
-    async fn deliver(&self, row: OutboxRow) -> Result<(), AppError> {
+    async fn send(&self, row: &OutboxRow) -> Result<(), String> {
         let email = OutgoingEmail {
             outbox_id: row.id,
             from: self.config.mail_from.clone(),
@@ -112,42 +122,70 @@ impl Worker {
             Err(_) if row.attempts + 1 >= self.config.mail_max_attempts => "failed",
             Err(_) => "retry",
         });
-        let pool = self.pool.clone();
-        let now = self.clock.now();
-        let max_attempts = self.config.mail_max_attempts;
-        tokio::task::spawn_blocking(move || record_outcome(&pool, &row, outcome, now, max_attempts))
-            .await?
+        outcome
     }
 }
 
-fn record_outcome(
+/// Records a batch's outcomes in one transaction (one commit for the batch),
+/// retried if the database reports a deadlock or a lost connection.
+fn record_outcomes(
     pool: &DbPool,
-    row: &OutboxRow,
-    outcome: Result<(), String>,
+    outcomes: &[(OutboxRow, Result<(), String>)],
     now: NaiveDateTime,
     max_attempts: i32,
 ) -> Result<(), AppError> {
-    let mut conn = pool.get()?;
-    db::transaction(&mut conn, |conn| {
-        // Same lock order as every use-case (account, then invitation, then
-        // outbox), so a revoke racing this delivery waits instead of deadlocking.
-        db::accounts::lock(conn, row.account_id)?;
-        let (updated, delivery) = match &outcome {
-            Ok(()) => (db::outbox::mark_sent(conn, row.id, now)?, "sent"),
+    let mut attempt = 0;
+    loop {
+        let result = pool.get().map_err(AppError::from).and_then(|mut conn| {
+            db::transaction(&mut conn, |conn| {
+                record_in(conn, outcomes, now, max_attempts)
+            })
+        });
+        match result {
+            Err(AppError::Unavailable(_)) if attempt < 3 => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+fn record_in(
+    conn: &mut db::DbConnection,
+    outcomes: &[(OutboxRow, Result<(), String>)],
+    now: NaiveDateTime,
+    max_attempts: i32,
+) -> Result<(), AppError> {
+    // The invitations first, then their messages: the order every use-case
+    // (revoke, resend, expiry) takes them in, so a revoke racing this record
+    // waits instead of deadlocking; without taking the account lock, so the
+    // worker never queues behind (or holds up) an account's invites.
+    let invitation_ids: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|(row, _)| row.invitation_id)
+        .collect();
+    db::invitations::lock_rows(conn, &invitation_ids)?;
+    for (row, outcome) in outcomes {
+        let (updated, delivery) = match outcome {
+            Ok(()) => (db::outbox::mark_sent(conn, row.id, now)?, Delivery::Sent),
             Err(error) if row.attempts + 1 >= max_attempts => {
                 tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed for good");
-                (db::outbox::mark_failed(conn, row.id, error)?, "failed")
+                (
+                    db::outbox::mark_failed(conn, row.id, error)?,
+                    Delivery::Failed,
+                )
             }
             Err(error) => {
                 tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed; will retry");
                 let next = now + crate::domain::retry::backoff(row.attempts);
-                (db::outbox::mark_retry(conn, row.id, next, error)?, "queued")
+                (
+                    db::outbox::mark_retry(conn, row.id, next, error)?,
+                    Delivery::Queued,
+                )
             }
         };
         // A message cancelled meanwhile (resend, revoke) says nothing about the invitation.
         if let (1, Some(invitation_id)) = (updated, row.invitation_id) {
-            db::invitations::set_delivery(conn, invitation_id, delivery)?;
+            db::invitations::set_delivery(conn, invitation_id, delivery.as_str())?;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }

@@ -4,7 +4,6 @@
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection, DbPool};
-use crate::domain::invitation::InvitationStatus;
 use crate::error::AppError;
 use crate::services::audit::{self, Actor, Subject};
 use serde_json::json;
@@ -16,10 +15,9 @@ pub fn expire_overdue(
     account_id: i64,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
-    let overdue = db::invitations::overdue(conn, account_id, now)?;
+    let overdue = db::invitations::expire_overdue(conn, account_id, now)?;
     for (id, email) in &overdue {
         let id = *id;
-        db::invitations::set_status(conn, id, InvitationStatus::Expired, now)?;
         db::licenses::release_for_invitation(conn, id, now)?;
         db::outbox::cancel_queued_for_invitation(conn, id)?;
         audit::record(
@@ -44,7 +42,7 @@ pub fn sweep(pool: &DbPool, now: NaiveDateTime) -> Result<usize, AppError> {
     let mut expired = 0;
     for account_id in accounts {
         expired += db::transaction(&mut conn, |conn| {
-            if !db::accounts::lock(conn, account_id)? {
+            if db::accounts::lock(conn, account_id)?.is_none() {
                 return Ok(0);
             }
             expire_overdue(conn, account_id, now)

@@ -16,7 +16,9 @@ use crate::domain::token;
 use crate::error::AppError;
 use crate::services::audit::{self, Subject};
 use crate::services::invite::queue_invitation_email;
-use crate::services::{licensing, lock_account_as_manager, rate_limits, views};
+use crate::services::{
+    Locked, licensing, lock_account_as_manager, lock_account_for_manager, rate_limits, views,
+};
 use serde_json::json;
 
 pub struct ListFilter {
@@ -105,7 +107,11 @@ pub fn resend(
     clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
     db::transaction(conn, |conn| {
-        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+        let Locked {
+            account,
+            now,
+            caller_name,
+        } = lock_account_for_manager(conn, principal, account_id, clock)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         if InvitationStatus::from_db(&row.status)? == InvitationStatus::Pending
@@ -148,14 +154,7 @@ pub fn resend(
         db::outbox::cancel_queued_for_invitation(conn, row.id)?;
         let expires_at = now + chrono::Duration::days(i64::from(row.expires_in_days));
         let row = db::invitations::reissue(conn, row.id, &issued.hash, expires_at, now)?;
-        queue_invitation_email(
-            conn,
-            config,
-            &account,
-            principal.user_id,
-            &row,
-            &issued.secret,
-        )?;
+        queue_invitation_email(conn, config, &account, &caller_name, &row, &issued.secret)?;
         audit::record(
             conn,
             account_id,

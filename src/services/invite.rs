@@ -8,11 +8,14 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract;
-use crate::db::{self, DbConnection, accounts::AccountRow, licenses::Holder};
+use crate::db::{
+    self, DbConnection, accounts::AccountRow, invite_snapshot::InviteSnapshotQuery,
+    licenses::Holder,
+};
 use crate::domain::billing::ChargeReason;
 use crate::domain::field_error::Partial;
 use crate::domain::invitation::{
-    DraftContext, InvitationDraft, InvitationRequest, InvitationStatus,
+    Delivery, DraftContext, InvitationDraft, InvitationRequest, InvitationStatus,
 };
 use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
@@ -20,7 +23,9 @@ use crate::mail::{self, template::InvitationEmail};
 use crate::services::audit::{self, Subject};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::rate_limits;
-use crate::services::{lock_account_as_manager, views, without_writing};
+use crate::services::{
+    Locked, lock_account_as_manager, lock_account_for_manager, views, without_writing,
+};
 use serde_json::json;
 
 /// A valid request judged against the account as it is now.
@@ -54,23 +59,32 @@ fn assess(
         Ok(_) => return Err(AppError::Validation(input.errors.clone())),
         Err(rule_errors) => return Err(AppError::Validation(input.merge(rule_errors))),
     };
-    let offer = licensing::offer(conn, account, draft.license_type, now)?;
-
-    let member = db::users::find_by_email(conn, draft.email.normalized())?
-        .filter(|user| user.account_id == account.id);
-    let rate = rate_limits::invitations_per_hour(conn, config, account.id, now).err();
-    let refusal = if rate.is_some() {
-        rate
-    } else if member.is_some() {
-        Some(AppError::AlreadyMember)
-    } else if db::invitations::find_pending_for_email(
+    let (rate_window_start, rate_limit) = rate_limits::invitations_window(config, now);
+    let snapshot = db::invite_snapshot::read(
         conn,
-        account.id,
-        draft.email.normalized(),
+        &InviteSnapshotQuery {
+            account_id: account.id,
+            email_normalized: draft.email.normalized(),
+            license_type: draft.license_type,
+            rate_window_start,
+            rate_limit,
+            now,
+        },
+    )?;
+    let offer = licensing::offer_from(
+        account,
+        draft.license_type,
+        snapshot.open_license_id,
+        snapshot.price_cents,
         now,
-    )?
-    .is_some()
+    )?;
+    let refusal = if let Err(limited) =
+        rate_limits::invitations_per_hour(config, snapshot.rate_limit_reached_by, now)
     {
+        Some(limited)
+    } else if snapshot.already_member {
+        Some(AppError::AlreadyMember)
+    } else if snapshot.invitation_pending {
         Some(AppError::InvitationPending)
     } else {
         offer.refusal(account.id)
@@ -91,7 +105,11 @@ pub fn create(
     clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
     db::transaction(conn, |conn| {
-        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+        let Locked {
+            account,
+            now,
+            caller_name,
+        } = lock_account_for_manager(conn, principal, account_id, clock)?;
         let Assessment {
             draft,
             offer,
@@ -114,12 +132,13 @@ pub fn create(
                 message: draft.message.as_deref(),
                 status: InvitationStatus::Pending.as_str(),
                 token_hash: &issued.hash,
-                expires_in_days: i32::try_from(draft.expires_in_days).unwrap_or(7),
+                expires_in_days: i32::try_from(draft.expires_in_days)
+                    .map_err(|_| AppError::internal("expires_in_days out of range"))?,
                 expires_at,
                 invited_by_user_id: principal.user_id,
                 send_count: 1,
                 last_sent_at: Some(now),
-                delivery: "queued",
+                delivery: Delivery::Queued.as_str(),
                 license_type: draft.license_type.as_str(),
                 created_at: now,
                 updated_at: now,
@@ -141,14 +160,7 @@ pub fn create(
             ChargeReason::Invitation,
             now,
         )?;
-        queue_invitation_email(
-            conn,
-            config,
-            &account,
-            principal.user_id,
-            &row,
-            &issued.secret,
-        )?;
+        queue_invitation_email(conn, config, &account, &caller_name, &row, &issued.secret)?;
         audit::record(
             conn,
             account_id,
@@ -163,7 +175,8 @@ pub fn create(
             }),
             now,
         )?;
-        views::invitation(conn, row, now)
+        // Built from what this transaction already knows: no reads to answer.
+        views::invitation_view(row, draft.group_ids, caller_name, charge.as_ref(), now)
     })
 }
 
@@ -172,17 +185,14 @@ pub fn queue_invitation_email(
     conn: &mut DbConnection,
     config: &Config,
     account: &AccountRow,
-    inviter_id: i64,
+    inviter_name: &str,
     invitation: &db::invitations::InvitationRow,
     secret: &str,
 ) -> Result<(), AppError> {
-    let inviter = db::users::find(conn, inviter_id)?
-        .map(|u| u.full_name())
-        .unwrap_or_default();
     let rendered = InvitationEmail {
         product_name: &config.product_name,
         account_name: &account.name,
-        inviter_name: &inviter,
+        inviter_name,
         message: invitation.message.as_deref(),
         expires_at: invitation.expires_at,
         app_url: &config.app_url,

@@ -19,7 +19,6 @@ fn summary_of(
     account: &db::accounts::AccountRow,
 ) -> Result<contract::LicenseSummary, AppError> {
     let counts = db::licenses::counts(conn, account.id)?;
-    let totals = db::licenses::totals(conn, account.id)?;
     let prices = db::accounts::prices(conn, account.id)?;
     let items = account
         .billing_system()?
@@ -38,11 +37,7 @@ fn summary_of(
                 count(LicenseState::Reserved),
                 count(LicenseState::Assigned),
             );
-            // Counted on its own, so `total = open + reserved + assigned` is a check, not a sum.
-            let total = totals
-                .iter()
-                .find(|(t, _)| t == license_type.as_str())
-                .map_or(0, |(_, n)| *n);
+            let total = open + reserved + assigned;
             contract::LicenseCount {
                 license_type: *license_type,
                 price_cents: prices

@@ -53,9 +53,17 @@ pub fn proration_at(
     license_type: LicenseType,
     now: NaiveDateTime,
 ) -> Result<(BillingPeriod, Proration), AppError> {
-    let period = account.period_at(now)?;
     let price = db::accounts::price_of(conn, account.id, license_type)?;
-    Ok((period, prorate(price, period.start, period.end, now)))
+    proration_for(account, price, now)
+}
+
+fn proration_for(
+    account: &AccountRow,
+    price_cents: i64,
+    now: NaiveDateTime,
+) -> Result<(BillingPeriod, Proration), AppError> {
+    let period = account.period_at(now)?;
+    Ok((period, prorate(price_cents, period.start, period.end, now)))
 }
 
 pub fn offer(
@@ -65,7 +73,19 @@ pub fn offer(
     now: NaiveDateTime,
 ) -> Result<LicenseOffer, AppError> {
     let open_license_id = db::licenses::find_open(conn, account.id, license_type)?;
-    let (period, proration) = proration_at(conn, account, license_type, now)?;
+    let price_cents = db::accounts::price_of(conn, account.id, license_type)?;
+    offer_from(account, license_type, open_license_id, price_cents, now)
+}
+
+/// The offer, from the open license and the price already read.
+pub fn offer_from(
+    account: &AccountRow,
+    license_type: LicenseType,
+    open_license_id: Option<i64>,
+    price_cents: i64,
+    now: NaiveDateTime,
+) -> Result<LicenseOffer, AppError> {
+    let (period, proration) = proration_for(account, price_cents, now)?;
     Ok(LicenseOffer {
         license_type,
         open_license_id,

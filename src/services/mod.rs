@@ -24,8 +24,16 @@ use chrono::NaiveDateTime;
 use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, accounts::AccountRow};
-use crate::domain::access::UserStatus;
+use crate::domain::access::Role;
 use crate::error::AppError;
+
+/// An account locked for a write, with the moment the write happens.
+pub struct Locked {
+    pub account: AccountRow,
+    pub now: NaiveDateTime,
+    /// The caller's name, for a manager's write (`lock_account_for_manager`).
+    pub caller_name: String,
+}
 
 /// First step of every account-scoped write: take the account lock, read the
 /// clock (after any wait for the lock, so a long wait cannot bill the wrong
@@ -37,34 +45,46 @@ pub fn lock_account(
     account_id: i64,
     clock: &Clock,
 ) -> Result<(AccountRow, NaiveDateTime), AppError> {
-    if !db::accounts::lock(conn, account_id)? {
-        return Err(AppError::NotFound);
-    }
+    let account = db::accounts::lock(conn, account_id)?.ok_or(AppError::NotFound)?;
     let now = clock.now();
     expiry::expire_overdue(conn, account_id, now)?;
-    let account = db::accounts::find(conn, account_id)?.ok_or(AppError::NotFound)?;
     Ok((account, now))
 }
 
 /// `lock_account` for a manager's write: the caller is checked again under the
-/// lock, so an administrator disabled or demoted meanwhile cannot slip one in.
+/// lock (in the locking statement itself), so an administrator disabled or
+/// demoted meanwhile cannot slip one in.
+pub fn lock_account_for_manager(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    account_id: i64,
+    clock: &Clock,
+) -> Result<Locked, AppError> {
+    principal.manager_of(account_id)?;
+    let (account, caller) = db::accounts::lock_for_caller(conn, account_id, principal.user_id)?
+        .ok_or(AppError::NotFound)?;
+    let role = caller.role.as_deref().ok_or(AppError::Unauthorized)?;
+    if !Role::from_db(role)?.can_manage() {
+        return Err(AppError::Forbidden);
+    }
+    let now = clock.now();
+    expiry::expire_overdue(conn, account_id, now)?;
+    Ok(Locked {
+        account,
+        now,
+        caller_name: caller.name.unwrap_or_default(),
+    })
+}
+
+/// `lock_account_for_manager` when only the account and the moment matter.
 pub fn lock_account_as_manager(
     conn: &mut DbConnection,
     principal: &Principal,
     account_id: i64,
     clock: &Clock,
 ) -> Result<(AccountRow, NaiveDateTime), AppError> {
-    principal.manager_of(account_id)?;
-    let locked = lock_account(conn, account_id, clock)?;
-    let caller = db::users::find_in_account(conn, account_id, principal.user_id)?
-        .ok_or(AppError::Unauthorized)?;
-    if caller.status()? != UserStatus::Active {
-        return Err(AppError::Unauthorized);
-    }
-    if !caller.role()?.can_manage() {
-        return Err(AppError::Forbidden);
-    }
-    Ok(locked)
+    let locked = lock_account_for_manager(conn, principal, account_id, clock)?;
+    Ok((locked.account, locked.now))
 }
 
 /// Runs `work` in a transaction that is always rolled back: it sees exactly

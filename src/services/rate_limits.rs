@@ -11,22 +11,29 @@ fn seconds_until(moment: NaiveDateTime, now: NaiveDateTime) -> u64 {
     u64::try_from((moment - now).num_seconds().max(1)).unwrap_or(1)
 }
 
-/// At most `INVITATIONS_RATE_INVITATIONS_PER_HOUR` invitations in any rolling hour.
+/// The rolling window of the invitation limit, and how many it allows.
+pub fn invitations_window(config: &Config, now: NaiveDateTime) -> (NaiveDateTime, i64) {
+    (
+        now - Duration::hours(1),
+        i64::from(config.invitations_per_hour),
+    )
+}
+
+/// At most `INVITATIONS_RATE_INVITATIONS_PER_HOUR` invitations in any rolling
+/// hour. `reached_by` is the creation time of the limit-th newest invitation
+/// in the window (see `invitations_window`), if there are that many.
 pub fn invitations_per_hour(
-    conn: &mut DbConnection,
     config: &Config,
-    account_id: i64,
+    reached_by: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let limit = i64::from(config.invitations_per_hour);
-    let window = Duration::hours(1);
-    let recent = db::invitations::created_since(conn, account_id, now - window, limit)?;
-    match recent.last() {
-        Some(oldest) if recent.len() as i64 >= limit => Err(AppError::RateLimited {
-            retry_after_seconds: seconds_until(*oldest + window, now),
+    let limit = config.invitations_per_hour;
+    match reached_by {
+        Some(oldest) => Err(AppError::RateLimited {
+            retry_after_seconds: seconds_until(oldest + Duration::hours(1), now),
             detail: format!("At most {limit} invitations per hour may be created for an account."),
         }),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

@@ -81,42 +81,54 @@ pub fn invitations(
         .collect();
     rows.into_iter()
         .map(|row| {
-            Ok(contract::Invitation {
-                id: row.id,
-                account_id: row.account_id,
-                email: row.email,
-                role: InvitableRole::from_db(&row.role)?,
-                subscriber_type: row
-                    .subscriber_type
-                    .as_deref()
-                    .map(SubscriberType::from_db)
-                    .transpose()?,
-                permissions: permission::from_db(&row.permissions)?,
-                group_ids: groups.remove(&row.id).unwrap_or_default(),
-                message: row.message,
-                status: effective_status(
-                    InvitationStatus::from_db(&row.status)?,
-                    row.expires_at,
-                    now,
-                ),
-                expires_at: utc(row.expires_at),
-                created_at: utc(row.created_at),
-                invited_by: contract::Inviter {
-                    id: row.invited_by_user_id,
-                    name: inviters
-                        .get(&row.invited_by_user_id)
-                        .cloned()
-                        .unwrap_or_default(),
-                },
-                accepted_user_id: row.accepted_user_id,
-                send_count: row.send_count,
-                last_sent_at: row.last_sent_at.map(utc),
-                delivery: Delivery::from_db(&row.delivery)?,
-                license_type: LicenseType::from_db(&row.license_type)?,
-                charge: charges.remove(&row.id).as_ref().map(charge).transpose()?,
-            })
+            let inviter = inviters
+                .get(&row.invited_by_user_id)
+                .cloned()
+                .unwrap_or_default();
+            let group_ids = groups.remove(&row.id).unwrap_or_default();
+            let charge = charges.remove(&row.id);
+            invitation_view(row, group_ids, inviter, charge.as_ref(), now)
         })
         .collect()
+}
+
+/// One invitation from its row and the facts the row does not hold
+/// (`group_ids` in ascending order).
+pub fn invitation_view(
+    row: InvitationRow,
+    mut group_ids: Vec<i64>,
+    inviter_name: String,
+    charge_row: Option<&ChargeRow>,
+    now: NaiveDateTime,
+) -> Result<contract::Invitation, AppError> {
+    group_ids.sort_unstable();
+    Ok(contract::Invitation {
+        id: row.id,
+        account_id: row.account_id,
+        email: row.email,
+        role: InvitableRole::from_db(&row.role)?,
+        subscriber_type: row
+            .subscriber_type
+            .as_deref()
+            .map(SubscriberType::from_db)
+            .transpose()?,
+        permissions: permission::from_db(&row.permissions)?,
+        group_ids,
+        message: row.message,
+        status: effective_status(InvitationStatus::from_db(&row.status)?, row.expires_at, now),
+        expires_at: utc(row.expires_at),
+        created_at: utc(row.created_at),
+        invited_by: contract::Inviter {
+            id: row.invited_by_user_id,
+            name: inviter_name,
+        },
+        accepted_user_id: row.accepted_user_id,
+        send_count: row.send_count,
+        last_sent_at: row.last_sent_at.map(utc),
+        delivery: Delivery::from_db(&row.delivery)?,
+        license_type: LicenseType::from_db(&row.license_type)?,
+        charge: charge_row.map(charge).transpose()?,
+    })
 }
 
 pub fn invitation(

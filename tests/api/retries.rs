@@ -314,7 +314,7 @@ async fn a_request_that_committed_but_lost_its_answer_is_never_run_again(app: Te
         let stale = app.clock.now() - chrono::Duration::minutes(20);
         diesel::sql_query("UPDATE idempotency_keys SET status = 0, body = NULL, created_at = $1")
             .bind::<diesel::sql_types::Timestamp, _>(stale)
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     post_with_key(&app, &path, &owner.token, "buy-once", &body)
