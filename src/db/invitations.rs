@@ -130,6 +130,20 @@ pub fn find_pending_for_email(
         .optional()
 }
 
+/// One page, newest first, of the rows matching `$filter`: a static query (so
+/// PostgreSQL plans it once per connection) whose filter and `id` order are
+/// both served by one index.
+macro_rules! page_of {
+    ($conn:expr, $page:expr, $filter:expr) => {
+        invitations::table
+            .filter($filter)
+            .filter(invitations::id.lt($page.before_id.unwrap_or(i64::MAX)))
+            .order(invitations::id.desc())
+            .limit($page.limit + 1)
+            .load::<InvitationRow>($conn)
+    };
+}
+
 /// Newest first, `limit + 1` rows. The status filter uses the status a client sees:
 /// a pending row past its expiry counts as expired.
 pub fn list(
@@ -140,38 +154,86 @@ pub fn list(
     page: PageRequest,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<InvitationRow>> {
+    use invitations::{
+        account_id as account, email_normalized as email, expires_at, status as stored,
+    };
     let pending = InvitationStatus::Pending.as_str();
-    let mut query = invitations::table
-        .filter(invitations::account_id.eq(account_id))
-        .into_boxed();
-    match status {
-        None => {}
-        Some(InvitationStatus::Pending) => {
-            query = query
-                .filter(invitations::status.eq(pending))
-                .filter(invitations::expires_at.gt(now));
+    match (status, email_normalized) {
+        (None, None) => page_of!(conn, page, account.eq(account_id)),
+        (None, Some(e)) => page_of!(conn, page, account.eq(account_id).and(email.eq(e))),
+        (Some(InvitationStatus::Pending), None) => page_of!(
+            conn,
+            page,
+            account
+                .eq(account_id)
+                .and(stored.eq(pending))
+                .and(expires_at.gt(now))
+        ),
+        (Some(InvitationStatus::Pending), Some(e)) => page_of!(
+            conn,
+            page,
+            account
+                .eq(account_id)
+                .and(email.eq(e))
+                .and(stored.eq(pending))
+                .and(expires_at.gt(now))
+        ),
+        // Stored as expired, or pending past its expiry (not yet recorded):
+        // two index-ordered pages merged, never one OR that would need a sort.
+        (Some(InvitationStatus::Expired), e) => {
+            let expired = InvitationStatus::Expired.as_str();
+            let (recorded, overdue) = match e {
+                None => (
+                    page_of!(conn, page, account.eq(account_id).and(stored.eq(expired)))?,
+                    page_of!(
+                        conn,
+                        page,
+                        account
+                            .eq(account_id)
+                            .and(stored.eq(pending))
+                            .and(expires_at.le(now))
+                    )?,
+                ),
+                Some(e) => (
+                    page_of!(
+                        conn,
+                        page,
+                        account
+                            .eq(account_id)
+                            .and(email.eq(e))
+                            .and(stored.eq(expired))
+                    )?,
+                    page_of!(
+                        conn,
+                        page,
+                        account
+                            .eq(account_id)
+                            .and(email.eq(e))
+                            .and(stored.eq(pending))
+                            .and(expires_at.le(now))
+                    )?,
+                ),
+            };
+            let mut rows = recorded;
+            rows.extend(overdue);
+            rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+            rows.truncate(usize::try_from(page.limit + 1).unwrap_or(usize::MAX));
+            Ok(rows)
         }
-        Some(InvitationStatus::Expired) => {
-            query = query.filter(
-                invitations::status
-                    .eq(InvitationStatus::Expired.as_str())
-                    .or(invitations::status
-                        .eq(pending)
-                        .and(invitations::expires_at.le(now))),
-            );
-        }
-        Some(other) => query = query.filter(invitations::status.eq(other.as_str())),
+        (Some(other), None) => page_of!(
+            conn,
+            page,
+            account.eq(account_id).and(stored.eq(other.as_str()))
+        ),
+        (Some(other), Some(e)) => page_of!(
+            conn,
+            page,
+            account
+                .eq(account_id)
+                .and(email.eq(e))
+                .and(stored.eq(other.as_str()))
+        ),
     }
-    if let Some(email) = email_normalized {
-        query = query.filter(invitations::email_normalized.eq(email));
-    }
-    if let Some(before) = page.before_id {
-        query = query.filter(invitations::id.lt(before));
-    }
-    query
-        .order(invitations::id.desc())
-        .limit(page.limit + 1)
-        .load(conn)
 }
 
 pub fn set_status(
