@@ -3,11 +3,13 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
 
 use super::DbConnection;
 use super::schema::email_outbox;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
+#[diesel(table_name = email_outbox)]
 pub struct OutboxRow {
     pub id: i64,
     pub account_id: i64,
@@ -47,39 +49,43 @@ pub fn insert(conn: &mut DbConnection, new: &NewEmail<'_>) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Leases up to `limit` due messages until `lease_until`. The lease condition is
-/// repeated in the UPDATE so two workers racing for one row cannot both win it
-/// (PostgreSQL re-checks it after the row lock; SQLite runs writers one at a time).
+/// Leases up to `limit` due messages until `lease_until`, oldest first, in one
+/// statement. On PostgreSQL rows another worker is claiming are skipped
+/// (`SKIP LOCKED`), and the lease condition is checked again after the row
+/// lock; SQLite runs writers one at a time. (Raw SQL: Diesel cannot express an
+/// UPDATE whose target is a limited, locking subquery.)
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
-    let due = || {
-        email_outbox::status
-            .eq("queued")
-            .and(email_outbox::next_attempt_at.le(now))
-            .and(
-                email_outbox::lease_until
-                    .is_null()
-                    .or(email_outbox::lease_until.lt(now)),
+    const DUE: &str =
+        "status = 'queued' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)";
+    let mut claimed: Vec<OutboxRow> = match conn {
+        DbConnection::Postgres(pg) => diesel::sql_query(format!(
+            "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
+             (SELECT id FROM email_outbox WHERE {DUE} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             AND {DUE} RETURNING *"
+        ))
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(pg)?,
+        DbConnection::Sqlite(lite) => diesel::sql_query(
+            format!(
+                "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
+                 (SELECT id FROM email_outbox WHERE {DUE} ORDER BY id LIMIT $3) \
+                 AND {DUE} RETURNING *"
             )
+            .replace('$', "?"),
+        )
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(lite)?,
     };
-    let candidates: Vec<i64> = email_outbox::table
-        .filter(due())
-        .select(email_outbox::id)
-        .order(email_outbox::id.asc())
-        .limit(limit)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let won: Option<OutboxRow> = diesel::update(email_outbox::table.find(id).filter(due()))
-            .set(email_outbox::lease_until.eq(Some(lease_until)))
-            .get_result(conn)
-            .optional()?;
-        claimed.extend(won);
-    }
+    claimed.sort_unstable_by_key(|row| row.id);
     Ok(claimed)
 }
 
