@@ -269,7 +269,8 @@ fn assert_charge_line(
 // Reading state over HTTP.
 
 /// Reads the license summary (which asserts `total = open + reserved + assigned`)
-/// and checks `(type, open, reserved, assigned)` for exactly the listed types.
+/// and checks `(type, open, reserved, assigned)` for exactly the listed types,
+/// both as the summary reports them and counted row by row in the database.
 async fn assert_licenses(
     app: &TestApp,
     owner: &Owner,
@@ -291,6 +292,11 @@ async fn assert_licenses(
             "{step}: {license_type} licenses as (open, reserved, assigned): {item}"
         );
         assert_eq!(n("total"), open + reserved + assigned, "{step}: {item}");
+        assert_eq!(
+            app.licenses_counted_in_db(owner.account_id, license_type),
+            (open, reserved, assigned),
+            "{step}: {license_type} licenses counted row by row in the database"
+        );
     }
 }
 

@@ -273,6 +273,37 @@ impl TestApp {
         })
     }
 
+    /// `(open, reserved, assigned)` of a license type, counted row by row in
+    /// the database (the license summary reads counts kept by triggers), once
+    /// the expiry sweeper has recorded what expired by the test clock.
+    pub fn licenses_counted_in_db(&self, account_id: i64, license_type: &str) -> (i64, i64, i64) {
+        invitations::services::expiry::sweep(&self.state.pool, self.clock.now()).expect("sweep");
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            state: String,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.state.pool.get().expect("a connection");
+        let counts: Vec<Count> = diesel::sql_query(
+            "SELECT state, COUNT(*) AS n FROM licenses WHERE account_id = $1 AND license_type = $2 GROUP BY state"
+                .replace('$', if self.backend == Backend::Sqlite { "?" } else { "$" }),
+        )
+        .bind::<diesel::sql_types::BigInt, _>(account_id)
+        .bind::<diesel::sql_types::Text, _>(license_type)
+        .load(&mut **conn)
+        .expect("count licenses");
+        let n = |state: &str| {
+            counts
+                .iter()
+                .filter(|c| c.state == state)
+                .map(|c| c.n)
+                .sum()
+        };
+        (n("open"), n("reserved"), n("assigned"))
+    }
+
     pub async fn request(
         &self,
         method: &str,
