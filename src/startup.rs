@@ -86,6 +86,10 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
             .configure(http::configure(data.clone(), document.clone()))
     })
     .workers(config.http_workers)
+    // Blocking work is database work, and at most `pool size` of it can run at
+    // once: more threads would only wait for a connection, each touching its
+    // own stack and malloc arena (measured: 100 threads and +45 MiB under load).
+    .worker_max_blocking_threads(blocking_threads_per_worker(&config))
     .listen(listener)
     .map_err(|e| format!("cannot start the HTTP server: {e}"))?
     .run();
@@ -95,4 +99,9 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         state,
         worker,
     })
+}
+
+fn blocking_threads_per_worker(config: &Config) -> usize {
+    let pool = usize::try_from(config.db_pool_size).unwrap_or(usize::MAX);
+    pool.div_ceil(config.http_workers.max(1)).max(2)
 }

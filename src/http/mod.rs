@@ -19,44 +19,52 @@ use handlers::{
     accounts, audit, groups, invitations, invitee, licenses, operations, sessions, users, webhooks,
 };
 
-/// Every documented route.
-pub fn routes(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(operations::healthz)
-        .service(operations::readyz)
-        .service(operations::metrics)
-        .service(operations::list_permissions)
-        .service(sessions::create_session)
-        .service(accounts::get_account)
-        .service(audit::list_audit_events)
-        .service(invitations::quote_invitation)
-        .service(invitations::bulk_create_invitations)
-        .service(invitations::create_invitation)
-        .service(invitations::list_invitations)
-        .service(invitations::get_invitation)
-        .service(invitations::revoke_invitation)
-        .service(invitations::resend_invitation)
-        .service(users::list_users)
-        .service(users::get_user)
-        .service(users::update_user)
-        .service(users::disable_user)
-        .service(users::enable_user)
-        .service(groups::list_groups)
-        .service(groups::create_group)
-        .service(groups::get_group)
-        .service(groups::update_group)
-        .service(groups::delete_group)
-        .service(licenses::get_license_summary)
-        .service(licenses::buy_licenses)
-        .service(licenses::list_charges)
-        .service(webhooks::list_webhooks)
-        .service(webhooks::create_webhook)
-        .service(webhooks::delete_webhook)
-        .service(invitee::preview_invitation)
-        .service(invitee::accept_invitation)
-        .service(invitee::decline_invitation);
+/// Registers every API route on `$cfg` (an actix `ServiceConfig` for serving,
+/// or utoipa's, which also collects each route's OpenAPI description): one
+/// list, so the routes served and the routes documented cannot differ.
+macro_rules! api_routes {
+    ($cfg:expr) => {
+        $cfg.service(operations::healthz)
+            .service(operations::readyz)
+            .service(operations::metrics)
+            .service(operations::list_permissions)
+            .service(sessions::create_session)
+            .service(accounts::get_account)
+            .service(audit::list_audit_events)
+            .service(invitations::quote_invitation)
+            .service(invitations::bulk_create_invitations)
+            .service(invitations::create_invitation)
+            .service(invitations::list_invitations)
+            .service(invitations::get_invitation)
+            .service(invitations::revoke_invitation)
+            .service(invitations::resend_invitation)
+            .service(users::list_users)
+            .service(users::get_user)
+            .service(users::update_user)
+            .service(users::disable_user)
+            .service(users::enable_user)
+            .service(groups::list_groups)
+            .service(groups::create_group)
+            .service(groups::get_group)
+            .service(groups::update_group)
+            .service(groups::delete_group)
+            .service(licenses::get_license_summary)
+            .service(licenses::buy_licenses)
+            .service(licenses::list_charges)
+            .service(webhooks::list_webhooks)
+            .service(webhooks::create_webhook)
+            .service(webhooks::delete_webhook)
+            .service(invitee::preview_invitation)
+            .service(invitee::accept_invitation)
+            .service(invitee::decline_invitation)
+    };
 }
 
-/// The OpenAPI document, exactly as `invitations openapi` prints it.
+/// The API routes with their OpenAPI descriptions (for the document).
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    api_routes!(cfg);
+}
+
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = App::new()
         .into_utoipa_app()
@@ -94,7 +102,11 @@ pub fn configure(
                 "/invitations/accept",
                 web::get().to(|| async { html(include_str!("../../templates/accept.html")) }),
             )
-            .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
+            // Plain actix registration: the OpenAPI descriptions are built once,
+            // for the document, not again in every worker.
+            .configure(|cfg| {
+                api_routes!(cfg);
+            })
             .route(
                 "/docs",
                 web::get().to(|| async { html(include_str!("../../templates/docs.html")) }),
