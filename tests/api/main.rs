@@ -19,5 +19,6 @@ mod precedence;
 mod readme_examples;
 mod resilience;
 mod retries;
+mod security_ops;
 mod users_and_auth;
 mod webhooks;
