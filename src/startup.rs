@@ -86,6 +86,10 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
             .configure(http::configure(data.clone(), document.clone()))
     })
     .workers(config.http_workers)
+    // The caller owns SIGTERM/SIGINT (see `cli::serve`): it stops the server
+    // and the worker together. In-flight requests get this long to finish.
+    .disable_signals()
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
     .listen(listener)
     .map_err(|e| format!("cannot start the HTTP server: {e}"))?
     .run();
