@@ -467,9 +467,9 @@ async fn sigterm_during_a_burst(backend: Backend) {
     )
     .trim()
     .to_owned();
-    // A mail API that takes 50 ms per message, so the worker is surely in the
+    // A mail API that takes 300 ms per message, so the worker is surely in the
     // middle of a batch when SIGTERM comes.
-    let (api, delivered) = slow_mail_api(Duration::from_millis(50));
+    let (api, delivered) = slow_mail_api(Duration::from_millis(300));
     let settings = [
         ("INVITATIONS_RATE_INVITATIONS_PER_HOUR", "100000"),
         ("INVITATIONS_MAIL_PROVIDER", "postmark"),
