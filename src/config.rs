@@ -326,7 +326,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
         Some("60"),
-        "minimum time between two sends of one invitation",
+        "minimum time between two sends of one invitation (0–86400)",
     ),
     (
         "INVITATIONS_RATE_RESENDS_PER_DAY",
@@ -458,10 +458,15 @@ impl Config {
             cors_origins: parse_cors_origins(&get("INVITATIONS_CORS_ORIGINS"))?,
             invitations_per_hour: u32::try_from(positive("INVITATIONS_RATE_INVITATIONS_PER_HOUR")?)
                 .map_err(|_| "INVITATIONS_RATE_INVITATIONS_PER_HOUR is too large".to_owned())?,
+            // At most a day (the resend window): longer could overflow date arithmetic.
             resend_interval: Duration::from_secs(
-                number("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS")?
-                    .max(0)
-                    .unsigned_abs(),
+                within(
+                    "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
+                    number("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS")?.max(0),
+                    0,
+                    86_400,
+                )?
+                .unsigned_abs(),
             ),
             resends_per_day: u32::try_from(positive("INVITATIONS_RATE_RESENDS_PER_DAY")?)
                 .map_err(|_| "INVITATIONS_RATE_RESENDS_PER_DAY is too large".to_owned())?,
@@ -647,6 +652,32 @@ mod tests {
         assert!(parse_token_ttl("366d").is_ok());
         assert!(parse_token_ttl("367d").is_err());
         assert!(parse_token_ttl("8785h").is_err());
+    }
+
+    #[test]
+    fn durations_in_seconds_are_bounded_so_date_arithmetic_cannot_overflow() {
+        let with = |name: &'static str, value: &'static str| {
+            Config::from_lookup(move |n| (n == name).then(|| value.to_owned()))
+        };
+        let error = with(
+            "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
+            "1000000000000000",
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS"),
+            "{error}"
+        );
+        assert!(with("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS", "86400").is_ok());
+        assert!(with("INVITATIONS_SHUTDOWN_TIMEOUT_SECONDS", "0").is_err());
+        assert!(
+            with(
+                "INVITATIONS_SHUTDOWN_TIMEOUT_SECONDS",
+                "99999999999999999999"
+            )
+            .is_err()
+        );
+        assert!(with("INVITATIONS_ACCESS_TOKEN_TTL", "367d").is_err());
     }
 
     #[test]
