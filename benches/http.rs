@@ -39,7 +39,10 @@ fn command(dir: &std::path::Path, database_url: &str) -> Command {
         .env("DATABASE_URL", database_url)
         .env("INVITATIONS_MAIL_DIR", dir.join("mail"))
         .env("RUST_LOG", "warn")
-        .env("INVITATIONS_JWT_SECRET", "bench secret")
+        .env(
+            "INVITATIONS_JWT_SECRET",
+            "bench secret, at least thirty-two bytes long",
+        )
         .env("INVITATIONS_RATE_INVITATIONS_PER_HOUR", "1000000");
     command
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::clock::Clock;
-use crate::config::{Config, parse_duration};
+use crate::config::{Config, parse_token_ttl};
 use crate::db;
 use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
@@ -66,8 +66,8 @@ struct BootstrapArgs {
     /// Start of the first billing period (RFC 3339; default now).
     #[arg(long, value_parser = parse_rfc3339)]
     period_start: Option<DateTime<Utc>>,
-    /// Lifetime of the printed access token.
-    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    /// Lifetime of the printed access token (at most 366d).
+    #[arg(long, default_value = "24h", value_parser = parse_token_ttl)]
     ttl: std::time::Duration,
 }
 
@@ -77,8 +77,8 @@ struct TokenArgs {
     account: i64,
     #[arg(long)]
     user: i64,
-    /// Lifetime, e.g. 90d, 12h, 30m.
-    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    /// Lifetime, e.g. 90d, 12h, 30m (at most 366d).
+    #[arg(long, default_value = "24h", value_parser = parse_token_ttl)]
     ttl: std::time::Duration,
 }
 
@@ -113,6 +113,12 @@ fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
 pub fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        // Printing the document needs neither configuration nor a database.
+        print!("{}", crate::http::openapi_json());
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -121,13 +127,10 @@ pub fn main() -> ExitCode {
         }
     };
     crate::telemetry::init(config.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let result = match command {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
-        Command::Openapi => {
-            print!("{}", crate::http::openapi_json());
-            Ok(())
-        }
+        Command::Openapi => Ok(()),
         Command::Bootstrap(args) => run_bootstrap(&config, args),
         Command::Token(args) => mint_token(&config, &args),
         Command::Worker => run_worker(config),
@@ -155,11 +158,20 @@ fn describe_database(config: &Config) -> String {
 }
 
 fn serve(config: Config) -> Result<(), String> {
-    let system = actix_web::rt::System::new();
+    // The main runtime runs the outbox worker; its blocking work (claims,
+    // records, one file write per email) needs a few threads, not hundreds.
+    let system = actix_web::rt::System::with_tokio_rt(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(4)
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start the runtime: {e}"))
+    });
     system.block_on(async move {
         let database = describe_database(&config);
         let host = config.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h).to_owned();
         let mail_dir = config.mail_dir.display().to_string();
+        let deadline = config.shutdown_timeout;
         let running = startup::build(config, Clock::default())?;
         let base = format!("http://{host}:{}", running.port);
         println!("invitations listening on {base} ({database}; emails written to {mail_dir})");
@@ -169,11 +181,74 @@ fn serve(config: Config) -> Result<(), String> {
              --owner-email you@example.com --owner-password 'a long password' --price attorney=9900 --price non_attorney=4900\n\
              (prints {{\"account_id\", \"user_id\", \"access_token\"}}), then POST {base}/sessions with {{\"email\", \"password\"}}."
         );
-        let worker = actix_web::rt::spawn(running.worker.run());
-        let outcome = running.server.await.map_err(|e| e.to_string());
-        worker.abort();
-        outcome
+        let handle = running.handle();
+        let mut server = actix_web::rt::spawn(running.server);
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = actix_web::rt::spawn(running.worker.run_until(async {
+            let _ = worker_stopped.await;
+        }));
+        let signal = tokio::select! {
+            outcome = &mut server => {
+                worker.abort();
+                return match outcome {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+            }
+            signal = shutdown_signal() => signal,
+        };
+        tracing::info!(
+            signal,
+            deadline_seconds = deadline.as_secs(),
+            "shutting down: no new connections; finishing in-flight requests and the current delivery batch"
+        );
+        let _ = stop_worker.send(());
+        let drain = async {
+            // Graceful: stop accepting, let in-flight requests finish (bounded
+            // by the server's shutdown timeout, the same deadline).
+            handle.stop(true).await;
+            let _ = server.await;
+        };
+        let finish_batch = async {
+            let _ = worker.await;
+        };
+        match tokio::time::timeout(deadline, async { tokio::join!(drain, finish_batch) }).await {
+            Ok(_) => tracing::info!("stopped"),
+            Err(_) => tracing::warn!(
+                "shutdown deadline passed with work unfinished; a leased email is sent by the next process once its lease ends"
+            ),
+        }
+        Ok(())
     })
+}
+
+/// The first SIGTERM (what orchestrators send) or SIGINT (Ctrl-C).
+async fn shutdown_signal() -> &'static str {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                () = interrupt => "SIGINT",
+            },
+            Err(_) => {
+                interrupt.await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        interrupt.await;
+        "Ctrl-C"
+    }
 }
 
 fn run_worker(config: Config) -> Result<(), String> {
@@ -181,6 +256,7 @@ fn run_worker(config: Config) -> Result<(), String> {
     runtime.block_on(async move {
         let clock = Clock::default();
         let (pool, _) = startup::prepare(&config, &clock)?;
+        let deadline = config.shutdown_timeout;
         let config = std::sync::Arc::new(config);
         let worker = crate::mail::worker::Worker {
             pool,
@@ -192,9 +268,19 @@ fn run_worker(config: Config) -> Result<(), String> {
             http: crate::webhooks::http_client(),
         };
         eprintln!("invitations: outbox worker running");
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut running = tokio::spawn(worker.run_until(async {
+            let _ = worker_stopped.await;
+        }));
         tokio::select! {
-            _ = worker.run() => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = &mut running => return Ok(()),
+            signal = shutdown_signal() => {
+                tracing::info!(signal, "shutting down: finishing the current delivery batch");
+            }
+        }
+        let _ = stop_worker.send(());
+        if tokio::time::timeout(deadline, running).await.is_err() {
+            tracing::warn!("shutdown deadline passed with a delivery batch unfinished");
         }
         Ok(())
     })

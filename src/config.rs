@@ -26,10 +26,22 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the data lives. Its `Debug` (and `redacted`) never show a password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Postgres(String),
     Sqlite(PathBuf),
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(url) => {
+                f.debug_tuple("Postgres").field(&redact_url(url)).finish()
+            }
+            DatabaseUrl::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+        }
+    }
 }
 
 impl DatabaseUrl {
@@ -49,13 +61,115 @@ impl DatabaseUrl {
         }
         Err(format!(
             "DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got {:?})",
-            raw.split(['@', '?']).next().unwrap_or_default()
+            redact_url(raw)
         ))
+    }
+
+    /// The URL as it may be shown: any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => redact_url(url),
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+
+    /// `message` (e.g. a driver's error) with every occurrence of this URL's
+    /// password replaced by `***`, in case the driver ever echoes it.
+    pub fn scrub(&self, message: &str) -> String {
+        let DatabaseUrl::Postgres(url) = self else {
+            return message.to_owned();
+        };
+        let mut scrubbed = message.to_owned();
+        for password in url_passwords(url) {
+            if !password.is_empty() {
+                scrubbed = scrubbed.replace(&password, "***");
+            }
+        }
+        scrubbed
     }
 
     pub fn is_postgres(&self) -> bool {
         matches!(self, DatabaseUrl::Postgres(_))
     }
+}
+
+/// Splits `scheme://userinfo@rest` (the userinfo ends at the last `@` before
+/// any `?` or `#`, so a password holding `@` or `/` is still found).
+fn split_userinfo(url: &str) -> Option<(&str, &str, &str)> {
+    let scheme_end = url.find("://")? + 3;
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some((&url[..scheme_end], &rest[..at], &rest[at + 1..]))
+}
+
+/// The password of a URL: in its userinfo and/or as a `password=` query
+/// parameter, each as written and percent-decoded.
+fn url_passwords(url: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some((_, userinfo, _)) = split_userinfo(url)
+        && let Some((_, password)) = userinfo.split_once(':')
+    {
+        found.push(password.to_owned());
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        for pair in query.split('&') {
+            if let Some(value) = pair.strip_prefix("password=") {
+                found.push(value.to_owned());
+            }
+        }
+    }
+    let decoded: Vec<String> = found.iter().map(|p| percent_decode(p)).collect();
+    found.extend(decoded);
+    found.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    found.dedup();
+    found
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
+pub fn redact_url(url: &str) -> String {
+    let mut shown = match split_userinfo(url) {
+        Some((scheme, userinfo, rest)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}{user}:***@{rest}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    };
+    if let Some((base, query)) = shown.clone().split_once('?') {
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                if pair.starts_with("password=") {
+                    "password=***".to_owned()
+                } else {
+                    pair.to_owned()
+                }
+            })
+            .collect();
+        shown = format!("{base}?{}", query.join("&"));
+    }
+    shown
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +210,23 @@ pub struct Config {
     pub resend_interval: Duration,
     pub resends_per_day: u32,
     pub token_requests_per_minute: u32,
+    /// How long delivered, failed or cancelled emails and webhook deliveries are kept.
+    pub retention_days: i64,
+    /// On SIGTERM: how long in-flight requests and the current delivery batch may take.
+    pub shutdown_timeout: Duration,
 }
+
+/// `INVITATIONS_JWT_SECRET` must have at least this many bytes (HS256 keys
+/// shorter than the hash output are guessable offline from any one token).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// The longest lifetime of any token the service issues (`token --ttl` etc.).
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(366 * 86_400);
+/// The longest duration any setting accepts, so arithmetic on it cannot overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(3_650 * 86_400);
+/// Retention must cover the resend rate limit's 24-hour window (it reads the
+/// outbox's send history), hence at least one day.
+pub const MIN_RETENTION_DAYS: i64 = 1;
+pub const MAX_RETENTION_DAYS: i64 = 3_650;
 
 /// Every variable the service reads, with its default (`None`: unset by default).
 pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
@@ -115,7 +245,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "INVITATIONS_JWT_SECRET",
         None,
-        "HS256 secret; unset: a random secret generated once and kept in the database",
+        "HS256 secret, at least 32 bytes; unset: a random secret generated once and kept in the database",
     ),
     (
         "INVITATIONS_JWT_PUBLIC_KEY",
@@ -196,7 +326,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
         Some("60"),
-        "minimum time between two sends of one invitation",
+        "minimum time between two sends of one invitation (0–86400)",
     ),
     (
         "INVITATIONS_RATE_RESENDS_PER_DAY",
@@ -207,6 +337,16 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE",
         Some("600"),
         "requests per client IP per minute to /sessions and /invitations/{token}…",
+    ),
+    (
+        "INVITATIONS_RETENTION_DAYS",
+        Some("30"),
+        "days sent, failed or cancelled emails and webhook deliveries are kept (1–3650); audit events are kept",
+    ),
+    (
+        "INVITATIONS_SHUTDOWN_TIMEOUT_SECONDS",
+        Some("30"),
+        "on SIGTERM/SIGINT, how long in-flight requests and the current delivery batch may take (1–3600)",
     ),
     ("RUST_LOG", Some("info"), "log filter"),
 ];
@@ -290,11 +430,11 @@ impl Config {
             db_pool_size: u32::try_from(positive("INVITATIONS_DB_POOL_SIZE")?)
                 .map_err(|_| "INVITATIONS_DB_POOL_SIZE is too large".to_owned())?,
             http_workers: usize::try_from(positive("INVITATIONS_HTTP_WORKERS")?).unwrap_or(2),
-            jwt_secret: optional("INVITATIONS_JWT_SECRET").map(Secret::new),
+            jwt_secret: jwt_secret(optional("INVITATIONS_JWT_SECRET"))?,
             jwt_public_key: optional("INVITATIONS_JWT_PUBLIC_KEY"),
             jwt_issuer: get("INVITATIONS_JWT_ISSUER"),
             jwt_audience: get("INVITATIONS_JWT_AUDIENCE"),
-            access_token_ttl: parse_duration(&get("INVITATIONS_ACCESS_TOKEN_TTL"))
+            access_token_ttl: parse_token_ttl(&get("INVITATIONS_ACCESS_TOKEN_TTL"))
                 .map_err(|e| format!("INVITATIONS_ACCESS_TOKEN_TTL: {e}"))?,
             invitation_expiry_days,
             product_name: get("INVITATIONS_PRODUCT_NAME"),
@@ -318,10 +458,15 @@ impl Config {
             cors_origins: parse_cors_origins(&get("INVITATIONS_CORS_ORIGINS"))?,
             invitations_per_hour: u32::try_from(positive("INVITATIONS_RATE_INVITATIONS_PER_HOUR")?)
                 .map_err(|_| "INVITATIONS_RATE_INVITATIONS_PER_HOUR is too large".to_owned())?,
+            // At most a day (the resend window): longer could overflow date arithmetic.
             resend_interval: Duration::from_secs(
-                number("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS")?
-                    .max(0)
-                    .unsigned_abs(),
+                within(
+                    "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
+                    number("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS")?.max(0),
+                    0,
+                    86_400,
+                )?
+                .unsigned_abs(),
             ),
             resends_per_day: u32::try_from(positive("INVITATIONS_RATE_RESENDS_PER_DAY")?)
                 .map_err(|_| "INVITATIONS_RATE_RESENDS_PER_DAY is too large".to_owned())?,
@@ -329,7 +474,41 @@ impl Config {
                 "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE",
             )?)
             .map_err(|_| "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE is too large".to_owned())?,
+            retention_days: within(
+                "INVITATIONS_RETENTION_DAYS",
+                number("INVITATIONS_RETENTION_DAYS")?,
+                MIN_RETENTION_DAYS,
+                MAX_RETENTION_DAYS,
+            )?,
+            shutdown_timeout: Duration::from_secs(
+                within(
+                    "INVITATIONS_SHUTDOWN_TIMEOUT_SECONDS",
+                    number("INVITATIONS_SHUTDOWN_TIMEOUT_SECONDS")?,
+                    1,
+                    3_600,
+                )?
+                .unsigned_abs(),
+            ),
         })
+    }
+}
+
+fn within(name: &str, value: i64, min: i64, max: i64) -> Result<i64, String> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{name} must be between {min} and {max}"))
+    }
+}
+
+fn jwt_secret(value: Option<String>) -> Result<Option<Secret>, String> {
+    match value {
+        Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES => Err(format!(
+            "INVITATIONS_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long (it has {}); \
+             generate one with e.g. `openssl rand -base64 48`",
+            secret.len()
+        )),
+        other => Ok(other.map(Secret::new)),
     }
 }
 
@@ -364,29 +543,47 @@ pub fn parse_cors_origins(text: &str) -> Result<Vec<String>, String> {
     Ok(origins)
 }
 
-/// `90d`, `12h`, `30m`, `45s` or plain seconds.
+/// `90d`, `12h`, `30m`, `45s` or plain seconds; at most ten years (`MAX_DURATION`).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    parse_duration_up_to(text, MAX_DURATION)
+}
+
+/// A token lifetime: a duration of at most 366 days (`MAX_TOKEN_TTL`).
+pub fn parse_token_ttl(text: &str) -> Result<Duration, String> {
+    parse_duration_up_to(text, MAX_TOKEN_TTL)
+}
+
+fn parse_duration_up_to(text: &str, max: Duration) -> Result<Duration, String> {
     let text = text.trim();
+    let shape = || format!("{text:?} is not a duration like 90d, 12h, 30m or 45s");
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 90d, 12h, 30m or 45s"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3_600,
-        "d" => n * 86_400,
-        _ => {
-            return Err(format!(
-                "{text:?} is not a duration like 90d, 12h, 30m or 45s"
-            ));
-        }
+    let unit_seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(shape()),
     };
+    if number.is_empty() {
+        return Err(shape());
+    }
+    let too_long = || {
+        format!(
+            "{text:?} is too long: at most {} days",
+            max.as_secs() / 86_400
+        )
+    };
+    // All digits: a parse failure can only mean more than u64 holds.
+    let n: u64 = number.parse().map_err(|_| too_long())?;
+    let seconds = n.checked_mul(unit_seconds).ok_or_else(too_long)?;
     if seconds == 0 {
         return Err("a duration must be positive".into());
+    }
+    if seconds > max.as_secs() {
+        return Err(too_long());
     }
     Ok(Duration::from_secs(seconds))
 }
@@ -436,6 +633,90 @@ mod tests {
         assert_eq!(parse_duration("15").unwrap(), Duration::from_secs(15));
         assert!(parse_duration("1y").is_err());
         assert!(parse_duration("0d").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("-5d").is_err());
+    }
+
+    #[test]
+    fn durations_never_overflow() {
+        for text in [
+            "99999999999d",
+            "18446744073709551615d",
+            "99999999999999999999999999s",
+            "213503982334601d",
+        ] {
+            let error = parse_duration(text).unwrap_err();
+            assert!(error.contains("too long"), "{text}: {error}");
+        }
+        assert!(parse_duration("3650d").is_ok());
+        assert!(parse_token_ttl("366d").is_ok());
+        assert!(parse_token_ttl("367d").is_err());
+        assert!(parse_token_ttl("8785h").is_err());
+    }
+
+    #[test]
+    fn durations_in_seconds_are_bounded_so_date_arithmetic_cannot_overflow() {
+        let with = |name: &'static str, value: &'static str| {
+            Config::from_lookup(move |n| (n == name).then(|| value.to_owned()))
+        };
+        let error = with(
+            "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
+            "1000000000000000",
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS"),
+            "{error}"
+        );
+        assert!(with("INVITATIONS_RATE_RESEND_INTERVAL_SECONDS", "86400").is_ok());
+        assert!(with("INVITATIONS_SHUTDOWN_TIMEOUT_SECONDS", "0").is_err());
+        assert!(
+            with(
+                "INVITATIONS_SHUTDOWN_TIMEOUT_SECONDS",
+                "99999999999999999999"
+            )
+            .is_err()
+        );
+        assert!(with("INVITATIONS_ACCESS_TOKEN_TTL", "367d").is_err());
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused_naming_the_variable() {
+        let with = |secret: &str| {
+            let secret = secret.to_owned();
+            Config::from_lookup(move |name| {
+                (name == "INVITATIONS_JWT_SECRET").then(|| secret.clone())
+            })
+        };
+        let error = with("31 bytes are not quite enough!!").unwrap_err();
+        assert!(error.contains("INVITATIONS_JWT_SECRET"), "{error}");
+        assert!(
+            !error.contains("enough!!"),
+            "the secret is not echoed: {error}"
+        );
+        assert!(with("32 bytes are exactly enough!!!!!").is_ok());
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(
+            redact_url("postgres://root:s3cret@db.example:5432/app?sslmode=require"),
+            "postgres://root:***@db.example:5432/app?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgresql://u:p@ss/w@rd@host/db"),
+            "postgresql://u:***@host/db"
+        );
+        assert_eq!(
+            redact_url("postgres://u@host/db?password=s3cret&x=1"),
+            "postgres://u@host/db?password=***&x=1"
+        );
+        assert_eq!(redact_url("postgres://host/db"), "postgres://host/db");
+        let url = DatabaseUrl::parse("postgres://root:s%40cret@host/db").unwrap();
+        assert_eq!(url.scrub("failed: s@cret / s%40cret"), "failed: *** / ***");
+        assert!(!format!("{url:?}").contains("cret"));
+        let error = DatabaseUrl::parse("mysql://root:s3cret@host/db").unwrap_err();
+        assert!(!error.contains("s3cret"), "{error}");
     }
 
     #[test]

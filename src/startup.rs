@@ -90,6 +90,10 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
     // once: more threads would only wait for a connection, each touching its
     // own stack and malloc arena (measured: 100 threads and +45 MiB under load).
     .worker_max_blocking_threads(blocking_threads_per_worker(&config))
+    // The caller owns SIGTERM/SIGINT (see `cli::serve`): it stops the server
+    // and the worker together. In-flight requests get this long to finish.
+    .disable_signals()
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
     .listen(listener)
     .map_err(|e| format!("cannot start the HTTP server: {e}"))?
     .run();

@@ -351,3 +351,17 @@ pub fn accounts_with_overdue(
         .limit(limit)
         .load(conn)
 }
+
+/// The account's pending invitations sent by `user_id`, oldest first.
+pub fn pending_sent_by(
+    conn: &mut DbConnection,
+    account_id: i64,
+    user_id: i64,
+) -> QueryResult<Vec<InvitationRow>> {
+    invitations::table
+        .filter(invitations::account_id.eq(account_id))
+        .filter(invitations::invited_by_user_id.eq(user_id))
+        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .order(invitations::id.asc())
+        .load(conn)
+}

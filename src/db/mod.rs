@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::pg::PgConnection;
@@ -55,7 +56,23 @@ impl DbManager {
         Self { url }
     }
 
+    /// Errors never carry the URL's password (see `DatabaseUrl::scrub`).
     pub fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        self.connect_unscrubbed().map_err(|error| {
+            use diesel::ConnectionError as E;
+            match error {
+                E::InvalidCString(e) => E::BadConnection(self.url.scrub(&e.to_string())),
+                E::BadConnection(message) => E::BadConnection(self.url.scrub(&message)),
+                E::InvalidConnectionUrl(message) => {
+                    E::InvalidConnectionUrl(self.url.scrub(&message))
+                }
+                E::CouldntSetupConfiguration(e) => E::BadConnection(self.url.scrub(&e.to_string())),
+                other => E::BadConnection(self.url.scrub(&other.to_string())),
+            }
+        })
+    }
+
+    fn connect_unscrubbed(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
             DatabaseUrl::Sqlite(path) => {
@@ -145,22 +162,69 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<DbPool, String> {
             .map_err(|e| format!("cannot create the directory of {}: {e}", path.display()))?;
     }
     let manager = DbManager::new(url.clone());
-    // Connect once up front so a wrong URL fails with the real reason.
+    // Connect once up front so a wrong URL fails with the real reason (and
+    // the URL, its password replaced by ***).
     manager
         .connect()
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        .map_err(|e| format!("cannot connect to the database at {}: {e}", url.redacted()))?;
     Pool::builder()
         .max_size(size)
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(5))
         .build(manager)
-        .map_err(|e| format!("cannot build the database pool: {e}"))
+        .map_err(|e| {
+            format!(
+                "cannot build the database pool for {}: {}",
+                url.redacted(),
+                url.scrub(&e.to_string())
+            )
+        })
 }
 
+/// Key of the PostgreSQL advisory lock held while migrating (any constant
+/// that no other application on the same database uses: "invitat" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x0069_6e76_6974_6174;
+
+/// Applies pending migrations; safe to run from several processes at once.
+/// PostgreSQL: under a session-level advisory lock, so one process migrates
+/// while the others wait and then find nothing left to do (each migration
+/// also runs in its own transaction, so none is ever seen half-applied).
+/// SQLite: in one `BEGIN IMMEDIATE` transaction, which takes the write lock
+/// first, with the same effect.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<(), String> {
     let result = match conn {
-        DbConnection::Postgres(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
-        DbConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        // Always under the lock: even looking for pending migrations creates
+        // diesel's bookkeeping table on a fresh database, and two concurrent
+        // `CREATE TABLE IF NOT EXISTS` can collide on PostgreSQL.
+        DbConnection::Postgres(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(pg)
+                .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+            let result = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            // Released on every path; a connection that dies releases it too.
+            let unlocked =
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                    .execute(pg);
+            result.and(unlocked.map(|_| ()).map_err(|e| e.to_string()))
+        }
+        DbConnection::Sqlite(lite) => {
+            // Nothing pending (every start but the first after a release): no write lock.
+            if !lite
+                .has_pending_migration(SQLITE_MIGRATIONS)
+                .map_err(|e| format!("migrations failed: {e}"))?
+            {
+                return Ok(());
+            }
+            lite.immediate_transaction(|lite| {
+                lite.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|_| ())
+                    .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
+            })
+            .map_err(|e| e.to_string())
+        }
     };
     result.map_err(|e| format!("migrations failed: {e}"))
 }

@@ -190,3 +190,26 @@ pub fn count_queued(conn: &mut DbConnection) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// States an email never leaves (bodies already erased).
+pub const FINISHED: [&str; 3] = ["sent", "failed", "cancelled"];
+
+/// Deletes up to `limit` finished emails created before `before` (oldest
+/// first, through `email_outbox_retention_idx`); returns how many.
+pub fn delete_finished_before(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<i64> = email_outbox::table
+        .filter(email_outbox::status.eq_any(FINISHED))
+        .filter(email_outbox::created_at.lt(before))
+        .select(email_outbox::id)
+        .order(email_outbox::created_at.asc())
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(email_outbox::table.filter(email_outbox::id.eq_any(&ids))).execute(conn)
+}

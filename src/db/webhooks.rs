@@ -181,3 +181,26 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult
         .execute(conn)
         .map(|_| ())
 }
+
+/// States a delivery never leaves.
+pub const FINISHED: [&str; 2] = ["sent", "failed"];
+
+/// Deletes up to `limit` finished deliveries created before `before` (oldest
+/// first, through `webhook_deliveries_retention_idx`); returns how many.
+pub fn delete_finished_before(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    let ids: Vec<i64> = deliveries::table
+        .filter(deliveries::status.eq_any(FINISHED))
+        .filter(deliveries::created_at.lt(before))
+        .select(deliveries::id)
+        .order(deliveries::created_at.asc())
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(deliveries::table.filter(deliveries::id.eq_any(&ids))).execute(conn)
+}

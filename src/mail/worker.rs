@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -15,7 +15,7 @@ use crate::domain::invitation::Delivery;
 use crate::error::AppError;
 use crate::mail::provider::{MailProvider, OutgoingEmail};
 use crate::metrics::Metrics;
-use crate::services::expiry;
+use crate::services::{expiry, retention};
 
 const BATCH: i64 = 20;
 /// Longer than a whole batch can take (20 sends with a 10 s timeout each), so
@@ -35,17 +35,37 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Runs until the process ends: delivers due email, and sweeps expired invitations.
     /// Runs until the process ends: delivers due email, sweeps expired
     /// invitations, and (in its own loop, so a slow receiver never delays
     /// invitation emails) delivers webhooks.
     pub async fn run(self) {
-        tokio::join!(self.email_loop(), self.webhook_loop());
+        self.run_until(std::future::pending()).await;
     }
 
-    async fn email_loop(&self) {
+    /// `run` until `stop` completes; then each loop finishes the batch it is
+    /// delivering (so no message stays leased to a process that is gone) and
+    /// this returns. The caller bounds how long that may take.
+    pub async fn run_until(self, stop: impl Future<Output = ()>) {
+        let (stopping, stopped) = watch::channel(false);
+        let loops = async {
+            tokio::join!(
+                self.email_loop(stopped.clone()),
+                self.webhook_loop(stopped.clone())
+            );
+        };
+        tokio::pin!(loops);
+        tokio::select! {
+            () = &mut loops => {}
+            () = stop => {
+                let _ = stopping.send(true);
+                loops.await;
+            }
+        }
+    }
+
+    async fn email_loop(&self, mut stop: watch::Receiver<bool>) {
         let mut last_sweep: Option<std::time::Instant> = None;
-        loop {
+        while !*stop.borrow() {
             if last_sweep.is_none_or(|t| t.elapsed() >= self.config.sweep_interval) {
                 last_sweep = Some(std::time::Instant::now());
                 let (pool, now) = (self.pool.clone(), self.clock.now());
@@ -54,6 +74,21 @@ impl Worker {
                     Ok(Ok(n)) => tracing::info!(expired = n, "expired overdue invitations"),
                     Ok(Err(e)) => tracing::warn!(error = %e, "expiry sweep failed"),
                     Err(e) => tracing::warn!(error = %e, "expiry sweep panicked"),
+                }
+                let (pool, now, days) = (
+                    self.pool.clone(),
+                    self.clock.now(),
+                    self.config.retention_days,
+                );
+                match tokio::task::spawn_blocking(move || retention::prune(&pool, now, days)).await
+                {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(
+                        deleted = n,
+                        "pruned finished emails and webhook deliveries past retention"
+                    ),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "retention pass failed"),
+                    Err(e) => tracing::warn!(error = %e, "retention pass panicked"),
                 }
             }
             match self.deliver_due().await {
@@ -64,12 +99,13 @@ impl Worker {
             tokio::select! {
                 _ = self.wakeup.notified() => {}
                 _ = tokio::time::sleep(self.config.worker_poll_interval) => {}
+                _ = stop.changed() => {}
             }
         }
     }
 
-    async fn webhook_loop(&self) {
-        loop {
+    async fn webhook_loop(&self, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
             match crate::webhooks::deliver_due(&self.pool, &self.http, &self.clock, &self.metrics)
                 .await
             {
@@ -77,7 +113,10 @@ impl Worker {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "webhook pass failed"),
             }
-            tokio::time::sleep(self.config.worker_poll_interval).await;
+            tokio::select! {
+                _ = tokio::time::sleep(self.config.worker_poll_interval) => {}
+                _ = stop.changed() => {}
+            }
         }
     }
 

@@ -7,14 +7,14 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract;
 use crate::contract::utc;
-use crate::db::{self, DbConnection, licenses::Holder};
+use crate::db::{self, DbConnection, invitations::InvitationRow, licenses::Holder};
 use crate::domain::billing::{ChargeReason, LicenseType};
 use crate::domain::email::normalize;
 use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::paging::PageRequest;
 use crate::domain::token;
 use crate::error::AppError;
-use crate::services::audit::{self, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::invite::queue_invitation_email;
 use crate::services::{
     Locked, licensing, lock_account_as_manager, lock_account_for_manager, rate_limits, views,
@@ -78,22 +78,76 @@ pub fn revoke(
         if InvitationStatus::from_db(&row.status)? != InvitationStatus::Pending {
             return Err(AppError::InvitationNotPending);
         }
-        db::invitations::set_status(conn, row.id, InvitationStatus::Revoked, now)?;
-        db::licenses::release_for_invitation(conn, row.id, now)?;
-        db::outbox::cancel_queued_for_invitation(conn, row.id)?;
-        audit::record(
-            conn,
-            account_id,
-            principal.into(),
-            "invitation.revoked",
-            Subject::Invitation(row.id),
-            json!({"email": row.email}),
-            now,
-        )?;
+        revoke_pending(conn, principal.into(), &row, None, now)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         views::invitation(conn, row, now)
     })
+}
+
+/// Why an invitation was revoked without anyone revoking it directly.
+#[derive(Debug, Clone, Copy)]
+pub enum RevokeReason {
+    /// The manager who sent it was disabled.
+    InviterDisabled,
+    /// The manager who sent it is no longer a manager.
+    InviterDemoted,
+}
+
+impl RevokeReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            RevokeReason::InviterDisabled => "inviter_disabled",
+            RevokeReason::InviterDemoted => "inviter_demoted",
+        }
+    }
+}
+
+/// The one revoke: the invitation becomes `revoked`, its license open, its
+/// queued email cancelled, and `invitation.revoked` is recorded (audit trail
+/// and webhooks). The caller holds the account lock and has checked that the
+/// invitation is pending.
+pub fn revoke_pending(
+    conn: &mut DbConnection,
+    actor: Actor,
+    row: &InvitationRow,
+    reason: Option<RevokeReason>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    db::invitations::set_status(conn, row.id, InvitationStatus::Revoked, now)?;
+    db::licenses::release_for_invitation(conn, row.id, now)?;
+    db::outbox::cancel_queued_for_invitation(conn, row.id)?;
+    let details = match reason {
+        None => json!({"email": row.email}),
+        Some(reason) => json!({"email": row.email, "reason": reason.as_str()}),
+    };
+    audit::record(
+        conn,
+        row.account_id,
+        actor,
+        "invitation.revoked",
+        Subject::Invitation(row.id),
+        details,
+        now,
+    )
+}
+
+/// Revokes every pending invitation `inviter_id` sent, so a manager who was
+/// disabled or demoted cannot come back through one of them. Same transaction
+/// (and account lock) as the change of the inviter. Returns how many.
+pub fn revoke_sent_by(
+    conn: &mut DbConnection,
+    actor: Actor,
+    account_id: i64,
+    inviter_id: i64,
+    reason: RevokeReason,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let pending = db::invitations::pending_sent_by(conn, account_id, inviter_id)?;
+    for row in &pending {
+        revoke_pending(conn, actor, row, Some(reason), now)?;
+    }
+    Ok(pending.len())
 }
 
 /// A new token (the old one stops working), a new expiry, and the email again.

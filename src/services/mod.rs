@@ -14,6 +14,7 @@ pub mod invitee;
 pub mod licenses;
 pub mod licensing;
 pub mod rate_limits;
+pub mod retention;
 pub mod sessions;
 pub mod users;
 pub mod views;

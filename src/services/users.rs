@@ -14,6 +14,7 @@ use crate::domain::paging::PageRequest;
 use crate::domain::permission;
 use crate::error::AppError;
 use crate::services::audit::{self, Subject};
+use crate::services::invitation_admin::{self, RevokeReason};
 use crate::services::{licensing, lock_account_as_manager, views};
 use serde_json::json;
 
@@ -88,6 +89,10 @@ pub fn update(
             });
         }
 
+        let demoted = user.role()?.can_manage()
+            && request
+                .role
+                .is_some_and(|role| !Role::from(role).can_manage());
         if request.role.is_some() || request.permissions.is_some() || request.group_ids.is_some() {
             let permissions = request.permissions.as_deref().map(permission::to_db);
             db::users::update(
@@ -115,6 +120,16 @@ pub fn update(
                     "permissions": request.permissions,
                     "group_ids": request.group_ids,
                 }),
+                now,
+            )?;
+        }
+        if demoted {
+            invitation_admin::revoke_sent_by(
+                conn,
+                principal.into(),
+                account_id,
+                user.id,
+                RevokeReason::InviterDemoted,
                 now,
             )?;
         }
@@ -152,6 +167,16 @@ pub fn disable(
                 "user.disabled",
                 Subject::User(user.id),
                 json!({"email": user.email}),
+                now,
+            )?;
+            // Whatever their role now: a pending invitation they sent must
+            // not outlive their access.
+            invitation_admin::revoke_sent_by(
+                conn,
+                principal.into(),
+                account_id,
+                user.id,
+                RevokeReason::InviterDisabled,
                 now,
             )?;
         }

@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, read_emails};
 
-const BIN: &str = env!("CARGO_BIN_EXE_invitations");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_invitations");
 
-struct Service {
-    child: Child,
-    base: String,
+/// `invitations serve` as a child process; killed when dropped.
+pub(crate) struct Service {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Service {
@@ -24,7 +25,8 @@ impl Drop for Service {
     }
 }
 
-fn command(dir: &std::path::Path, database_url: &str) -> Command {
+/// The binary with a clean environment: `DATABASE_URL` and a mail directory in `dir`.
+pub(crate) fn command(dir: &std::path::Path, database_url: &str) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir)
@@ -36,7 +38,8 @@ fn command(dir: &std::path::Path, database_url: &str) -> Command {
     command
 }
 
-fn run(dir: &std::path::Path, database_url: &str, args: &[&str]) -> String {
+/// Runs a subcommand that must succeed; returns its stdout.
+pub(crate) fn run(dir: &std::path::Path, database_url: &str, args: &[&str]) -> String {
     let output = command(dir, database_url)
         .args(args)
         .output()
@@ -50,9 +53,20 @@ fn run(dir: &std::path::Path, database_url: &str, args: &[&str]) -> String {
 }
 
 fn serve(dir: &std::path::Path, database_url: &str) -> Service {
+    serve_with(dir, database_url, &[])
+}
+
+/// Starts `serve` on a free port (with these extra variables) and waits until
+/// it prints where it listens. Its stderr goes to `dir/serve.log`.
+pub(crate) fn serve_with(
+    dir: &std::path::Path,
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> Service {
     let log = dir.join("serve.log");
     let mut child = command(dir, database_url)
         .arg("serve")
+        .envs(env.iter().copied())
         .env("INVITATIONS_BIND", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())

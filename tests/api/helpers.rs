@@ -232,7 +232,7 @@ impl TestApp {
             ("INVITATIONS_HTTP_WORKERS".into(), "2".into()),
             (
                 "INVITATIONS_JWT_SECRET".into(),
-                "test secret that is long enough".into(),
+                "test secret that is long enough for HS256".into(),
             ),
             (
                 "INVITATIONS_MAIL_DIR".into(),

@@ -42,7 +42,7 @@ db_tests!(
 // ---------------------------------------------------------------- helpers
 
 /// The secret the harness configures (`INVITATIONS_JWT_SECRET`).
-const SECRET: &str = "test secret that is long enough";
+const SECRET: &str = "test secret that is long enough for HS256";
 
 fn sign(secret: &str, claims: &Value) -> String {
     jsonwebtoken::encode(

@@ -1,0 +1,2 @@
+DROP INDEX webhook_deliveries_retention_idx;
+DROP INDEX email_outbox_retention_idx;
