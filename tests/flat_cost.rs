@@ -14,7 +14,9 @@
 //!   streams them in index order into a LIMIT (no sort, hash or aggregate, no
 //!   temp B-tree, above them),
 //! - read more than that through an index that does not match the filter (a
-//!   filter applied to the rows after the index found them).
+//!   filter applied to the rows after the index found them; on PostgreSQL a
+//!   filter expected to keep nine rows in ten, such as "not expired yet",
+//!   passes).
 //!
 //! How many rows an index access reads: PostgreSQL's estimate for the access's
 //! index condition alone (after ANALYZE); on SQLite, a count of the rows that
@@ -658,9 +660,9 @@ impl Probe {
     /// Statistics for PostgreSQL's planner, as autovacuum would gather them.
     /// Not for SQLite: the service never runs ANALYZE there, so the plans it
     /// runs are the ones SQLite makes without statistics, and those are the
-    /// plans checked. (With them, STAT4 knows that one account holds most
-    /// rows and reads its pages in rowid order, which is cheap for that
-    /// account but tells nothing about the indexes.)
+    /// plans checked. (With them, STAT4 sees how large the one account is
+    /// and may walk the rowid and filter, a plan that tells nothing about
+    /// the indexes.)
     fn analyze(&mut self) {
         if let DbConnection::Postgres(conn) = &mut **self.0 {
             conn.batch_execute("ANALYZE").expect("ANALYZE");
