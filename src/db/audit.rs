@@ -47,17 +47,28 @@ pub fn list(
     action: Option<&str>,
     page: PageRequest,
 ) -> QueryResult<Vec<AuditRow>> {
-    let mut query = audit_events::table
-        .filter(audit_events::account_id.eq(account_id))
-        .into_boxed();
-    if let Some(action) = action {
-        query = query.filter(audit_events::action.eq(action));
+    // Ordered by the whole key of the matching index (account, [action,] id),
+    // an order the primary key cannot give, so PostgreSQL never walks it
+    // through every newer row of every tenant instead.
+    let before = page.before_id.unwrap_or(i64::MAX);
+    let limit = page.limit + 1;
+    match action {
+        None => audit_events::table
+            .filter(audit_events::account_id.eq(account_id))
+            .filter(audit_events::id.lt(before))
+            .order((audit_events::account_id.desc(), audit_events::id.desc()))
+            .limit(limit)
+            .load(conn),
+        Some(action) => audit_events::table
+            .filter(audit_events::account_id.eq(account_id))
+            .filter(audit_events::action.eq(action))
+            .filter(audit_events::id.lt(before))
+            .order((
+                audit_events::account_id.desc(),
+                audit_events::action.desc(),
+                audit_events::id.desc(),
+            ))
+            .limit(limit)
+            .load(conn),
     }
-    if let Some(before) = page.before_id {
-        query = query.filter(audit_events::id.lt(before));
-    }
-    query
-        .order(audit_events::id.desc())
-        .limit(page.limit + 1)
-        .load(conn)
 }

@@ -52,14 +52,13 @@ pub fn list(
     account_id: i64,
     page: PageRequest,
 ) -> QueryResult<Vec<ChargeRow>> {
-    let mut query = charges::table
+    // Ordered by (account_id, id), not id alone: the order only the account's
+    // index gives, so PostgreSQL never walks the primary key through every
+    // newer row of every tenant instead.
+    charges::table
         .filter(charges::account_id.eq(account_id))
-        .into_boxed();
-    if let Some(before) = page.before_id {
-        query = query.filter(charges::id.lt(before));
-    }
-    query
-        .order(charges::id.desc())
+        .filter(charges::id.lt(page.before_id.unwrap_or(i64::MAX)))
+        .order((charges::account_id.desc(), charges::id.desc()))
         .limit(page.limit + 1)
         .load(conn)
 }

@@ -130,17 +130,37 @@ pub fn find_pending_for_email(
         .optional()
 }
 
-/// One page, newest first, of the rows matching `$filter`: a static query (so
-/// PostgreSQL plans it once per connection) whose filter and `id` order are
-/// both served by one index.
+/// One page, newest first, of the rows matching `$filter`, ordered by the whole
+/// key of the index that serves it (`$order`, ending in `id`): a static query
+/// (planned once per connection) whose order only that index gives, so
+/// PostgreSQL never walks the primary key through every newer row of every
+/// tenant instead.
 macro_rules! page_of {
-    ($conn:expr, $page:expr, $filter:expr) => {
-        invitations::table
-            .filter($filter)
-            .filter(invitations::id.lt($page.before_id.unwrap_or(i64::MAX)))
-            .order(invitations::id.desc())
-            .limit($page.limit + 1)
-            .load::<InvitationRow>($conn)
+    ($conn:expr, $page:expr, $account:expr, $filter:expr, $order:expr) => {
+        match $page.before_id {
+            None => invitations::table
+                .filter($filter)
+                .order($order)
+                .limit($page.limit + 1)
+                .load::<InvitationRow>($conn),
+            // `(account_id, id) < (account, cursor)`, a condition only the
+            // account's indexes can serve: `id < cursor` alone lets PostgreSQL
+            // walk the primary key back from the cursor through every tenant.
+            Some(before) => invitations::table
+                .filter($filter)
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "(invitations.account_id, invitations.id) < (",
+                    )
+                    .bind::<diesel::sql_types::BigInt, _>($account)
+                    .sql(", ")
+                    .bind::<diesel::sql_types::BigInt, _>(before)
+                    .sql(")"),
+                )
+                .order($order)
+                .limit($page.limit + 1)
+                .load::<InvitationRow>($conn),
+        }
     };
 }
 
@@ -155,66 +175,97 @@ pub fn list(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<InvitationRow>> {
     use invitations::{
-        account_id as account, email_normalized as email, expires_at, status as stored,
+        account_id as account, email_normalized as email, expires_at, id, status as stored,
     };
     let pending = InvitationStatus::Pending.as_str();
     match (status, email_normalized) {
-        (None, None) => page_of!(conn, page, account.eq(account_id)),
-        (None, Some(e)) => page_of!(conn, page, account.eq(account_id).and(email.eq(e))),
-        (Some(InvitationStatus::Pending), None) => page_of!(
+        (None, None) => page_of!(
             conn,
             page,
-            account
-                .eq(account_id)
-                .and(stored.eq(pending))
-                .and(expires_at.gt(now))
+            account_id,
+            account.eq(account_id),
+            (account.desc(), id.desc())
         ),
-        (Some(InvitationStatus::Pending), Some(e)) => page_of!(
+        (None, Some(e)) => page_of!(
             conn,
             page,
-            account
-                .eq(account_id)
-                .and(email.eq(e))
-                .and(stored.eq(pending))
-                .and(expires_at.gt(now))
+            account_id,
+            account.eq(account_id).and(email.eq(e)),
+            (account.desc(), email.desc(), id.desc())
         ),
-        // Stored as expired, or pending past its expiry (not yet recorded):
-        // two index-ordered pages merged, never one OR that would need a sort.
+        // Stored as pending, minus those past their expiry that no write or
+        // sweep has recorded yet (a handful at most, counted on the overdue
+        // index): the page asks for that many more rows and drops them here,
+        // so its SQL names no expiry that would lure SQLite onto the overdue
+        // index and a sort of every pending invitation.
+        (Some(InvitationStatus::Pending), e) => {
+            let overdue: i64 = invitations::table
+                .filter(account.eq(account_id))
+                .filter(stored.eq(pending))
+                .filter(expires_at.le(now))
+                .count()
+                .get_result(conn)?;
+            let widened = PageRequest {
+                limit: page.limit + overdue,
+                ..page
+            };
+            let mut rows = match e {
+                None => page_of!(
+                    conn,
+                    widened,
+                    account_id,
+                    account.eq(account_id).and(stored.eq(pending)),
+                    (account.desc(), stored.desc(), id.desc())
+                )?,
+                Some(e) => page_of!(
+                    conn,
+                    widened,
+                    account_id,
+                    account
+                        .eq(account_id)
+                        .and(email.eq(e))
+                        .and(stored.eq(pending)),
+                    (account.desc(), email.desc(), id.desc())
+                )?,
+            };
+            rows.retain(|row| row.expires_at > now);
+            rows.truncate(usize::try_from(page.limit + 1).unwrap_or(usize::MAX));
+            Ok(rows)
+        }
+        // Stored as expired (a page on the status index), plus those pending
+        // past their expiry that no write or sweep has recorded yet: a handful
+        // at most, read whole on the overdue index. Merged here, never one OR
+        // that would need a sort of every expired invitation.
         (Some(InvitationStatus::Expired), e) => {
             let expired = InvitationStatus::Expired.as_str();
-            let (recorded, overdue) = match e {
-                None => (
-                    page_of!(conn, page, account.eq(account_id).and(stored.eq(expired)))?,
-                    page_of!(
-                        conn,
-                        page,
-                        account
-                            .eq(account_id)
-                            .and(stored.eq(pending))
-                            .and(expires_at.le(now))
-                    )?,
-                ),
-                Some(e) => (
-                    page_of!(
-                        conn,
-                        page,
-                        account
-                            .eq(account_id)
-                            .and(email.eq(e))
-                            .and(stored.eq(expired))
-                    )?,
-                    page_of!(
-                        conn,
-                        page,
-                        account
-                            .eq(account_id)
-                            .and(email.eq(e))
-                            .and(stored.eq(pending))
-                            .and(expires_at.le(now))
-                    )?,
-                ),
+            let before = page.before_id.unwrap_or(i64::MAX);
+            let overdue = invitations::table
+                .filter(account.eq(account_id))
+                .filter(stored.eq(pending))
+                .filter(expires_at.le(now))
+                .filter(id.lt(before))
+                .load::<InvitationRow>(conn)?
+                .into_iter()
+                .filter(|row| e.is_none_or(|e| row.email_normalized == e));
+            let mut rows = match e {
+                None => page_of!(
+                    conn,
+                    page,
+                    account_id,
+                    account.eq(account_id).and(stored.eq(expired)),
+                    (account.desc(), stored.desc(), id.desc())
+                )?,
+                Some(e) => page_of!(
+                    conn,
+                    page,
+                    account_id,
+                    account
+                        .eq(account_id)
+                        .and(email.eq(e))
+                        .and(stored.eq(expired)),
+                    (account.desc(), email.desc(), id.desc())
+                )?,
             };
-            let mut rows = recorded;
             rows.extend(overdue);
             rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
             rows.truncate(usize::try_from(page.limit + 1).unwrap_or(usize::MAX));
@@ -223,15 +274,19 @@ pub fn list(
         (Some(other), None) => page_of!(
             conn,
             page,
-            account.eq(account_id).and(stored.eq(other.as_str()))
+            account_id,
+            account.eq(account_id).and(stored.eq(other.as_str())),
+            (account.desc(), stored.desc(), id.desc())
         ),
         (Some(other), Some(e)) => page_of!(
             conn,
             page,
+            account_id,
             account
                 .eq(account_id)
                 .and(email.eq(e))
-                .and(stored.eq(other.as_str()))
+                .and(stored.eq(other.as_str())),
+            (account.desc(), email.desc(), id.desc())
         ),
     }
 }
@@ -343,13 +398,18 @@ pub fn accounts_with_overdue(
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
-    invitations::table
+    // In expiry order on the pending-expiry index, de-duplicated here: a
+    // DISTINCT would make SQLite read every pending invitation of every account.
+    let mut accounts: Vec<i64> = invitations::table
         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
         .filter(invitations::expires_at.le(now))
         .select(invitations::account_id)
-        .distinct()
+        .order(invitations::expires_at.asc())
         .limit(limit)
-        .load(conn)
+        .load(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    accounts.retain(|account| seen.insert(*account));
+    Ok(accounts)
 }
 
 /// The account's pending invitations sent by `user_id`, oldest first.

@@ -49,11 +49,12 @@ pub fn insert(conn: &mut DbConnection, new: &NewEmail<'_>) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Leases up to `limit` due messages until `lease_until`, oldest first, in one
+/// Leases up to `limit` due messages until `lease_until`, oldest due first, in one
 /// statement. On PostgreSQL rows another worker is claiming are skipped
 /// (`SKIP LOCKED`), and the lease condition is checked again after the row
 /// lock; SQLite runs writers one at a time. (Raw SQL: Diesel cannot express an
-/// UPDATE whose target is a limited, locking subquery.)
+/// UPDATE whose target is a limited, locking subquery; and SQLite, without
+/// statistics, would rather take the retention index and sort.)
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -65,7 +66,7 @@ pub fn claim_due(
     let mut claimed: Vec<OutboxRow> = match conn {
         DbConnection::Postgres(pg) => diesel::sql_query(format!(
             "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
-             (SELECT id FROM email_outbox WHERE {DUE} ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             (SELECT id FROM email_outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              AND {DUE} RETURNING *"
         ))
         .bind::<Timestamp, _>(lease_until)
@@ -75,7 +76,8 @@ pub fn claim_due(
         DbConnection::Sqlite(lite) => diesel::sql_query(
             format!(
                 "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
-                 (SELECT id FROM email_outbox WHERE {DUE} ORDER BY id LIMIT $3) \
+                 (SELECT id FROM email_outbox INDEXED BY email_outbox_due_idx \
+                  WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $3) \
                  AND {DUE} RETURNING *"
             )
             .replace('$', "?"),
@@ -194,15 +196,17 @@ pub fn count_queued(conn: &mut DbConnection) -> QueryResult<i64> {
 /// States an email never leaves (bodies already erased).
 pub const FINISHED: [&str; 3] = ["sent", "failed", "cancelled"];
 
-/// Deletes up to `limit` finished emails created before `before` (oldest
-/// first, through `email_outbox_retention_idx`); returns how many.
+/// Deletes up to `limit` emails in one finished `status` created before
+/// `before` (oldest first, in the order of `email_outbox_retention_idx`, one status at a
+/// time so the index gives the order); returns how many.
 pub fn delete_finished_before(
     conn: &mut DbConnection,
+    status: &str,
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
     let ids: Vec<i64> = email_outbox::table
-        .filter(email_outbox::status.eq_any(FINISHED))
+        .filter(email_outbox::status.eq(status))
         .filter(email_outbox::created_at.lt(before))
         .select(email_outbox::id)
         .order(email_outbox::created_at.asc())

@@ -103,19 +103,30 @@ pub fn list(
     status: Option<UserStatus>,
     page: PageRequest,
 ) -> QueryResult<Vec<UserRow>> {
-    let mut query = users::table
-        .filter(users::account_id.eq(account_id))
-        .into_boxed();
-    if let Some(status) = status {
-        query = query.filter(users::status.eq(status.as_str()));
+    // Ordered by the whole key of the matching index (account, [status,] id),
+    // an order the primary key cannot give, so PostgreSQL never walks it
+    // through every newer row of every tenant instead.
+    let before = page.before_id.unwrap_or(i64::MAX);
+    let limit = page.limit + 1;
+    match status {
+        None => users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::id.lt(before))
+            .order((users::account_id.desc(), users::id.desc()))
+            .limit(limit)
+            .load(conn),
+        Some(status) => users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::status.eq(status.as_str()))
+            .filter(users::id.lt(before))
+            .order((
+                users::account_id.desc(),
+                users::status.desc(),
+                users::id.desc(),
+            ))
+            .limit(limit)
+            .load(conn),
     }
-    if let Some(before) = page.before_id {
-        query = query.filter(users::id.lt(before));
-    }
-    query
-        .order(users::id.desc())
-        .limit(page.limit + 1)
-        .load(conn)
 }
 
 pub fn set_status(

@@ -185,15 +185,17 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult
 /// States a delivery never leaves.
 pub const FINISHED: [&str; 2] = ["sent", "failed"];
 
-/// Deletes up to `limit` finished deliveries created before `before` (oldest
-/// first, through `webhook_deliveries_retention_idx`); returns how many.
+/// Deletes up to `limit` deliveries in one finished `status` created before
+/// `before` (oldest first, in the order of `webhook_deliveries_retention_idx`, one status at a
+/// time so the index gives the order); returns how many.
 pub fn delete_finished_before(
     conn: &mut DbConnection,
+    status: &str,
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
     let ids: Vec<i64> = deliveries::table
-        .filter(deliveries::status.eq_any(FINISHED))
+        .filter(deliveries::status.eq(status))
         .filter(deliveries::created_at.lt(before))
         .select(deliveries::id)
         .order(deliveries::created_at.asc())

@@ -20,15 +20,22 @@ pub fn prune(pool: &DbPool, now: NaiveDateTime, retention_days: i64) -> Result<u
     let before = now - chrono::Duration::days(retention_days);
     let mut conn = pool.get()?;
     let mut deleted = 0;
-    for delete in [
-        db::outbox::delete_finished_before as fn(&mut db::DbConnection, NaiveDateTime, i64) -> _,
-        db::webhooks::delete_finished_before,
-    ] {
-        for _ in 0..MAX_BATCHES {
-            let n = delete(&mut conn, before, BATCH)?;
-            deleted += n;
-            if n < BATCH as usize {
-                break;
+    type Delete = fn(&mut db::DbConnection, &str, NaiveDateTime, i64) -> diesel::QueryResult<usize>;
+    let tables: [(Delete, &[&str]); 2] = [
+        (db::outbox::delete_finished_before, &db::outbox::FINISHED),
+        (
+            db::webhooks::delete_finished_before,
+            &db::webhooks::FINISHED,
+        ),
+    ];
+    for (delete, statuses) in tables {
+        for status in statuses {
+            for _ in 0..MAX_BATCHES {
+                let n = delete(&mut conn, status, before, BATCH)?;
+                deleted += n;
+                if n < BATCH as usize {
+                    break;
+                }
             }
         }
     }
