@@ -321,7 +321,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "INVITATIONS_RATE_INVITATIONS_PER_HOUR",
         Some("200"),
-        "invitations created per account per rolling hour (bulk items count one by one)",
+        "invitations created per account per rolling hour (bulk items count one by one); 0 turns the limit off",
     ),
     (
         "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
@@ -456,8 +456,11 @@ impl Config {
             ),
             log_format,
             cors_origins: parse_cors_origins(&get("INVITATIONS_CORS_ORIGINS"))?,
-            invitations_per_hour: u32::try_from(positive("INVITATIONS_RATE_INVITATIONS_PER_HOUR")?)
-                .map_err(|_| "INVITATIONS_RATE_INVITATIONS_PER_HOUR is too large".to_owned())?,
+            invitations_per_hour: u32::try_from(number("INVITATIONS_RATE_INVITATIONS_PER_HOUR")?)
+                .map_err(|_| {
+                "INVITATIONS_RATE_INVITATIONS_PER_HOUR must be between 0 (no limit) and 4294967295"
+                    .to_owned()
+            })?,
             // At most a day (the resend window): longer could overflow date arithmetic.
             resend_interval: Duration::from_secs(
                 within(

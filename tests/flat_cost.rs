@@ -24,7 +24,7 @@
 //! counts that triggers keep in `license_counts` must equal the licenses.
 //!
 //! `FLAT_COST_DUMP=1` prints every recorded statement by step;
-//! `FLAT_COST_DROP_INDEX=licenses_open_idx,…` drops indexes after the seed, to
+//! `FLAT_COST_DROP_INDEX=licenses_account_type_state_idx,…` drops indexes after the seed, to
 //! see the check fail.
 
 #[path = "api/helpers.rs"]
@@ -298,7 +298,7 @@ fn seed_large_account(probe: &mut Probe, app: &TestApp, owner: &Owner) -> Seeded
          CASE WHEN status = 'pending' AND id % 5 = 0 THEN 'queued' ELSE 'sent' END, 1, {tomorrow}, {old} \
          FROM invitations WHERE email_normalized LIKE '%@seed.example'"
     ));
-    // To see the check fail: FLAT_COST_DROP_INDEX=licenses_open_idx,… drops those indexes.
+    // To see the check fail: FLAT_COST_DROP_INDEX=licenses_account_type_state_idx,… drops those indexes.
     for index in std::env::var("FLAT_COST_DROP_INDEX")
         .unwrap_or_default()
         .split(',')

@@ -29,11 +29,11 @@ pub fn invitations_per_hour(
 ) -> Result<(), AppError> {
     let limit = config.invitations_per_hour;
     match reached_by {
-        Some(oldest) => Err(AppError::RateLimited {
+        Some(oldest) if limit > 0 => Err(AppError::RateLimited {
             retry_after_seconds: seconds_until(oldest + Duration::hours(1), now),
             detail: format!("At most {limit} invitations per hour may be created for an account."),
         }),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::helpers::{AccountSpec, Backend, TestApp};
 
 db_tests!(
     invitations_per_hour_are_limited_per_account,
+    an_invitation_limit_of_zero_turns_the_limit_off,
     resends_are_limited_per_invitation
 );
 
@@ -24,6 +25,26 @@ fn retry_after(reply: &crate::helpers::Reply) -> i64 {
         .expect("Retry-After")
         .parse()
         .expect("seconds")
+}
+
+async fn an_invitation_limit_of_zero_turns_the_limit_off(app: TestApp) {
+    let app = with(app, &[("INVITATIONS_RATE_INVITATIONS_PER_HOUR", "0")]).await;
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    for i in 0..5 {
+        app.invite(
+            &owner,
+            json!({"email": format!("z{i}@example.com"), "role": "standard"}),
+        )
+        .await;
+    }
+    let quote = app
+        .post(
+            &format!("/accounts/{}/invitations/quote", owner.account_id),
+            &owner.token,
+            json!({"email": "z5@example.com", "role": "standard"}),
+        )
+        .await;
+    assert_eq!(quote.body["allowed"], true, "{}", quote.text);
 }
 
 async fn invitations_per_hour_are_limited_per_account(app: TestApp) {

@@ -1,6 +1,8 @@
 DROP INDEX audit_events_account_action_idx;
 DROP INDEX firm_groups_account_idx;
 DROP INDEX users_account_status_idx;
+CREATE INDEX invitations_pending_expiry_idx ON invitations (expires_at) WHERE status = 'pending';
+DROP INDEX invitations_status_expiry_idx;
 DROP INDEX invitations_account_overdue_idx;
 DROP INDEX invitations_account_created_idx;
 DROP INDEX invitations_account_email_idx;
@@ -9,5 +11,5 @@ DROP TRIGGER licenses_counted_on_update ON licenses;
 DROP TRIGGER licenses_counted_on_insert_delete ON licenses;
 DROP FUNCTION license_counts_follow();
 DROP TABLE license_counts;
+DROP INDEX licenses_account_type_state_idx;
 CREATE INDEX licenses_account_type_state_idx ON licenses (account_id, license_type, state);
-DROP INDEX licenses_open_idx;
