@@ -278,11 +278,13 @@ def cmd_statements(logfile: str, offset: str, db: str, pids: str) -> None:
     """The statements of one invite from the server log: those of the request
     up to its COMMIT, then what the outbox worker ran to deliver the email."""
     items = list(statements(log_entries(logfile, offset, db, pids)))
+    if not items:
+        sys.exit("no statements found in the log: did the request run?")
     try:
         begin = next(i for i, s in enumerate(items) if s["sql"] == "BEGIN")
         commit = next(i for i, s in enumerate(items) if i > begin and s["sql"] == "COMMIT")
-    except StopIteration:
-        sys.exit("no BEGIN … COMMIT found in the log: did the invite run?")
+    except StopIteration:  # a request without a transaction
+        begin, commit = None, len(items) - 1
     sections = [("The request", items[: commit + 1]), ("Then the outbox worker, delivering its email", items[commit + 1 :])]
     for title, part in sections:
         if not part:
@@ -296,7 +298,9 @@ def cmd_statements(logfile: str, offset: str, db: str, pids: str) -> None:
                 print(f"          -- {short_params(s['params'])}")
     request = items[: commit + 1]
     locked = next((i for i, s in enumerate(request) if s["sql"].startswith('UPDATE "accounts" SET "lock_version"')), None)
-    print(f"\n-- The request: {len(request)} statements; {commit - begin + 1} from BEGIN to COMMIT", end="")
+    print(f"\n-- The request: {len(request)} statements", end="")
+    if begin is not None:
+        print(f"; {commit - begin + 1} from BEGIN to COMMIT", end="")
     if locked is not None:
         print(f", {commit - locked - 1} of them between taking the account lock and COMMIT", end="")
     print(".")
