@@ -58,6 +58,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         mail_wakeup: Arc::new(Notify::new()),
         token_limiter: http::rate_limit::ip_limiter(config.token_requests_per_minute),
         metrics: Metrics::new(),
+        account_gates: Default::default(),
     };
     let worker = Worker {
         pool,

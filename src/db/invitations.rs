@@ -364,6 +364,16 @@ pub fn lock_rows(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
     }
 }
 
+pub fn set_delivery_many(conn: &mut DbConnection, ids: &[i64], delivery: &str) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(invitations::table.filter(invitations::id.eq_any(ids)))
+        .set(invitations::delivery.eq(delivery))
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: &str) -> QueryResult<()> {
     diesel::update(invitations::table.find(id))
         .set(invitations::delivery.eq(delivery))

@@ -92,11 +92,19 @@ pub fn claim_due(
 }
 
 /// Sent: the bodies (which carry the invitation token) are no longer kept.
-/// Each `mark_*` returns 0 when the message was cancelled meanwhile.
-pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
+/// Marks those of `ids` still queued (not cancelled meanwhile) and returns the
+/// invitations they were for.
+pub fn mark_sent_many(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let invitations: Vec<Option<i64>> = diesel::update(
         email_outbox::table
-            .find(id)
+            .filter(email_outbox::id.eq_any(ids))
             .filter(email_outbox::status.eq("queued")),
     )
     .set((
@@ -108,9 +116,12 @@ pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
         email_outbox::html_body.eq(""),
         email_outbox::last_error.eq(None::<String>),
     ))
-    .execute(conn)
+    .returning(email_outbox::invitation_id)
+    .get_results(conn)?;
+    Ok(invitations.into_iter().flatten().collect())
 }
 
+/// Each `mark_*` returns 0 when the message was cancelled meanwhile.
 pub fn mark_retry(
     conn: &mut DbConnection,
     id: i64,

@@ -1,6 +1,7 @@
 //! HTTP: routes (one registration feeds both actix and the OpenAPI document),
 //! extractors, middleware and thin handlers.
 
+pub mod account_gate;
 pub mod cors;
 pub mod extract;
 pub mod handlers;

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{DbConnection, DbPool};
 use crate::error::AppError;
+use crate::http::account_gate::AccountGates;
 use crate::http::rate_limit::IpLimiter;
 use crate::metrics::Metrics;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub mail_wakeup: Arc<Notify>,
     pub token_limiter: Arc<IpLimiter>,
     pub metrics: Arc<Metrics>,
+    /// One write per account at a time in this process (see `account_gate`).
+    pub account_gates: Arc<AccountGates>,
 }
 
 impl AppState {
@@ -41,5 +44,16 @@ impl AppState {
             })
         })
         .await?
+    }
+
+    /// `db` for a write to one account: waits for the account's turn in this
+    /// process first, so at most one of its writes holds a connection.
+    pub async fn db_for_account<T, F>(&self, account_id: i64, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let _turn = self.account_gates.enter(account_id).await;
+        self.db(work).await
     }
 }

@@ -202,9 +202,19 @@ fn record_in(
         .filter_map(|(row, _)| row.invitation_id)
         .collect();
     db::invitations::lock_rows(conn, &invitation_ids)?;
+    // The sent ones (nearly all, nearly always) in two statements for the batch.
+    let sent: Vec<i64> = outcomes
+        .iter()
+        .filter(|(_, outcome)| outcome.is_ok())
+        .map(|(row, _)| row.id)
+        .collect();
+    // Messages cancelled meanwhile (resend, revoke) are not among those
+    // marked, and say nothing about their invitation.
+    let delivered = db::outbox::mark_sent_many(conn, &sent, now)?;
+    db::invitations::set_delivery_many(conn, &delivered, Delivery::Sent.as_str())?;
     for (row, outcome) in outcomes {
         let (updated, delivery) = match outcome {
-            Ok(()) => (db::outbox::mark_sent(conn, row.id, now)?, Delivery::Sent),
+            Ok(()) => continue,
             Err(error) if row.attempts + 1 >= max_attempts => {
                 tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed for good");
                 (
@@ -221,7 +231,6 @@ fn record_in(
                 )
             }
         };
-        // A message cancelled meanwhile (resend, revoke) says nothing about the invitation.
         if let (1, Some(invitation_id)) = (updated, row.invitation_id) {
             db::invitations::set_delivery(conn, invitation_id, delivery.as_str())?;
         }

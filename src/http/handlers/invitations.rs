@@ -49,7 +49,7 @@ pub async fn create_invitation(
     let clock = state.clock.clone();
     let config = state.config.clone();
     let invitation = state
-        .db(move |conn| {
+        .db_for_account(account_id, move |conn| {
             services::invite::create(conn, &config, &principal, account_id, &request, &clock)
         })
         .await?;
@@ -86,7 +86,7 @@ pub async fn quote_invitation(
     let clock = state.clock.clone();
     let config = state.config.clone();
     let quote = state
-        .db(move |conn| {
+        .db_for_account(account_id, move |conn| {
             services::invite::quote(conn, &config, &principal, account_id, &request, &clock)
         })
         .await?;
@@ -124,7 +124,7 @@ pub async fn bulk_create_invitations(
     let clock = state.clock.clone();
     let config = state.config.clone();
     let outcomes = state
-        .db(move |conn| {
+        .db_for_account(account_id, move |conn| {
             services::invite::create_many(
                 conn,
                 &config,
@@ -265,7 +265,7 @@ pub async fn revoke_invitation(
     let (account_id, invitation_id) = path.into_inner();
     let clock = state.clock.clone();
     let invitation = state
-        .db(move |conn| {
+        .db_for_account(account_id, move |conn| {
             services::invitation_admin::revoke(conn, &principal, account_id, invitation_id, &clock)
         })
         .await?;
@@ -302,7 +302,7 @@ pub async fn resend_invitation(
     let clock = state.clock.clone();
     let config = state.config.clone();
     let invitation = state
-        .db(move |conn| {
+        .db_for_account(account_id, move |conn| {
             services::invitation_admin::resend(
                 conn,
                 &config,
