@@ -78,7 +78,7 @@ pub struct Problem {
     pub instance: String,
     /// Stable snake_case code to switch on.
     pub code: String,
-    /// On 422 `validation_failed`: every invalid field.
+    /// On 422 `validation_failed`: every invalid field (at most 100 are listed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
     /// On 409 `no_available_license`: the license type that has no open license.
@@ -221,7 +221,13 @@ impl AppError {
             instance: format!("urn:request:{}", request_id.unwrap_or("unknown")),
             code: self.code().to_owned(),
             errors: match self {
-                AppError::Validation(errors) => Some(errors.clone()),
+                AppError::Validation(errors) => Some(
+                    errors
+                        .iter()
+                        .take(crate::domain::field_error::MAX_FIELD_ERRORS)
+                        .cloned()
+                        .collect(),
+                ),
                 _ => None,
             },
             license_type,
