@@ -238,12 +238,18 @@ impl AppError {
     pub fn to_response(&self, request_id: Option<&str>) -> HttpResponse {
         let mut response = HttpResponse::build(self.status());
         response.content_type("application/problem+json");
-        if let AppError::RateLimited {
-            retry_after_seconds,
-            ..
-        } = self
-        {
-            response.insert_header(("Retry-After", retry_after_seconds.max(&1).to_string()));
+        match self {
+            AppError::RateLimited {
+                retry_after_seconds,
+                ..
+            } => {
+                response.insert_header(("Retry-After", retry_after_seconds.max(&1).to_string()));
+            }
+            // Busy or briefly unreachable: a prompt retry usually succeeds.
+            AppError::Unavailable(_) => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            _ => {}
         }
         response.body(serde_json::to_string(&self.problem(request_id)).unwrap_or_default())
     }

@@ -83,6 +83,8 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
             ))
             // Outermost: request id, problem+json for every error, access log, metrics.
             .wrap(from_fn(http::middleware::observe))
+            // Outside even that, so problems rendered there get them too.
+            .wrap(from_fn(http::pages::security_headers))
             .configure(http::configure(data.clone(), document.clone()))
     })
     .workers(config.http_workers)

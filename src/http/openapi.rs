@@ -126,6 +126,8 @@ impl Modify for ResponseHeaders {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let account_post = path.starts_with("/accounts/");
+            // Answers that carry a credential or an invitee's details.
+            let no_store = path == "/sessions" || path.starts_with("/invitations/");
             let operations = [
                 (item.get.as_mut(), false),
                 (item.post.as_mut(), account_post),
@@ -148,7 +150,16 @@ impl Modify for ResponseHeaders {
                             string_header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key").into(),
                         );
                     }
-                    if status == "429" {
+                    if no_store && status.starts_with('2') {
+                        response.headers.insert(
+                            "Cache-Control".into(),
+                            string_header(
+                                "`no-store`: it carries a credential or an invitee's details",
+                            )
+                            .into(),
+                        );
+                    }
+                    if status == "429" || status == "503" {
                         response.headers.insert(
                             "Retry-After".into(),
                             HeaderBuilder::new()

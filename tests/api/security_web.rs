@@ -14,6 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_invitations");
 db_tests!(
     names_with_control_or_format_characters_are_refused,
     group_names_follow_the_same_rule,
+    credentials_and_invitee_details_are_never_cached,
 );
 
 async fn names_with_control_or_format_characters_are_refused(app: TestApp) {
@@ -156,4 +157,165 @@ async fn a_body_of_twenty_thousand_unknown_fields_gets_a_quick_short_answer() {
     assert_eq!(reply.body["errors"].as_array().unwrap().len(), 100);
     assert!(reply.text.len() < 32 * 1024, "{} bytes", reply.text.len());
     assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
+}
+
+/// The sources a CSP directive allows (`script-src 'self' …` → `["'self'", …]`).
+fn directive<'a>(csp: &'a str, name: &str) -> Vec<&'a str> {
+    csp.split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix(name).filter(|rest| rest.starts_with(' ')))
+        .map(|rest| rest.split_whitespace().collect())
+        .unwrap_or_default()
+}
+
+/// The text of every inline `<tag>…</tag>` of a page.
+fn inline(page: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    page.split(&open)
+        .skip(1)
+        .map(|rest| rest.split(&close).next().unwrap().to_owned())
+        .collect()
+}
+
+fn sha256_source(text: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
+    )
+}
+
+fn assert_not_frameable_nor_sniffable(reply: &crate::helpers::Reply) -> String {
+    let csp = reply
+        .header("content-security-policy")
+        .unwrap_or_else(|| panic!("no CSP: {:?}", reply.headers))
+        .to_owned();
+    assert_eq!(directive(&csp, "frame-ancestors"), ["'none'"], "{csp}");
+    let scripts = directive(&csp, "script-src");
+    assert!(!scripts.is_empty(), "{csp}");
+    assert!(
+        !scripts.iter().any(|s| s.contains("unsafe")),
+        "scripts by hash or from files only: {csp}"
+    );
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    csp
+}
+
+#[actix_web::test]
+async fn the_accept_page_runs_only_its_own_script_and_hides_the_token() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let token = format!("inv_{}", "A".repeat(43));
+    let page = app
+        .request(
+            "GET",
+            &format!("/invitations/accept?token={token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let csp = assert_not_frameable_nor_sniffable(&page);
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    // Every inline script and style is allowed by its hash, and nothing else inline is.
+    let scripts = inline(&page.text, "script");
+    assert!(!scripts.is_empty());
+    let allowed_scripts = directive(&csp, "script-src");
+    for script in &scripts {
+        assert!(
+            allowed_scripts.contains(&sha256_source(script).as_str()),
+            "{csp}"
+        );
+    }
+    assert_eq!(allowed_scripts.len(), scripts.len(), "{csp}");
+    for style in inline(&page.text, "style") {
+        assert!(
+            directive(&csp, "style-src").contains(&sha256_source(&style).as_str()),
+            "{csp}"
+        );
+    }
+    assert!(
+        !page.text.contains("<script src"),
+        "no script from elsewhere"
+    );
+    assert!(
+        !page.text.contains(" on"),
+        "no inline event handler attributes"
+    );
+    // The token is taken out of the address bar once read.
+    let script = scripts.join("\n");
+    let read = script.find("location.search").expect("reads the token");
+    let cleared = script
+        .find("history.replaceState(null, \"\", location.pathname)")
+        .expect("clears it");
+    assert!(read < cleared);
+}
+
+#[actix_web::test]
+async fn the_api_reference_works_under_a_strict_policy() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let docs = app.request("GET", "/docs", None, None).await;
+    assert_eq!(docs.status, 200);
+    let csp = assert_not_frameable_nor_sniffable(&docs);
+    assert_eq!(directive(&csp, "script-src"), ["'self'"]);
+    assert!(inline(&docs.text, "script").is_empty(), "no inline script");
+    // Its scripts are files served here, as JavaScript, with the same headers.
+    let sources: Vec<&str> = docs
+        .text
+        .split("<script src=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert!(sources.contains(&"swagger-initializer.js"), "{sources:?}");
+    for source in &sources {
+        let file = app
+            .request("GET", &format!("/docs/{source}"), None, None)
+            .await;
+        assert_eq!(file.status, 200, "{source}");
+        assert!(
+            file.header("content-type").unwrap().contains("javascript"),
+            "{source}"
+        );
+        assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
+        if *source == "swagger-initializer.js" {
+            assert!(file.text.contains("/openapi.json"));
+        }
+    }
+    let index = app.request("GET", "/docs/", None, None).await;
+    assert_eq!(index.status, 200);
+    assert_not_frameable_nor_sniffable(&index);
+    assert!(inline(&index.text, "script").is_empty());
+}
+
+async fn credentials_and_invitee_details_are_never_cached(app: TestApp) {
+    let owner = app.bootstrap_with_owner(
+        &AccountSpec::classic_annual(),
+        "cache@firm.example",
+        "owner password",
+    );
+    let session = app
+        .request(
+            "POST",
+            "/sessions",
+            None,
+            Some(&json!({"email": "cache@firm.example", "password": "owner password"})),
+        )
+        .await;
+    session.ok(200);
+    assert_eq!(session.header("cache-control"), Some("no-store"));
+    let (_, token) = app
+        .invite_and_read_token(
+            &owner,
+            json!({"email": "cached@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    let preview = app
+        .request("GET", &format!("/invitations/{token}"), None, None)
+        .await;
+    preview.ok(200);
+    assert_eq!(preview.header("cache-control"), Some("no-store"));
+    let accepted = app.accept(&token).await;
+    accepted.ok(201);
+    assert_eq!(accepted.header("cache-control"), Some("no-store"));
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, post, web};
 use crate::contract;
 use crate::error::AppError;
 use crate::http::extract::JsonBody;
-use crate::http::handlers::json;
+use crate::http::handlers::json_no_store;
 use crate::http::openapi::PublicWrite;
 use crate::http::rate_limit::TokenEndpointQuota;
 use crate::http::state::AppState;
@@ -37,5 +37,5 @@ pub async fn create_session(
         services::sessions::sign_in(&app.pool, &app.config, &app.jwt, &request, now)
     })
     .await??;
-    Ok(json(StatusCode::OK, &grant))
+    Ok(json_no_store(StatusCode::OK, &grant))
 }
