@@ -66,7 +66,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         provider: MailProvider::from_config(&config),
         wakeup: state.mail_wakeup.clone(),
         metrics: state.metrics.clone(),
-        http: crate::webhooks::http_client(),
+        http: crate::webhooks::webhook_client(&config),
     };
     let document = http::openapi_document();
     let data = web::Data::new(state.clone());

@@ -8,6 +8,7 @@ pub mod invitation;
 pub mod json_fields;
 pub mod membership;
 pub mod name;
+pub mod network;
 pub mod paging;
 pub mod password;
 pub mod period;

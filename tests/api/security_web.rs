@@ -2,6 +2,7 @@
 //! headers of the HTML pages, client IPs behind proxies, password checks
 //! under load, and webhooks that cannot reach private networks.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -15,6 +16,9 @@ db_tests!(
     names_with_control_or_format_characters_are_refused,
     group_names_follow_the_same_rule,
     credentials_and_invitee_details_are_never_cached,
+    webhook_urls_that_reach_private_networks_are_refused,
+    deliveries_never_connect_to_private_addresses,
+    a_slow_webhook_endpoint_does_not_hold_back_other_accounts,
 );
 
 async fn names_with_control_or_format_characters_are_refused(app: TestApp) {
@@ -318,4 +322,199 @@ async fn credentials_and_invitee_details_are_never_cached(app: TestApp) {
     let accepted = app.accept(&token).await;
     accepted.ok(201);
     assert_eq!(accepted.header("cache-control"), Some("no-store"));
+}
+
+const ALLOW_PRIVATE: (&str, &str) = ("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true");
+
+/// The same backend again, with these settings (and the same database when given).
+async fn respawn(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    TestApp::spawn_with(backend, overrides)
+        .await
+        .expect("the same backend again")
+}
+
+/// When each delivery arrived, with its event type.
+type Arrivals = Arc<Mutex<Vec<(Instant, String)>>>;
+
+/// A webhook receiver on 127.0.0.1 that answers after `delay`; returns its
+/// port and when each delivery arrived (with its event type).
+fn receiver(delay: Duration) -> (u16, Arrivals) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let arrived: Arrivals = Arc::default();
+    let log = web::Data::new(arrived.clone());
+    let server = HttpServer::new(move || {
+        App::new().app_data(log.clone()).route(
+            "/hook",
+            web::post().to(
+                move |body: web::Bytes, log: web::Data<Arrivals>| async move {
+                    let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    log.lock().unwrap().push((
+                        Instant::now(),
+                        event["type"].as_str().unwrap_or("").to_owned(),
+                    ));
+                    tokio::time::sleep(delay).await;
+                    HttpResponse::NoContent().finish()
+                },
+            ),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    actix_web::rt::spawn(server.run());
+    (port, arrived)
+}
+
+async fn webhook_urls_that_reach_private_networks_are_refused(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let hooks = format!("/accounts/{}/webhooks", owner.account_id);
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://127.1/hook",
+        "http://2130706433/hook",
+        "http://0x7f000001/hook",
+        "http://localhost:8080/hook",
+        "http://api.localhost/hook",
+        "http://10.0.0.5/hook",
+        "http://172.16.3.4/hook",
+        "https://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/hook",
+        "http://0.0.0.0:8080/hook",
+        "http://[::]/hook",
+        "http://[::1]:8080/hook",
+        "http://[fd00::1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[::ffff:a9fe:a9fe]/hook",
+    ] {
+        let reply = app.post(&hooks, &owner.token, json!({"url": url})).await;
+        assert_fields(&reply, &["url"]);
+        assert_eq!(error_code(&reply, "url"), "private_address", "{url}");
+    }
+    // Public addresses, and names that do not resolve (yet; each delivery checks), are fine.
+    for url in ["https://93.184.216.34/hook", "https://hooks.example.com/in"] {
+        app.post(&hooks, &owner.token, json!({"url": url}))
+            .await
+            .ok(201);
+    }
+    // Development setting: private networks allowed.
+    let dev = respawn(app.backend, &[ALLOW_PRIVATE]).await;
+    let owner = dev.bootstrap(&AccountSpec::classic_annual());
+    dev.post(
+        &format!("/accounts/{}/webhooks", owner.account_id),
+        &owner.token,
+        json!({"url": "http://127.0.0.1:9/hook"}),
+    )
+    .await
+    .ok(201);
+}
+
+/// Registered while private networks were allowed, then the setting is off:
+/// neither an address nor a name that resolves to loopback gets a delivery.
+async fn deliveries_never_connect_to_private_addresses(app: TestApp) {
+    let backend = app.backend;
+    let database_url = app.database_url.clone();
+    // `app` keeps the database; the processes below take turns serving it.
+    app.stop().await;
+    let (by_address, to_address) = receiver(Duration::ZERO);
+    let (by_name, to_name) = receiver(Duration::ZERO);
+    let dev = respawn(backend, &[ALLOW_PRIVATE, ("DATABASE_URL", &database_url)]).await;
+    let owner = dev.bootstrap(&AccountSpec::classic_annual());
+    let hooks = format!("/accounts/{}/webhooks", owner.account_id);
+    for url in [
+        format!("http://127.0.0.1:{by_address}/hook"),
+        format!("http://localhost:{by_name}/hook"),
+    ] {
+        dev.post(
+            &hooks,
+            &owner.token,
+            json!({"url": url, "events": ["invitation.created"]}),
+        )
+        .await
+        .ok(201);
+    }
+    dev.stop().await;
+
+    let strict = respawn(backend, &[("DATABASE_URL", &database_url)]).await;
+    strict
+        .invite(
+            &owner,
+            json!({"email": "rebound@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(
+        to_address.lock().unwrap().is_empty(),
+        "delivered to 127.0.0.1"
+    );
+    assert!(to_name.lock().unwrap().is_empty(), "delivered to localhost");
+    strict.stop().await;
+
+    // The same deliveries do arrive where private networks are allowed: the
+    // receivers above would have seen them.
+    let _dev_again = respawn(backend, &[ALLOW_PRIVATE, ("DATABASE_URL", &database_url)]).await;
+    for arrived in [&to_address, &to_name] {
+        let mut waited = 0;
+        while arrived.lock().unwrap().is_empty() {
+            assert!(waited < 200, "the retry never arrived");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += 1;
+        }
+    }
+    drop(app);
+}
+
+async fn a_slow_webhook_endpoint_does_not_hold_back_other_accounts(app: TestApp) {
+    let app = respawn(app.backend, &[ALLOW_PRIVATE]).await;
+    let (slow_port, slow) = receiver(Duration::from_secs(6));
+    let (fast_port, fast) = receiver(Duration::ZERO);
+    let slow_owner = app.bootstrap(&AccountSpec::classic_annual());
+    let fast_owner = app.bootstrap(&AccountSpec::classic_annual());
+    for (owner, port) in [(&slow_owner, slow_port), (&fast_owner, fast_port)] {
+        app.post(
+            &format!("/accounts/{}/webhooks", owner.account_id),
+            &owner.token,
+            json!({"url": format!("http://127.0.0.1:{port}/hook"), "events": ["invitation.created"]}),
+        )
+        .await
+        .ok(201);
+    }
+    // Two events to the slow endpoint; once the first is being delivered, one to the fast one.
+    for email in ["slow1@example.com", "slow2@example.com"] {
+        app.invite(
+            &slow_owner,
+            json!({"email": email, "subscriber_type": "attorney"}),
+        )
+        .await;
+    }
+    let mut waited = 0;
+    while slow.lock().unwrap().is_empty() {
+        assert!(waited < 100, "the slow endpoint got nothing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let sent = Instant::now();
+    app.invite(
+        &fast_owner,
+        json!({"email": "fast@example.com", "subscriber_type": "attorney"}),
+    )
+    .await;
+    let mut waited = 0;
+    while fast.lock().unwrap().is_empty() {
+        assert!(waited < 200, "the fast endpoint got nothing");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        waited += 1;
+    }
+    let took = fast.lock().unwrap()[0].0 - sent;
+    assert!(
+        took < Duration::from_secs(2),
+        "the fast endpoint waited {took:?} behind the slow one"
+    );
+    assert_eq!(
+        slow.lock().unwrap().len(),
+        1,
+        "one delivery at a time per endpoint"
+    );
 }
