@@ -100,6 +100,51 @@ pub fn parse_cidrs(text: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+/// The client behind `peer`: the peer itself, unless it is a trusted proxy;
+/// then the right-most `X-Forwarded-For` address (`forwarded` holds the
+/// header's values in order) that is not itself trusted. Entries left of that
+/// one are whatever the client wrote, and are never believed.
+pub fn client_ip(peer: IpAddr, forwarded: &[&str], trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let hops = forwarded.iter().rev().flat_map(|value| value.rsplit(','));
+    for hop in hops {
+        let Some(ip) = parse_hop(hop) else {
+            // Not an address: nothing further left can be attributed.
+            break;
+        };
+        client = ip.to_canonical();
+        if !is_trusted(&client) {
+            break;
+        }
+    }
+    client
+}
+
+/// `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or `[2001:db8::1]:5678`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| hop.trim_matches(['[', ']']).parse::<IpAddr>().ok())
+}
+
+/// What a per-client limit counts by: an IPv4 address, or an IPv6 /64 (one
+/// subscriber usually holds a whole /64, so single addresses are free to vary).
+pub fn limit_key(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(Ipv6Addr::from(prefix))
+        }
+        v4 => v4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +199,74 @@ mod tests {
         ] {
             assert!(public(ip), "{ip} is public");
         }
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted = parse_cidrs("10.0.0.0/8, 192.168.5.5").unwrap();
+        // Untrusted peer: the header changes nothing.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &["1.2.3.4"], &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(client_ip(ip("203.0.113.9"), &[], &[]), ip("203.0.113.9"));
+        // Trusted peer: the right-most address that is not a trusted proxy.
+        assert_eq!(
+            client_ip(
+                ip("10.0.0.2"),
+                &["6.6.6.6, 198.51.100.7, 10.1.1.1"],
+                &trusted
+            ),
+            ip("198.51.100.7")
+        );
+        // Across several header lines, in order.
+        assert_eq!(
+            client_ip(
+                ip("10.0.0.2"),
+                &["6.6.6.6", "198.51.100.7:4711 , 192.168.5.5"],
+                &trusted
+            ),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["[2001:db8::7]:443"], &trusted),
+            ip("2001:db8::7")
+        );
+        // Without a header, or with garbage, the proxy itself.
+        assert_eq!(client_ip(ip("10.0.0.2"), &[], &trusted), ip("10.0.0.2"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["not an address"], &trusted),
+            ip("10.0.0.2")
+        );
+        // Only proxies: the farthest one.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["10.9.9.9, 10.1.1.1"], &trusted),
+            ip("10.9.9.9")
+        );
+        // IPv4-mapped peers count as IPv4.
+        assert_eq!(
+            client_ip(ip("::ffff:10.0.0.2"), &["198.51.100.7"], &trusted),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        assert_eq!(limit_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")),
+            limit_key(ip("2001:db8:1:2::9"))
+        );
+        assert_ne!(
+            limit_key(ip("2001:db8:1:3::1")),
+            limit_key(ip("2001:db8:1:2::1"))
+        );
+        assert_eq!(limit_key(ip("198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(limit_key(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
     }
 
     #[test]

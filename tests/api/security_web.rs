@@ -518,3 +518,83 @@ async fn a_slow_webhook_endpoint_does_not_hold_back_other_accounts(app: TestApp)
         "one delivery at a time per endpoint"
     );
 }
+
+/// GET an unknown token (a token endpoint) as if forwarded for `forwarded_for`.
+async fn probe(app: &TestApp, forwarded_for: Option<&str>) -> u16 {
+    let mut request = app
+        .client
+        .get(format!("{}/invitations/inv_{}", app.base, "A".repeat(43)));
+    if let Some(value) = forwarded_for {
+        request = request.header("x-forwarded-for", value);
+    }
+    request.send().await.expect("request").status().as_u16()
+}
+
+#[actix_web::test]
+async fn without_trusted_proxies_forwarded_for_changes_nothing() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE", "3")],
+    )
+    .await
+    .unwrap();
+    for spoofed in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        assert_eq!(probe(&app, Some(spoofed)).await, 404);
+    }
+    assert_eq!(probe(&app, Some("198.51.100.4")).await, 429);
+    assert_eq!(probe(&app, None).await, 429);
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    // The tests connect from 127.0.0.1: here that is the proxy.
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE", "3"),
+            ("INVITATIONS_TRUSTED_PROXIES", "127.0.0.0/8, 10.0.0.0/8"),
+        ],
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        assert_eq!(probe(&app, Some("198.51.100.7")).await, 404);
+    }
+    assert_eq!(probe(&app, Some("198.51.100.7")).await, 429);
+    // A client cannot escape by writing its own entries: the proxy appends
+    // the real address, and only the right-most untrusted entry counts.
+    assert_eq!(probe(&app, Some("203.0.113.50, 198.51.100.7")).await, 429);
+    assert_eq!(
+        probe(&app, Some("203.0.113.51, 198.51.100.7, 10.1.2.3")).await,
+        429,
+        "another trusted proxy in the chain is skipped"
+    );
+    // Another client behind the same proxy is not held back.
+    assert_eq!(probe(&app, Some("198.51.100.8")).await, 404);
+    // IPv6 clients are counted per /64.
+    for host in ["1", "2", "3"] {
+        assert_eq!(
+            probe(&app, Some(&format!("2001:db8:1:2::{host}"))).await,
+            404
+        );
+    }
+    assert_eq!(probe(&app, Some("2001:db8:1:2:ffff::9")).await, 429);
+    assert_eq!(probe(&app, Some("2001:db8:1:3::1")).await, 404);
+}
+
+#[actix_web::test]
+async fn an_invalid_trusted_proxy_list_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("DATABASE_URL", "sqlite://start.db")
+        .env("INVITATIONS_BIND", "127.0.0.1:0")
+        .env("INVITATIONS_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/40")
+        .arg("serve")
+        .output()
+        .expect("run the binary");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INVITATIONS_TRUSTED_PROXIES"), "{stderr}");
+}
