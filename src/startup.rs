@@ -57,6 +57,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         clock: clock.clone(),
         mail_wakeup: Arc::new(Notify::new()),
         token_limiter: http::rate_limit::ip_limiter(config.token_requests_per_minute),
+        passwords: Arc::new(crate::services::password_gate::PasswordGate::per_core()?),
         metrics: Metrics::new(),
     };
     let worker = Worker {

@@ -204,6 +204,12 @@ const FORBIDDEN: (u16, &str) = (
 );
 const NOT_FOUND: (u16, &str) = (404, "`not_found`: unknown id, or another account's");
 const UNAVAILABLE: (u16, &str) = (503, "`unavailable`: the database cannot be reached");
+/// On the endpoints that check a password (login, accept).
+const PASSWORDS_BUSY: (u16, &str) = (
+    503,
+    "`unavailable`: the database cannot be reached, or every password check slot \
+     (one per core) and queue place is taken; retry after `Retry-After` seconds",
+);
 const MALFORMED: (u16, &str) = (
     400,
     "`malformed_json`: the body is not JSON or not sent as application/json",
@@ -278,11 +284,11 @@ impl IntoResponses for Invitee {
     }
 }
 
-/// Errors of endpoints without authentication that take a JSON body.
+/// Errors of signing in (no authentication, a JSON body, a password check).
 pub struct PublicWrite;
 impl IntoResponses for PublicWrite {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        problems(&[MALFORMED, TOO_LARGE, INVALID, LIMITED, UNAVAILABLE])
+        problems(&[MALFORMED, TOO_LARGE, INVALID, LIMITED, PASSWORDS_BUSY])
     }
 }
 
@@ -305,7 +311,7 @@ impl IntoResponses for InviteeAccept {
             TOO_LARGE,
             INVALID,
             LIMITED,
-            UNAVAILABLE,
+            PASSWORDS_BUSY,
         ])
     }
 }

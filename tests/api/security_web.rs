@@ -598,3 +598,135 @@ async fn an_invalid_trusted_proxy_list_stops_the_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("INVITATIONS_TRUSTED_PROXIES"), "{stderr}");
 }
+
+/// The binary serving on a free port, killed when dropped.
+struct Served {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    fn start(dir: &std::path::Path, database_url: &str) -> Served {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(BIN)
+            .current_dir(dir)
+            .env_clear()
+            .env("DATABASE_URL", database_url)
+            .env(
+                "INVITATIONS_JWT_SECRET",
+                "a test secret that is long enough",
+            )
+            .env("INVITATIONS_BIND", "127.0.0.1:0")
+            .env("INVITATIONS_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .arg("serve")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines
+            .next()
+            .expect("serve prints where it listens")
+            .unwrap();
+        let base = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_owned();
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+        Served { child, base }
+    }
+
+    /// Peak resident memory (VmHWM) in KiB.
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+}
+
+#[actix_web::test]
+async fn a_burst_of_wrong_password_logins_stays_small_and_never_fails_badly() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = "sqlite://burst.db";
+    let bootstrapped = std::process::Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env(
+            "INVITATIONS_JWT_SECRET",
+            "a test secret that is long enough",
+        )
+        .args([
+            "bootstrap",
+            "--account-name",
+            "Burst LLP",
+            "--billing-system",
+            "new",
+            "--plan",
+            "monthly",
+            "--owner-email",
+            "owner@burst.example",
+            "--owner-password",
+            "owner password",
+        ])
+        .output()
+        .unwrap();
+    assert!(bootstrapped.status.success());
+    let served = Served::start(dir.path(), database_url);
+    invitations::webhooks::install_tls_provider();
+    let client = reqwest::Client::new();
+    let login = |email: &'static str| {
+        let request = client
+            .post(format!("{}/sessions", served.base))
+            .json(&json!({"email": email, "password": "not the password"}));
+        async move {
+            let response = request.send().await.expect("an answer");
+            let retry_after = response.headers().get("retry-after").is_some();
+            (response.status().as_u16(), retry_after)
+        }
+    };
+    // Warm up (the dummy hash for unknown emails is made once), then measure the burst.
+    assert_eq!(login("nobody@burst.example").await.0, 401);
+    let before = served.peak_rss_kib();
+    let answers = futures_util::future::join_all((0..48).map(|i| {
+        login(if i % 2 == 0 {
+            "owner@burst.example"
+        } else {
+            "nobody@burst.example"
+        })
+    }))
+    .await;
+    let peak = served.peak_rss_kib();
+    let unauthorized = answers.iter().filter(|(s, _)| *s == 401).count();
+    eprintln!(
+        "48 logins: {unauthorized} × 401, {} × 503; peak RSS {} MiB (before: {} MiB)",
+        answers.len() - unauthorized,
+        peak / 1024,
+        before / 1024
+    );
+    for (status, retry_after) in &answers {
+        assert!(matches!(status, 401 | 503), "{answers:?}");
+        assert!(*status != 503 || *retry_after, "503 without Retry-After");
+    }
+    assert!(unauthorized >= 2, "{answers:?}");
+    assert!(
+        peak < 160 * 1024,
+        "peak RSS {} MiB (before the burst: {} MiB)",
+        peak / 1024,
+        before / 1024
+    );
+    // Once the burst is over, logins are checked again.
+    assert_eq!(login("owner@burst.example").await.0, 401);
+}

@@ -62,7 +62,10 @@ pub async fn accept_invitation(
         .db(move |conn| services::invitee::check_answerable(conn, &probe, now))
         .await?;
     let request = request.parse()?;
-    let acceptance = web::block(move || services::invitee::prepare_acceptance(&request)).await??;
+    let acceptance = state
+        .passwords
+        .run(move || services::invitee::prepare_acceptance(&request))
+        .await?;
     let clock = state.clock.clone();
     let app = state.clone();
     let grant = state

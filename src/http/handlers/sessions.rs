@@ -13,7 +13,9 @@ use crate::services;
 /// Sign in with email and password
 ///
 /// Wrong email, wrong password and disabled users all answer the same
-/// `401 invalid_credentials`, taking the same time.
+/// `401 invalid_credentials`, taking the same time. Password checks run at
+/// most one per core, with a short queue: a burst beyond it is answered
+/// `503 unavailable` with `Retry-After`.
 #[utoipa::path(
     operation_id = "create_session",
     tag = "sessions",
@@ -33,9 +35,9 @@ pub async fn create_session(
     let request = request.parse()?;
     let now = state.clock.now();
     let app = state.clone();
-    let grant = web::block(move || {
-        services::sessions::sign_in(&app.pool, &app.config, &app.jwt, &request, now)
-    })
-    .await??;
+    let grant = state
+        .passwords
+        .run(move || services::sessions::sign_in(&app.pool, &app.config, &app.jwt, &request, now))
+        .await?;
     Ok(json_no_store(StatusCode::OK, &grant))
 }
