@@ -207,8 +207,8 @@ const UNAVAILABLE: (u16, &str) = (503, "`unavailable`: the database cannot be re
 /// On the endpoints that check a password (login, accept).
 const PASSWORDS_BUSY: (u16, &str) = (
     503,
-    "`unavailable`: the database cannot be reached, or every password check slot \
-     (one per core) and queue place is taken; retry after `Retry-After` seconds",
+    "`unavailable`: the database cannot be reached, or every password check thread \
+     (one per core, at most 4) and queue place is taken; retry after `Retry-After` seconds",
 );
 const MALFORMED: (u16, &str) = (
     400,
