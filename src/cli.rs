@@ -261,11 +261,11 @@ fn run_worker(config: Config) -> Result<(), String> {
         let worker = crate::mail::worker::Worker {
             pool,
             provider: crate::mail::provider::MailProvider::from_config(&config),
+            http: crate::webhooks::webhook_client(&config),
             config,
             clock,
             wakeup: Default::default(),
             metrics: crate::metrics::Metrics::new(),
-            http: crate::webhooks::http_client(),
         };
         eprintln!("invitations: outbox worker running");
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();

@@ -214,6 +214,10 @@ pub struct Config {
     pub retention_days: i64,
     /// On SIGTERM: how long in-flight requests and the current delivery batch may take.
     pub shutdown_timeout: Duration,
+    /// Lets webhooks reach loopback and private networks (development only).
+    pub webhook_allow_private_networks: bool,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies, load balancers).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// `INVITATIONS_JWT_SECRET` must have at least this many bytes (HS256 keys
@@ -348,6 +352,16 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         Some("30"),
         "on SIGTERM/SIGINT, how long in-flight requests and the current delivery batch may take (1–3600)",
     ),
+    (
+        "INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        Some("false"),
+        "true lets webhook URLs reach loopback, private, link-local and metadata addresses (development only)",
+    ),
+    (
+        "INVITATIONS_TRUSTED_PROXIES",
+        None,
+        "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client IP",
+    ),
     ("RUST_LOG", Some("info"), "log filter"),
 ];
 
@@ -424,6 +438,14 @@ impl Config {
             Ok(n)
         };
 
+        let flag = |name: &str| -> Result<bool, String> {
+            match get(name).trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" | "" => Ok(false),
+                _ => Err(format!("{name} must be true or false")),
+            }
+        };
+
         Ok(Config {
             bind: get("INVITATIONS_BIND"),
             database_url: DatabaseUrl::parse(&get("DATABASE_URL"))?,
@@ -492,6 +514,11 @@ impl Config {
                 )?
                 .unsigned_abs(),
             ),
+            webhook_allow_private_networks: flag("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS")?,
+            trusted_proxies: crate::domain::network::parse_cidrs(&get(
+                "INVITATIONS_TRUSTED_PROXIES",
+            ))
+            .map_err(|e| format!("INVITATIONS_TRUSTED_PROXIES: {e}"))?,
         })
     }
 }
@@ -732,5 +759,28 @@ mod tests {
         );
         assert_eq!(config.invitation_expiry_days, 7);
         assert_eq!(config.product_name, "Clio");
+        assert!(!config.webhook_allow_private_networks);
+        assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn bad_security_settings_stop_the_start_naming_the_variable() {
+        let with = |name: &'static str, value: &'static str| {
+            Config::from_lookup(move |n| (n == name).then(|| value.to_owned()))
+        };
+        let error = with("INVITATIONS_TRUSTED_PROXIES", "10.0.0.0/8, 300.1.1.1").unwrap_err();
+        assert!(error.contains("INVITATIONS_TRUSTED_PROXIES"), "{error}");
+        let error = with("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe").unwrap_err();
+        assert!(
+            error.contains("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+            "{error}"
+        );
+        let config = with("INVITATIONS_TRUSTED_PROXIES", "10.0.0.0/8,::1").unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(
+            with("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+                .unwrap()
+                .webhook_allow_private_networks
+        );
     }
 }

@@ -153,11 +153,13 @@ pub struct InvitationPreview {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
-    /// 1–100 characters.
+    /// 1–100 characters (trimmed), without control or formatting characters
+    /// (line breaks, NUL, escape, bidirectional overrides, zero-width characters):
+    /// otherwise a `422` field error, `invalid_characters`.
     #[serde(default)]
     #[schema(required = true, value_type = String, max_length = 100)]
     pub first_name: Option<String>,
-    /// 1–100 characters.
+    /// Same rule as `first_name`.
     #[serde(default)]
     #[schema(required = true, value_type = String, max_length = 100)]
     pub last_name: Option<String>,
@@ -277,7 +279,8 @@ pub struct GroupList {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupRequest {
-    /// 1–100 characters (trimmed); unique per account, case-insensitively.
+    /// 1–100 characters (trimmed), without control or formatting characters
+    /// (`invalid_characters`); unique per account, case-insensitively.
     #[serde(default)]
     #[schema(required = true, value_type = String, max_length = 100)]
     pub name: Option<String>,

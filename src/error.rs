@@ -78,7 +78,7 @@ pub struct Problem {
     pub instance: String,
     /// Stable snake_case code to switch on.
     pub code: String,
-    /// On 422 `validation_failed`: every invalid field.
+    /// On 422 `validation_failed`: every invalid field (at most 100 are listed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
     /// On 409 `no_available_license`: the license type that has no open license.
@@ -221,7 +221,13 @@ impl AppError {
             instance: format!("urn:request:{}", request_id.unwrap_or("unknown")),
             code: self.code().to_owned(),
             errors: match self {
-                AppError::Validation(errors) => Some(errors.clone()),
+                AppError::Validation(errors) => Some(
+                    errors
+                        .iter()
+                        .take(crate::domain::field_error::MAX_FIELD_ERRORS)
+                        .cloned()
+                        .collect(),
+                ),
                 _ => None,
             },
             license_type,
@@ -232,12 +238,18 @@ impl AppError {
     pub fn to_response(&self, request_id: Option<&str>) -> HttpResponse {
         let mut response = HttpResponse::build(self.status());
         response.content_type("application/problem+json");
-        if let AppError::RateLimited {
-            retry_after_seconds,
-            ..
-        } = self
-        {
-            response.insert_header(("Retry-After", retry_after_seconds.max(&1).to_string()));
+        match self {
+            AppError::RateLimited {
+                retry_after_seconds,
+                ..
+            } => {
+                response.insert_header(("Retry-After", retry_after_seconds.max(&1).to_string()));
+            }
+            // Busy or briefly unreachable: a prompt retry usually succeeds.
+            AppError::Unavailable(_) => {
+                response.insert_header(("Retry-After", "1"));
+            }
+            _ => {}
         }
         response.body(serde_json::to_string(&self.problem(request_id)).unwrap_or_default())
     }

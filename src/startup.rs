@@ -57,6 +57,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         clock: clock.clone(),
         mail_wakeup: Arc::new(Notify::new()),
         token_limiter: http::rate_limit::ip_limiter(config.token_requests_per_minute),
+        passwords: Arc::new(crate::services::password_gate::PasswordGate::per_core()?),
         metrics: Metrics::new(),
         account_gates: Default::default(),
     };
@@ -67,7 +68,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         provider: MailProvider::from_config(&config),
         wakeup: state.mail_wakeup.clone(),
         metrics: state.metrics.clone(),
-        http: crate::webhooks::http_client(),
+        http: crate::webhooks::webhook_client(&config),
     };
     let document = http::openapi_document();
     let data = web::Data::new(state.clone());
@@ -84,6 +85,8 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
             ))
             // Outermost: request id, problem+json for every error, access log, metrics.
             .wrap(from_fn(http::middleware::observe))
+            // Outside even that, so problems rendered there get them too.
+            .wrap(from_fn(http::pages::security_headers))
             .configure(http::configure(data.clone(), document.clone()))
     })
     .workers(config.http_workers)

@@ -99,14 +99,18 @@ pub fn enqueue(
         .map(|_| ())
 }
 
-/// Leases up to `limit` due deliveries with their endpoints (same race-free
-/// pattern as the email outbox: the lease condition is repeated in the UPDATE).
+/// Leases up to `limit` due deliveries with their endpoints: the oldest due
+/// delivery of each endpoint not in `busy`, oldest first, so one endpoint's
+/// backlog never hides another's (same race-free pattern as the email
+/// outbox: the lease condition is repeated in the UPDATE).
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
+    busy: &[i64],
 ) -> QueryResult<Vec<(DeliveryRow, EndpointRow)>> {
+    use diesel::dsl::min;
     let due = || {
         deliveries::status
             .eq("queued")
@@ -117,14 +121,16 @@ pub fn claim_due(
                     .or(deliveries::lease_until.lt(now)),
             )
     };
-    let candidates: Vec<i64> = deliveries::table
+    let candidates: Vec<Option<i64>> = deliveries::table
         .filter(due())
-        .select(deliveries::id)
-        .order(deliveries::id.asc())
+        .filter(deliveries::endpoint_id.ne_all(busy))
+        .group_by(deliveries::endpoint_id)
+        .select(min(deliveries::id))
+        .order(min(deliveries::id).asc())
         .limit(limit)
         .load(conn)?;
     let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
+    for id in candidates.into_iter().flatten() {
         let won: Option<DeliveryRow> = diesel::update(deliveries::table.find(id).filter(due()))
             .set(deliveries::lease_until.eq(Some(lease_until)))
             .get_result(conn)

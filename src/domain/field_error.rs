@@ -3,12 +3,17 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// A 422 lists at most this many field errors (the first ones found).
+pub const MAX_FIELD_ERRORS: usize = 100;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// The JSON field (or query parameter) at fault, e.g. `email` or `group_ids[1]`.
     pub field: String,
     /// Stable machine-readable reason: `required`, `invalid_type`, `unknown_field`,
-    /// `invalid_value`, `invalid_email`, `too_long`, `too_short`, `out_of_range`, `duplicate`, `not_found`.
+    /// `invalid_value`, `invalid_email`, `invalid_characters` (a name with control or
+    /// formatting characters), `too_long`, `too_short`, `out_of_range`, `duplicate`,
+    /// `not_found`, `private_address` (a webhook URL that reaches a private network).
     pub code: String,
     /// Human-readable explanation.
     pub message: String,

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::domain::field_error::{FieldError, Partial};
+use crate::domain::field_error::{FieldError, MAX_FIELD_ERRORS, Partial};
 use crate::error::AppError;
 
 /// Parses a body: not JSON → 400; JSON of the wrong shape → 422 naming every bad field.
@@ -24,7 +24,8 @@ pub fn parse_value<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
 }
 
 /// Parses what parses; names every field that does not (each is tried alone,
-/// so all offenders are found, not only the first).
+/// so all offenders are found, not only the first — up to `MAX_FIELD_ERRORS`:
+/// a body of thousands of bad fields is answered without trying them all).
 pub fn parse_partially<T: DeserializeOwned>(value: Value) -> Result<Partial<T>, AppError> {
     let Value::Object(mut fields) = value else {
         return Err(AppError::validation_one(
@@ -38,6 +39,9 @@ pub fn parse_partially<T: DeserializeOwned>(value: Value) -> Result<Partial<T>, 
     }
     let mut errors = Vec::new();
     fields.retain(|name, field| {
+        if errors.len() >= MAX_FIELD_ERRORS {
+            return false;
+        }
         let single = Value::Object([(name.clone(), field.clone())].into_iter().collect());
         match serde_json::from_value::<T>(single) {
             Ok(_) => true,
@@ -47,6 +51,9 @@ pub fn parse_partially<T: DeserializeOwned>(value: Value) -> Result<Partial<T>, 
             }
         }
     });
+    if errors.len() >= MAX_FIELD_ERRORS {
+        return Err(AppError::Validation(errors));
+    }
     match serde_json::from_value::<T>(Value::Object(fields)) {
         Ok(parsed) => Ok(Partial {
             value: parsed,

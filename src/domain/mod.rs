@@ -7,6 +7,8 @@ pub mod field_error;
 pub mod invitation;
 pub mod json_fields;
 pub mod membership;
+pub mod name;
+pub mod network;
 pub mod paging;
 pub mod password;
 pub mod period;

@@ -8,10 +8,11 @@ pub mod handlers;
 pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
+pub mod pages;
 pub mod rate_limit;
 pub mod state;
 
-use actix_web::{App, HttpResponse, web};
+use actix_web::{App, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -85,12 +86,6 @@ pub fn openapi_json() -> String {
     text
 }
 
-fn html(page: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page)
-}
-
 /// Configures a whole app: API routes, documentation, and problem+json 404s.
 pub fn configure(
     state: web::Data<state::AppState>,
@@ -99,19 +94,13 @@ pub fn configure(
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
             // Before `/invitations/{token}`, which would take "accept" for a token.
-            .route(
-                "/invitations/accept",
-                web::get().to(|| async { html(include_str!("../../templates/accept.html")) }),
-            )
+            .route(pages::ACCEPT_PATH, web::get().to(pages::accept_page))
             // Plain actix registration: the OpenAPI descriptions are built once,
             // for the document, not again in every worker.
             .configure(|cfg| {
                 api_routes!(cfg);
             })
-            .route(
-                "/docs",
-                web::get().to(|| async { html(include_str!("../../templates/docs.html")) }),
-            )
+            .route(pages::DOCS_PATH, web::get().to(pages::docs_page))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document),
             )

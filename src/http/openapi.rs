@@ -126,6 +126,8 @@ impl Modify for ResponseHeaders {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let account_post = path.starts_with("/accounts/");
+            // Answers that carry a credential or an invitee's details.
+            let no_store = path == "/sessions" || path.starts_with("/invitations/");
             let operations = [
                 (item.get.as_mut(), false),
                 (item.post.as_mut(), account_post),
@@ -148,7 +150,16 @@ impl Modify for ResponseHeaders {
                             string_header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key").into(),
                         );
                     }
-                    if status == "429" {
+                    if no_store && status.starts_with('2') {
+                        response.headers.insert(
+                            "Cache-Control".into(),
+                            string_header(
+                                "`no-store`: it carries a credential or an invitee's details",
+                            )
+                            .into(),
+                        );
+                    }
+                    if status == "429" || status == "503" {
                         response.headers.insert(
                             "Retry-After".into(),
                             HeaderBuilder::new()
@@ -193,6 +204,12 @@ const FORBIDDEN: (u16, &str) = (
 );
 const NOT_FOUND: (u16, &str) = (404, "`not_found`: unknown id, or another account's");
 const UNAVAILABLE: (u16, &str) = (503, "`unavailable`: the database cannot be reached");
+/// On the endpoints that check a password (login, accept).
+const PASSWORDS_BUSY: (u16, &str) = (
+    503,
+    "`unavailable`: the database cannot be reached, or every password check thread \
+     (one per core, at most 4) and queue place is taken; retry after `Retry-After` seconds",
+);
 const MALFORMED: (u16, &str) = (
     400,
     "`malformed_json`: the body is not JSON or not sent as application/json",
@@ -267,11 +284,11 @@ impl IntoResponses for Invitee {
     }
 }
 
-/// Errors of endpoints without authentication that take a JSON body.
+/// Errors of signing in (no authentication, a JSON body, a password check).
 pub struct PublicWrite;
 impl IntoResponses for PublicWrite {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        problems(&[MALFORMED, TOO_LARGE, INVALID, LIMITED, UNAVAILABLE])
+        problems(&[MALFORMED, TOO_LARGE, INVALID, LIMITED, PASSWORDS_BUSY])
     }
 }
 
@@ -294,7 +311,7 @@ impl IntoResponses for InviteeAccept {
             TOO_LARGE,
             INVALID,
             LIMITED,
-            UNAVAILABLE,
+            PASSWORDS_BUSY,
         ])
     }
 }

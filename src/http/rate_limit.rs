@@ -1,6 +1,8 @@
 //! Per-client-IP limit on the token endpoints (`POST /sessions`,
 //! `/invitations/{token}…`), where guessing is the attack. Kept in memory per
-//! process (GCRA, from `governor`); the peer address is the client.
+//! process (GCRA, from `governor`). The client is the TCP peer, or behind a
+//! trusted proxy the address it forwards (see `network::client_ip`); IPv6
+//! clients are counted per /64.
 
 use std::future::{Ready, ready};
 use std::net::{IpAddr, Ipv4Addr};
@@ -12,6 +14,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::domain::network;
 use crate::error::AppError;
 use crate::http::state::AppState;
 
@@ -43,9 +46,19 @@ impl FromRequest for TokenEndpointQuota {
         if checks.is_multiple_of(1_024) && limiter.len() > TIDY_AFTER {
             limiter.retain_recent();
         }
-        let client = req
+        let peer = req
             .peer_addr()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let client = network::limit_key(network::client_ip(
+            peer,
+            &forwarded,
+            &state.config.trusted_proxies,
+        ));
         ready(match limiter.check_key(&client) {
             Ok(()) => Ok(TokenEndpointQuota),
             Err(not_until) => Err(AppError::RateLimited {

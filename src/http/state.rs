@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::http::account_gate::AccountGates;
 use crate::http::rate_limit::IpLimiter;
 use crate::metrics::Metrics;
+use crate::services::password_gate::PasswordGate;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,8 @@ pub struct AppState {
     /// Wakes the outbox worker when an email was queued.
     pub mail_wakeup: Arc<Notify>,
     pub token_limiter: Arc<IpLimiter>,
+    /// Password checks (login, accept): one per core, a short queue, then 503.
+    pub passwords: Arc<PasswordGate>,
     pub metrics: Arc<Metrics>,
     /// One write per account at a time in this process (see `account_gate`).
     pub account_gates: Arc<AccountGates>,

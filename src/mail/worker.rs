@@ -104,20 +104,16 @@ impl Worker {
         }
     }
 
-    async fn webhook_loop(&self, mut stop: watch::Receiver<bool>) {
-        while !*stop.borrow() {
-            match crate::webhooks::deliver_due(&self.pool, &self.http, &self.clock, &self.metrics)
-                .await
-            {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "webhook pass failed"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.config.worker_poll_interval) => {}
-                _ = stop.changed() => {}
-            }
-        }
+    async fn webhook_loop(&self, stop: watch::Receiver<bool>) {
+        crate::webhooks::Deliverer::new(
+            self.pool.clone(),
+            self.http.clone(),
+            &self.config,
+            self.clock.clone(),
+            self.metrics.clone(),
+        )
+        .run(self.config.worker_poll_interval, stop)
+        .await;
     }
 
     /// One pass: claim a batch and deliver it. Returns how many were claimed.

@@ -6,6 +6,7 @@ use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::access::{Role, SubscriberType, UserStatus};
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::email::EmailAddress;
+use crate::domain::name::DisplayName;
 use crate::domain::password;
 use crate::error::{AppError, is_unique_violation};
 
@@ -39,9 +40,17 @@ pub fn run(
 ) -> Result<Bootstrapped, String> {
     let email = EmailAddress::parse(&input.owner_email)
         .map_err(|e| format!("--owner-email: {}", e.message()))?;
-    if input.account_name.trim().is_empty() {
-        return Err("--account-name must not be empty".into());
-    }
+    let account_name =
+        DisplayName::parse(&input.account_name).map_err(|e| e.message("--account-name"))?;
+    let owner_first_name = DisplayName::parse(&input.owner_first_name)
+        .map_err(|e| e.message("--owner-name (first name)"))?;
+    // A one-word owner name has no last name.
+    let owner_last_name = match input.owner_last_name.trim() {
+        "" => String::new(),
+        last => DisplayName::parse(last)
+            .map_err(|e| e.message("--owner-name (last name)"))?
+            .into_string(),
+    };
     if input.owner_password.chars().count() < password::MIN_PASSWORD_LEN {
         return Err(format!(
             "--owner-password must be at least {} characters",
@@ -93,7 +102,7 @@ pub fn run(
         let account = db::accounts::insert(
             conn,
             &db::accounts::NewAccount {
-                name: input.account_name.trim(),
+                name: account_name.as_str(),
                 billing_system: input.billing_system.as_str(),
                 plan: input.plan.as_str(),
                 currency: &currency,
@@ -116,8 +125,8 @@ pub fn run(
                 account_id: account.id,
                 email: email.as_str(),
                 email_normalized: email.normalized(),
-                first_name: input.owner_first_name.trim(),
-                last_name: input.owner_last_name.trim(),
+                first_name: owner_first_name.as_str(),
+                last_name: &owner_last_name,
                 password_hash: &password_hash,
                 role: Role::PrimarySubscriber.as_str(),
                 subscriber_type: SubscriberType::Attorney.as_str(),

@@ -5,12 +5,11 @@ use crate::clock::Clock;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
 use crate::domain::field_error::{FieldError, Partial};
+use crate::domain::name::DisplayName;
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Subject};
 use crate::services::lock_account_as_manager;
 use serde_json::json;
-
-pub const MAX_NAME_CHARS: usize = 100;
 
 fn view(row: GroupRow) -> contract::Group {
     contract::Group {
@@ -34,20 +33,9 @@ pub fn list(
     })
 }
 
-/// The trimmed name, or why it is not one (1–100 characters).
-fn checked_name(request: &contract::GroupRequest) -> Result<&str, FieldError> {
-    let name = request.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() {
-        return Err(FieldError::required("name"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(FieldError::new(
-            "name",
-            "too_long",
-            format!("name must be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    Ok(name)
+/// The group's name (see `DisplayName`), or why it is not one.
+fn checked_name(request: &contract::GroupRequest) -> Result<DisplayName, FieldError> {
+    DisplayName::parse_field("name", request.name.as_deref())
 }
 
 /// A unique violation on a group's name is a name already taken in the account.
@@ -84,7 +72,7 @@ pub fn create(
     let name = checked_name(request).map_err(|e| AppError::Validation(vec![e]))?;
     db::transaction(conn, |conn| {
         let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
-        let group = db::groups::insert(conn, account_id, name, now).map_err(name_taken)?;
+        let group = db::groups::insert(conn, account_id, name.as_str(), now).map_err(name_taken)?;
         audit::record(
             conn,
             account_id,
@@ -121,7 +109,7 @@ pub fn rename(
                 return Err(AppError::Validation(input.merge(rule_errors)));
             }
         };
-        let renamed = db::groups::rename(conn, group.id, name).map_err(name_taken)?;
+        let renamed = db::groups::rename(conn, group.id, name.as_str()).map_err(name_taken)?;
         audit::record(
             conn,
             account_id,

@@ -10,13 +10,12 @@ use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::invitation::{InvitationStatus, effective_status};
+use crate::domain::name::DisplayName;
 use crate::domain::{password, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor, Subject};
 use crate::services::{lock_account, views};
 use serde_json::json;
-
-pub const MAX_NAME_CHARS: usize = 100;
 
 fn find_by_token(conn: &mut DbConnection, secret: &str) -> Result<InvitationRow, AppError> {
     if !token::is_well_formed(secret) {
@@ -78,8 +77,8 @@ pub fn preview(
 
 /// A checked accept request.
 pub struct Acceptance {
-    first_name: String,
-    last_name: String,
+    first_name: DisplayName,
+    last_name: DisplayName,
     password_hash: String,
 }
 
@@ -90,21 +89,9 @@ pub fn prepare_acceptance(
     let request = &input.value;
     let mut errors = Vec::new();
     let mut name = |field: &str, value: &Option<String>| {
-        let value = value
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_owned();
-        if value.is_empty() {
-            errors.push(FieldError::required(field));
-        } else if value.chars().count() > MAX_NAME_CHARS {
-            errors.push(FieldError::new(
-                field,
-                "too_long",
-                format!("{field} must be at most {MAX_NAME_CHARS} characters"),
-            ));
-        }
-        value
+        DisplayName::parse_field(field, value.as_deref())
+            .map_err(|e| errors.push(e))
+            .ok()
     };
     let first_name = name("first_name", &request.first_name);
     let last_name = name("last_name", &request.last_name);
@@ -134,6 +121,9 @@ pub fn prepare_acceptance(
     if !errors.is_empty() || !input.errors.is_empty() {
         return Err(AppError::Validation(input.merge(errors)));
     }
+    let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
+        return Err(AppError::Validation(input.merge(errors)));
+    };
     Ok(Acceptance {
         first_name,
         last_name,
@@ -169,8 +159,8 @@ pub fn accept(
                 account_id: account.id,
                 email: &invitation.email,
                 email_normalized: &invitation.email_normalized,
-                first_name: &acceptance.first_name,
-                last_name: &acceptance.last_name,
+                first_name: acceptance.first_name.as_str(),
+                last_name: acceptance.last_name.as_str(),
                 password_hash: &acceptance.password_hash,
                 role: role.as_str(),
                 subscriber_type: subscriber_type.as_str(),

@@ -13,6 +13,7 @@ pub mod invite;
 pub mod invitee;
 pub mod licenses;
 pub mod licensing;
+pub mod password_gate;
 pub mod rate_limits;
 pub mod retention;
 pub mod sessions;

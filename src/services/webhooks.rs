@@ -9,12 +9,14 @@ use serde_json::{Value, json};
 
 use crate::auth::Principal;
 use crate::clock::Clock;
+use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, webhooks::EndpointRow};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
 use crate::services::audit::{self, Subject};
 use crate::services::lock_account_as_manager;
+use crate::webhooks::DestinationError;
 
 /// The events an endpoint can subscribe to (`WebhookEvent`'s names).
 pub const EVENTS: &[&str] = &[
@@ -70,7 +72,35 @@ fn view(row: EndpointRow, secret: Option<String>) -> contract::WebhookEndpoint {
     }
 }
 
-fn checked(request: &contract::WebhookRequest) -> Result<(String, Vec<String>), Vec<FieldError>> {
+/// `url`'s field error when its host is, or resolves to, an address that is
+/// not on the public internet — unless `INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS`.
+/// (Every delivery checks the address it connects to again.)
+pub async fn destination_error(
+    request: &contract::WebhookRequest,
+    config: &Config,
+) -> Option<FieldError> {
+    if config.webhook_allow_private_networks {
+        return None;
+    }
+    let url = reqwest::Url::parse(request.url.as_deref()?.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    match crate::webhooks::check_destination(&url).await {
+        Err(DestinationError::NotPublic) => Some(FieldError::new(
+            "url",
+            "private_address",
+            "url must reach a public internet address: loopback, private (RFC 1918), \
+             link-local and metadata, unique-local, CGNAT and unspecified addresses are refused",
+        )),
+        _ => None,
+    }
+}
+
+fn checked(
+    request: &contract::WebhookRequest,
+    destination: Option<FieldError>,
+) -> Result<(String, Vec<String>), Vec<FieldError>> {
     let mut errors = Vec::new();
     let url = request.url.as_deref().map(str::trim).unwrap_or_default();
     match reqwest::Url::parse(url) {
@@ -86,6 +116,9 @@ fn checked(request: &contract::WebhookRequest) -> Result<(String, Vec<String>), 
             "invalid_value",
             "url must be an http or https URL",
         )),
+    }
+    if errors.is_empty() {
+        errors.extend(destination);
     }
     let events: Vec<String> = match &request.events {
         Some(events) => events.iter().map(|e| e.name()).collect(),
@@ -130,11 +163,15 @@ pub fn create(
     principal: &Principal,
     account_id: i64,
     input: &Partial<contract::WebhookRequest>,
+    destination: Option<FieldError>,
     clock: &Clock,
 ) -> Result<contract::WebhookEndpoint, AppError> {
     db::transaction(conn, |conn| {
         let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
-        let (url, events) = match (checked(&input.value), input.errors.is_empty()) {
+        let (url, events) = match (
+            checked(&input.value, destination.clone()),
+            input.errors.is_empty(),
+        ) {
             (Ok(checked), true) => checked,
             (checked, _) => {
                 return Err(AppError::Validation(

@@ -22,5 +22,6 @@ mod retention;
 mod retries;
 mod security_cli;
 mod security_ops;
+mod security_web;
 mod users_and_auth;
 mod webhooks;

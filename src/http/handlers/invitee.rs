@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use crate::contract;
 use crate::error::AppError;
 use crate::http::extract::JsonFields;
-use crate::http::handlers::json;
+use crate::http::handlers::json_no_store;
 use crate::http::openapi::{Invitee, InviteeAccept};
 use crate::http::rate_limit::TokenEndpointQuota;
 use crate::http::state::AppState;
@@ -30,7 +30,7 @@ pub async fn preview_invitation(
     let preview = state
         .db(move |conn| services::invitee::preview(conn, &token, now))
         .await?;
-    Ok(json(StatusCode::OK, &preview))
+    Ok(json_no_store(StatusCode::OK, &preview))
 }
 
 /// Accept an invitation
@@ -62,7 +62,10 @@ pub async fn accept_invitation(
         .db(move |conn| services::invitee::check_answerable(conn, &probe, now))
         .await?;
     let request = request.parse()?;
-    let acceptance = web::block(move || services::invitee::prepare_acceptance(&request)).await??;
+    let acceptance = state
+        .passwords
+        .run(move || services::invitee::prepare_acceptance(&request))
+        .await?;
     let clock = state.clock.clone();
     let app = state.clone();
     let grant = state
@@ -70,7 +73,7 @@ pub async fn accept_invitation(
             services::invitee::accept(conn, &app.config, &app.jwt, &token, &acceptance, &clock)
         })
         .await?;
-    Ok(json(StatusCode::CREATED, &grant))
+    Ok(json_no_store(StatusCode::CREATED, &grant))
 }
 
 /// Decline an invitation
@@ -93,5 +96,5 @@ pub async fn decline_invitation(
     let preview = state
         .db(move |conn| services::invitee::decline(conn, &token, &clock))
         .await?;
-    Ok(json(StatusCode::OK, &preview))
+    Ok(json_no_store(StatusCode::OK, &preview))
 }

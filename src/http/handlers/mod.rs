@@ -26,6 +26,17 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
     }
 }
 
+/// A JSON answer that carries a credential or an invitee's details: no
+/// browser or proxy may keep a copy (`Cache-Control: no-store`).
+pub fn json_no_store<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    let mut response = json(status, body);
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// `201 Created` with the new resource and its `Location`.
 pub fn created<T: Serialize>(location: &str, body: &T) -> HttpResponse {
     let mut response = json(StatusCode::CREATED, body);

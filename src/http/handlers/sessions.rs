@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, post, web};
 use crate::contract;
 use crate::error::AppError;
 use crate::http::extract::JsonBody;
-use crate::http::handlers::json;
+use crate::http::handlers::json_no_store;
 use crate::http::openapi::PublicWrite;
 use crate::http::rate_limit::TokenEndpointQuota;
 use crate::http::state::AppState;
@@ -13,7 +13,9 @@ use crate::services;
 /// Sign in with email and password
 ///
 /// Wrong email, wrong password and disabled users all answer the same
-/// `401 invalid_credentials`, taking the same time.
+/// `401 invalid_credentials`, taking the same time. Password checks run at
+/// most one per core, with a short queue: a burst beyond it is answered
+/// `503 unavailable` with `Retry-After`.
 #[utoipa::path(
     operation_id = "create_session",
     tag = "sessions",
@@ -33,9 +35,9 @@ pub async fn create_session(
     let request = request.parse()?;
     let now = state.clock.now();
     let app = state.clone();
-    let grant = web::block(move || {
-        services::sessions::sign_in(&app.pool, &app.config, &app.jwt, &request, now)
-    })
-    .await??;
-    Ok(json(StatusCode::OK, &grant))
+    let grant = state
+        .passwords
+        .run(move || services::sessions::sign_in(&app.pool, &app.config, &app.jwt, &request, now))
+        .await?;
+    Ok(json_no_store(StatusCode::OK, &grant))
 }

@@ -37,6 +37,11 @@ pub async fn list_webhooks(
 /// `.expired`, `user.disabled`, `user.enabled`) are POSTed from an outbox,
 /// retried with backoff until the endpoint answers 2xx, and signed with the
 /// secret returned here (once). Payloads never contain invitation tokens.
+///
+/// A `url` whose host is, or resolves to, a loopback, private, link-local
+/// (incl. metadata), unique-local, CGNAT or unspecified address is a `422`
+/// field error `private_address`; every delivery checks the address it
+/// connects to again, and redirects are not followed.
 #[utoipa::path(
     operation_id = "create_webhook",
     tag = "webhooks",
@@ -60,9 +65,12 @@ pub async fn create_webhook(
     let account_id = path.into_inner();
     principal.manager_of(account_id)?;
     let request = request.parse()?;
+    let destination = services::webhooks::destination_error(&request.value, &state.config).await;
     let clock = state.clock.clone();
     let endpoint = state
-        .db(move |conn| services::webhooks::create(conn, &principal, account_id, &request, &clock))
+        .db(move |conn| {
+            services::webhooks::create(conn, &principal, account_id, &request, destination, &clock)
+        })
         .await?;
     Ok(json(StatusCode::CREATED, &endpoint))
 }
