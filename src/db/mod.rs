@@ -88,11 +88,11 @@ impl DbManager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // Without these, concurrent writers see "database is locked". The
-                // page cache is 1 MiB a connection (default 2): the OS caches the file for all.
+                // page cache is 512 KiB a connection (default 2 MiB): the OS caches the file for all.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -1024;",
+                     PRAGMA cache_size = -512;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
