@@ -4,9 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{accounts, license_prices, users};
+use super::schema::{accounts, invitations, license_prices, users};
 use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
+use crate::domain::invitation::InvitationStatus;
 use crate::domain::period::{BillingPeriod, period_containing};
 use crate::error::AppError;
 
@@ -74,14 +75,19 @@ pub struct LockedCaller {
     /// `None` unless the user is an active member of the account.
     pub role: Option<String>,
     pub name: Option<String>,
+    /// Whether a pending invitation of the account expires by the horizon
+    /// given to `lock_for_caller`.
+    pub expiring: bool,
 }
 
 /// `lock`, and in the same statement the caller's role and name if the caller
-/// is an active member of the account (one round trip for both).
+/// is an active member of the account, and whether any pending invitation
+/// expires by `horizon` (one round trip for all three).
 pub fn lock_for_caller(
     conn: &mut DbConnection,
     id: i64,
     caller_id: i64,
+    horizon: NaiveDateTime,
 ) -> QueryResult<Option<(AccountRow, LockedCaller)>> {
     let caller = || {
         users::table
@@ -97,13 +103,26 @@ pub fn lock_for_caller(
             caller()
                 .select(users::first_name.concat(" ").concat(users::last_name))
                 .single_value(),
+            diesel::dsl::exists(
+                invitations::table
+                    .filter(invitations::account_id.eq(id))
+                    .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                    .filter(invitations::expires_at.le(horizon)),
+            ),
         ))
-        .get_result::<(AccountRow, Option<String>, Option<String>)>(conn)
+        .get_result::<(AccountRow, Option<String>, Option<String>, bool)>(conn)
         .optional()
         .map(|locked| {
-            locked.map(|(account, role, name)| {
+            locked.map(|(account, role, name, expiring)| {
                 let name = name.map(|n| n.trim().to_owned());
-                (account, LockedCaller { role, name })
+                (
+                    account,
+                    LockedCaller {
+                        role,
+                        name,
+                        expiring,
+                    },
+                )
             })
         })
 }

@@ -160,12 +160,13 @@ pub fn resend(
     invitation_id: i64,
     clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
+    principal.manager_of(account_id)?;
     db::transaction(conn, |conn| {
         let Locked {
             account,
             now,
             caller_name,
-        } = lock_account_for_manager(conn, principal, account_id, clock)?;
+        } = lock_account_for_manager(conn, principal.user_id, account_id, clock)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         if InvitationStatus::from_db(&row.status)? == InvitationStatus::Pending

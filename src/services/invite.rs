@@ -20,12 +20,10 @@ use crate::domain::invitation::{
 use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::mail::{self, template::InvitationEmail};
-use crate::services::audit::{self, Subject};
+use crate::services::audit::{self, Actor, Subject};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::rate_limits;
-use crate::services::{
-    Locked, lock_account_as_manager, lock_account_for_manager, views, without_writing,
-};
+use crate::services::{Locked, lock_account_for_manager, views, without_writing};
 use serde_json::json;
 
 /// A valid request judged against the account as it is now.
@@ -96,12 +94,15 @@ fn assess(
     })
 }
 
+/// Invites one email as `caller_id`, whose right to manage the account is
+/// checked under the account lock; the body's own errors (`request`) come
+/// after that check, so a caller who may not invite learns nothing from them.
 pub fn create(
     conn: &mut DbConnection,
     config: &Config,
-    principal: &Principal,
+    caller_id: i64,
     account_id: i64,
-    request: &Partial<InvitationRequest>,
+    request: Result<Partial<InvitationRequest>, AppError>,
     clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
     db::transaction(conn, |conn| {
@@ -109,12 +110,13 @@ pub fn create(
             account,
             now,
             caller_name,
-        } = lock_account_for_manager(conn, principal, account_id, clock)?;
+        } = lock_account_for_manager(conn, caller_id, account_id, clock)?;
+        let request = request?;
         let Assessment {
             draft,
             offer,
             refusal,
-        } = assess(conn, config, &account, request, now)?;
+        } = assess(conn, config, &account, &request, now)?;
         if let Some(refusal) = refusal {
             return Err(refusal);
         }
@@ -135,7 +137,7 @@ pub fn create(
                 expires_in_days: i32::try_from(draft.expires_in_days)
                     .map_err(|_| AppError::internal("expires_in_days out of range"))?,
                 expires_at,
-                invited_by_user_id: principal.user_id,
+                invited_by_user_id: caller_id,
                 send_count: 1,
                 last_sent_at: Some(now),
                 delivery: Delivery::Queued.as_str(),
@@ -164,7 +166,7 @@ pub fn create(
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            Actor::User(caller_id),
             "invitation.created",
             Subject::Invitation(row.id),
             json!({
@@ -215,14 +217,16 @@ pub fn queue_invitation_email(
 pub fn quote(
     conn: &mut DbConnection,
     config: &Config,
-    principal: &Principal,
+    caller_id: i64,
     account_id: i64,
-    request: &Partial<InvitationRequest>,
+    request: Result<Partial<InvitationRequest>, AppError>,
     clock: &Clock,
 ) -> Result<contract::Quote, AppError> {
     without_writing(conn, |conn| {
-        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
-        let Assessment { offer, refusal, .. } = assess(conn, config, &account, request, now)?;
+        let Locked { account, now, .. } =
+            lock_account_for_manager(conn, caller_id, account_id, clock)?;
+        let request = request?;
+        let Assessment { offer, refusal, .. } = assess(conn, config, &account, &request, now)?;
         let allowed = refusal.is_none();
         Ok(contract::Quote {
             allowed,
@@ -256,8 +260,8 @@ pub fn create_many(
     Ok(items
         .into_iter()
         .map(|item| {
-            let request = crate::domain::json_fields::parse_partially::<InvitationRequest>(item)?;
-            create(conn, config, principal, account_id, &request, clock)
+            let request = crate::domain::json_fields::parse_partially::<InvitationRequest>(item);
+            create(conn, config, principal.user_id, account_id, request, clock)
         })
         .collect())
 }

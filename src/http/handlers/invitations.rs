@@ -7,7 +7,7 @@ use crate::contract;
 use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonBody, JsonFields, PageParams, QueryParams, both};
+use crate::http::extract::{Auth, Bearer, JsonBody, JsonFields, PageParams, QueryParams, both};
 use crate::http::handlers::{created, json};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
@@ -39,18 +39,19 @@ use crate::services::{self, invitation_admin::ListFilter};
 #[post("/accounts/{account_id}/invitations")]
 pub async fn create_invitation(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
+    caller: Bearer,
     path: web::Path<i64>,
     request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
-    let request = request.parse()?;
+    let caller_id = caller.for_account(&state, account_id).await?;
+    // Judged after the caller, under the account lock (see `invite::create`).
+    let request = request.parse();
     let clock = state.clock.clone();
     let config = state.config.clone();
     let invitation = state
         .db_for_account(account_id, move |conn| {
-            services::invite::create(conn, &config, &principal, account_id, &request, &clock)
+            services::invite::create(conn, &config, caller_id, account_id, request, &clock)
         })
         .await?;
     state.mail_wakeup.notify_one();
@@ -76,18 +77,18 @@ pub async fn create_invitation(
 #[post("/accounts/{account_id}/invitations/quote")]
 pub async fn quote_invitation(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
+    caller: Bearer,
     path: web::Path<i64>,
     request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
-    let request = request.parse()?;
+    let caller_id = caller.for_account(&state, account_id).await?;
+    let request = request.parse();
     let clock = state.clock.clone();
     let config = state.config.clone();
     let quote = state
         .db_for_account(account_id, move |conn| {
-            services::invite::quote(conn, &config, &principal, account_id, &request, &clock)
+            services::invite::quote(conn, &config, caller_id, account_id, request, &clock)
         })
         .await?;
     Ok(json(StatusCode::OK, &quote))
