@@ -11,6 +11,7 @@ db_tests!(
     twenty_parallel_invites_of_one_email_create_exactly_one_invitation,
     ten_parallel_accepts_of_one_token_create_exactly_one_user,
     ten_invites_racing_for_the_last_license_admit_exactly_one,
+    invites_from_two_instances_racing_for_the_last_license_admit_exactly_one,
     parallel_invites_on_a_monthly_account_buy_one_license_per_invitation,
 );
 
@@ -85,6 +86,41 @@ async fn ten_parallel_accepts_of_one_token_create_exactly_one_user(app: TestApp)
     let counts = app.licenses(&owner).await;
     assert_eq!(counts["attorney"]["assigned"], 2);
     assert_eq!(counts["attorney"]["reserved"], 0);
+}
+
+/// Each process lets one write per account through at a time; two processes
+/// on one database race in the database itself, where the account lock must
+/// settle it.
+async fn invites_from_two_instances_racing_for_the_last_license_admit_exactly_one(app: TestApp) {
+    let other = app.another_instance();
+    let owner = app.bootstrap(&AccountSpec {
+        billing_system: BillingSystem::Classic,
+        plan: Plan::Annual,
+        prices: &[
+            (LicenseType::Attorney, 120_000),
+            (LicenseType::NonAttorney, 60_000),
+        ],
+        licenses: &[(LicenseType::Attorney, 1)],
+        period_start: None,
+    });
+    let path = format!("/accounts/{}/invitations", owner.account_id);
+    let replies = join_all((0..10).map(|i| {
+        let instance = if i % 2 == 0 { &app } else { &other };
+        instance.post(
+            &path,
+            &owner.token,
+            json!({"email": format!("lawyer{i}@example.com"), "subscriber_type": "attorney"}),
+        )
+    }))
+    .await;
+    assert_eq!(statuses(&replies), (1, 9), "{replies:#?}");
+    let counts = app.licenses(&owner).await;
+    assert_eq!(counts["attorney"]["open"], 0);
+    assert_eq!(counts["attorney"]["reserved"], 1);
+    assert_eq!(
+        app.licenses_counted_in_db(owner.account_id, "attorney"),
+        (0, 1, 1)
+    );
 }
 
 async fn ten_invites_racing_for_the_last_license_admit_exactly_one(app: TestApp) {

@@ -225,6 +225,39 @@ impl TestApp {
             }
         };
         let mail_dir = dir.path().join("mail");
+        Some(Self::start(
+            backend,
+            database_url,
+            postgres,
+            mail_dir,
+            dir,
+            overrides,
+        ))
+    }
+
+    /// A second instance of the service on this one's database (its own
+    /// process state, pool and account gates; the database is dropped only
+    /// by the first): for races that only the database can settle.
+    pub fn another_instance(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start(
+            self.backend,
+            self.database_url.clone(),
+            None,
+            self.mail_dir.clone(),
+            dir,
+            &[],
+        )
+    }
+
+    fn start(
+        backend: Backend,
+        database_url: String,
+        postgres: Option<(String, String)>,
+        mail_dir: PathBuf,
+        dir: tempfile::TempDir,
+        overrides: &[(&str, &str)],
+    ) -> TestApp {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("INVITATIONS_BIND".into(), "127.0.0.1:0".into()),
             ("DATABASE_URL".into(), database_url.clone()),
@@ -255,7 +288,7 @@ impl TestApp {
         let state = running.state.clone();
         actix_web::rt::spawn(running.server);
         let worker = actix_web::rt::spawn(running.worker.run());
-        Some(TestApp {
+        TestApp {
             base,
             client: {
                 invitations::webhooks::install_tls_provider();
@@ -270,7 +303,7 @@ impl TestApp {
             worker,
             postgres,
             _dir: dir,
-        })
+        }
     }
 
     /// `(open, reserved, assigned)` of a license type, counted row by row in
