@@ -99,25 +99,44 @@ pub fn mark_sent_many(
     ids: &[i64],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<i64>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let invitations: Vec<Option<i64>> = diesel::update(
-        email_outbox::table
-            .filter(email_outbox::id.eq_any(ids))
-            .filter(email_outbox::status.eq("queued")),
-    )
-    .set((
-        email_outbox::status.eq("sent"),
-        email_outbox::attempts.eq(email_outbox::attempts + 1),
-        email_outbox::sent_at.eq(Some(now)),
-        email_outbox::lease_until.eq(None::<NaiveDateTime>),
-        email_outbox::text_body.eq(""),
-        email_outbox::html_body.eq(""),
-        email_outbox::last_error.eq(None::<String>),
-    ))
-    .returning(email_outbox::invitation_id)
-    .get_results(conn)?;
+    let sent = || {
+        (
+            email_outbox::status.eq("sent"),
+            email_outbox::attempts.eq(email_outbox::attempts + 1),
+            email_outbox::sent_at.eq(Some(now)),
+            email_outbox::lease_until.eq(None::<NaiveDateTime>),
+            email_outbox::text_body.eq(""),
+            email_outbox::html_body.eq(""),
+            email_outbox::last_error.eq(None::<String>),
+        )
+    };
+    let queued = || email_outbox::status.eq("queued");
+    let invitations: Vec<Option<i64>> = match conn {
+        _ if ids.is_empty() => Vec::new(),
+        // One statement for the batch: a round trip each would cost more.
+        DbConnection::Postgres(pg) => diesel::update(
+            email_outbox::table
+                .filter(email_outbox::id.eq_any(ids))
+                .filter(queued()),
+        )
+        .set(sent())
+        .returning(email_outbox::invitation_id)
+        .get_results(pg)?,
+        // No round trips to save, and SQLite would plan `id IN (…) AND
+        // status = ?` on the status index (every sent email), not by id.
+        DbConnection::Sqlite(lite) => {
+            let mut invitations = Vec::with_capacity(ids.len());
+            for id in ids {
+                invitations.extend(
+                    diesel::update(email_outbox::table.find(*id).filter(queued()))
+                        .set(sent())
+                        .returning(email_outbox::invitation_id)
+                        .get_results::<Option<i64>>(lite)?,
+                );
+            }
+            invitations
+        }
+    };
     Ok(invitations.into_iter().flatten().collect())
 }
 

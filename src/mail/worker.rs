@@ -17,8 +17,10 @@ use crate::mail::provider::{MailProvider, OutgoingEmail};
 use crate::metrics::Metrics;
 use crate::services::{expiry, retention};
 
-const BATCH: i64 = 20;
-/// Longer than a whole batch can take (20 sends with a 10 s timeout each), so
+const BATCH: i64 = 50;
+/// How long a wake-up waits for more emails before claiming a batch.
+const GATHER: Duration = Duration::from_millis(10);
+/// Longer than a whole batch can take (its sends run side by side, each with a 10 s timeout), so
 /// a live worker's lease never runs out under it; after a crash, the messages
 /// it held are sent by whoever claims them next.
 const LEASE: Duration = Duration::from_secs(300);
@@ -97,7 +99,12 @@ impl Worker {
                 Err(e) => tracing::warn!(error = %e, "outbox pass failed"),
             }
             tokio::select! {
-                _ = self.wakeup.notified() => {}
+                _ = self.wakeup.notified() => {
+                    // Every queued email wakes this loop; under a burst of
+                    // invites, a moment's wait gathers them into one batch
+                    // (one claim, one commit) instead of one batch each.
+                    tokio::time::sleep(GATHER).await;
+                }
                 _ = tokio::time::sleep(self.config.worker_poll_interval) => {}
                 _ = stop.changed() => {}
             }
