@@ -164,21 +164,18 @@ macro_rules! page_of {
     };
 }
 
-/// Newest first, `limit + 1` rows. The status filter uses the status a client sees:
-/// a pending row past its expiry counts as expired.
-pub fn list(
+/// One page of rows stored with `stored` status (any when `None`), of one
+/// email when given: the four static queries, each on the index that serves
+/// its filter and order.
+fn stored_page(
     conn: &mut DbConnection,
     account_id: i64,
-    status: Option<InvitationStatus>,
+    stored: Option<&str>,
     email_normalized: Option<&str>,
     page: PageRequest,
-    now: NaiveDateTime,
 ) -> QueryResult<Vec<InvitationRow>> {
-    use invitations::{
-        account_id as account, email_normalized as email, expires_at, id, status as stored,
-    };
-    let pending = InvitationStatus::Pending.as_str();
-    match (status, email_normalized) {
+    use invitations::{account_id as account, email_normalized as email, id, status};
+    match (stored, email_normalized) {
         (None, None) => page_of!(
             conn,
             page,
@@ -193,12 +190,43 @@ pub fn list(
             account.eq(account_id).and(email.eq(e)),
             (account.desc(), email.desc(), id.desc())
         ),
+        (Some(s), None) => page_of!(
+            conn,
+            page,
+            account_id,
+            account.eq(account_id).and(status.eq(s)),
+            (account.desc(), status.desc(), id.desc())
+        ),
+        (Some(s), Some(e)) => page_of!(
+            conn,
+            page,
+            account_id,
+            account.eq(account_id).and(email.eq(e)).and(status.eq(s)),
+            (account.desc(), email.desc(), id.desc())
+        ),
+    }
+}
+
+/// Newest first, `limit + 1` rows. The status filter uses the status a client sees:
+/// a pending row past its expiry counts as expired.
+pub fn list(
+    conn: &mut DbConnection,
+    account_id: i64,
+    status: Option<InvitationStatus>,
+    email_normalized: Option<&str>,
+    page: PageRequest,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<InvitationRow>> {
+    use invitations::{account_id as account, expires_at, id, status as stored};
+    let pending = InvitationStatus::Pending.as_str();
+    let page_size = usize::try_from(page.limit + 1).unwrap_or(usize::MAX);
+    match status {
         // Stored as pending, minus those past their expiry that no write or
         // sweep has recorded yet (a handful at most, counted on the overdue
         // index): the page asks for that many more rows and drops them here,
         // so its SQL names no expiry that would lure SQLite onto the overdue
         // index and a sort of every pending invitation.
-        (Some(InvitationStatus::Pending), e) => {
+        Some(InvitationStatus::Pending) => {
             let overdue: i64 = invitations::table
                 .filter(account.eq(account_id))
                 .filter(stored.eq(pending))
@@ -209,84 +237,37 @@ pub fn list(
                 limit: page.limit + overdue,
                 ..page
             };
-            let mut rows = match e {
-                None => page_of!(
-                    conn,
-                    widened,
-                    account_id,
-                    account.eq(account_id).and(stored.eq(pending)),
-                    (account.desc(), stored.desc(), id.desc())
-                )?,
-                Some(e) => page_of!(
-                    conn,
-                    widened,
-                    account_id,
-                    account
-                        .eq(account_id)
-                        .and(email.eq(e))
-                        .and(stored.eq(pending)),
-                    (account.desc(), email.desc(), id.desc())
-                )?,
-            };
+            let mut rows = stored_page(conn, account_id, Some(pending), email_normalized, widened)?;
             rows.retain(|row| row.expires_at > now);
-            rows.truncate(usize::try_from(page.limit + 1).unwrap_or(usize::MAX));
+            rows.truncate(page_size);
             Ok(rows)
         }
         // Stored as expired (a page on the status index), plus those pending
         // past their expiry that no write or sweep has recorded yet: a handful
         // at most, read whole on the overdue index. Merged here, never one OR
         // that would need a sort of every expired invitation.
-        (Some(InvitationStatus::Expired), e) => {
-            let expired = InvitationStatus::Expired.as_str();
-            let before = page.before_id.unwrap_or(i64::MAX);
+        Some(InvitationStatus::Expired) => {
             let overdue = invitations::table
                 .filter(account.eq(account_id))
                 .filter(stored.eq(pending))
                 .filter(expires_at.le(now))
-                .filter(id.lt(before))
+                .filter(id.lt(page.before_id.unwrap_or(i64::MAX)))
                 .load::<InvitationRow>(conn)?
                 .into_iter()
-                .filter(|row| e.is_none_or(|e| row.email_normalized == e));
-            let mut rows = match e {
-                None => page_of!(
-                    conn,
-                    page,
-                    account_id,
-                    account.eq(account_id).and(stored.eq(expired)),
-                    (account.desc(), stored.desc(), id.desc())
-                )?,
-                Some(e) => page_of!(
-                    conn,
-                    page,
-                    account_id,
-                    account
-                        .eq(account_id)
-                        .and(email.eq(e))
-                        .and(stored.eq(expired)),
-                    (account.desc(), email.desc(), id.desc())
-                )?,
-            };
+                .filter(|row| email_normalized.is_none_or(|e| row.email_normalized == e));
+            let expired = InvitationStatus::Expired.as_str();
+            let mut rows = stored_page(conn, account_id, Some(expired), email_normalized, page)?;
             rows.extend(overdue);
             rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
-            rows.truncate(usize::try_from(page.limit + 1).unwrap_or(usize::MAX));
+            rows.truncate(page_size);
             Ok(rows)
         }
-        (Some(other), None) => page_of!(
+        other => stored_page(
             conn,
-            page,
             account_id,
-            account.eq(account_id).and(stored.eq(other.as_str())),
-            (account.desc(), stored.desc(), id.desc())
-        ),
-        (Some(other), Some(e)) => page_of!(
-            conn,
+            other.map(InvitationStatus::as_str),
+            email_normalized,
             page,
-            account_id,
-            account
-                .eq(account_id)
-                .and(email.eq(e))
-                .and(stored.eq(other.as_str())),
-            (account.desc(), email.desc(), id.desc())
         ),
     }
 }

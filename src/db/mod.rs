@@ -2,6 +2,27 @@
 //! migrations per dialect, and one repository module per aggregate.
 //! Repositories never open transactions; services do.
 
+/// Deletes up to `$limit` rows of `$table` in `$status` created before
+/// `$before`, oldest first (one status at a time, so a `(status, created_at)`
+/// index gives the order); evaluates to how many. For the outbox tables'
+/// retention.
+macro_rules! delete_oldest_in_status {
+    ($conn:expr, $table:ident, $status:expr, $before:expr, $limit:expr) => {{
+        let ids: Vec<i64> = $table::table
+            .filter($table::status.eq($status))
+            .filter($table::created_at.lt($before))
+            .select($table::id)
+            .order($table::created_at.asc())
+            .limit($limit)
+            .load($conn)?;
+        if ids.is_empty() {
+            Ok(0)
+        } else {
+            diesel::delete($table::table.filter($table::id.eq_any(&ids))).execute($conn)
+        }
+    }};
+}
+
 pub mod accounts;
 pub mod audit;
 pub mod charges;

@@ -235,15 +235,5 @@ pub fn delete_finished_before(
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    let ids: Vec<i64> = email_outbox::table
-        .filter(email_outbox::status.eq(status))
-        .filter(email_outbox::created_at.lt(before))
-        .select(email_outbox::id)
-        .order(email_outbox::created_at.asc())
-        .limit(limit)
-        .load(conn)?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    diesel::delete(email_outbox::table.filter(email_outbox::id.eq_any(&ids))).execute(conn)
+    delete_oldest_in_status!(conn, email_outbox, status, before, limit)
 }

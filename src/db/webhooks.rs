@@ -200,15 +200,5 @@ pub fn delete_finished_before(
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    let ids: Vec<i64> = deliveries::table
-        .filter(deliveries::status.eq(status))
-        .filter(deliveries::created_at.lt(before))
-        .select(deliveries::id)
-        .order(deliveries::created_at.asc())
-        .limit(limit)
-        .load(conn)?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    diesel::delete(deliveries::table.filter(deliveries::id.eq_any(&ids))).execute(conn)
+    delete_oldest_in_status!(conn, deliveries, status, before, limit)
 }

@@ -93,38 +93,17 @@ async fn ten_parallel_accepts_of_one_token_create_exactly_one_user(app: TestApp)
 /// settle it.
 async fn invites_from_two_instances_racing_for_the_last_license_admit_exactly_one(app: TestApp) {
     let other = app.another_instance();
-    let owner = app.bootstrap(&AccountSpec {
-        billing_system: BillingSystem::Classic,
-        plan: Plan::Annual,
-        prices: &[
-            (LicenseType::Attorney, 120_000),
-            (LicenseType::NonAttorney, 60_000),
-        ],
-        licenses: &[(LicenseType::Attorney, 1)],
-        period_start: None,
-    });
-    let path = format!("/accounts/{}/invitations", owner.account_id);
-    let replies = join_all((0..10).map(|i| {
-        let instance = if i % 2 == 0 { &app } else { &other };
-        instance.post(
-            &path,
-            &owner.token,
-            json!({"email": format!("lawyer{i}@example.com"), "subscriber_type": "attorney"}),
-        )
-    }))
-    .await;
-    assert_eq!(statuses(&replies), (1, 9), "{replies:#?}");
-    let counts = app.licenses(&owner).await;
-    assert_eq!(counts["attorney"]["open"], 0);
-    assert_eq!(counts["attorney"]["reserved"], 1);
-    assert_eq!(
-        app.licenses_counted_in_db(owner.account_id, "attorney"),
-        (0, 1, 1)
-    );
+    race_for_the_last_license(&app, &other).await;
 }
 
 async fn ten_invites_racing_for_the_last_license_admit_exactly_one(app: TestApp) {
-    let owner = app.bootstrap(&AccountSpec {
+    race_for_the_last_license(&app, &app).await;
+}
+
+/// Ten invites for one open license, alternately sent to `first` and `second`:
+/// exactly one gets it, nine are refused, and the licenses add up.
+async fn race_for_the_last_license(first: &TestApp, second: &TestApp) {
+    let owner = first.bootstrap(&AccountSpec {
         billing_system: BillingSystem::Classic,
         plan: Plan::Annual,
         prices: &[
@@ -136,7 +115,8 @@ async fn ten_invites_racing_for_the_last_license_admit_exactly_one(app: TestApp)
     });
     let path = format!("/accounts/{}/invitations", owner.account_id);
     let replies = join_all((0..10).map(|i| {
-        app.post(
+        let instance = if i % 2 == 0 { first } else { second };
+        instance.post(
             &path,
             &owner.token,
             json!({"email": format!("lawyer{i}@example.com"), "subscriber_type": "attorney"}),
@@ -148,11 +128,15 @@ async fn ten_invites_racing_for_the_last_license_admit_exactly_one(app: TestApp)
         let problem = reply.problem(409, "no_available_license");
         assert_eq!(problem["license_type"], "attorney");
     }
-    let counts = app.licenses(&owner).await;
+    let counts = first.licenses(&owner).await;
     assert_eq!(counts["attorney"]["total"], 2);
     assert_eq!(counts["attorney"]["open"], 0);
     assert_eq!(counts["attorney"]["reserved"], 1);
     assert_eq!(counts["attorney"]["assigned"], 1);
+    assert_eq!(
+        first.licenses_counted_in_db(owner.account_id, "attorney"),
+        (0, 1, 1)
+    );
 }
 
 async fn parallel_invites_on_a_monthly_account_buy_one_license_per_invitation(app: TestApp) {
