@@ -161,23 +161,4 @@ impl Principal {
             role: user.role()?,
         })
     }
-
-    /// Another tenant's account answers 404: its existence is not revealed.
-    pub fn member_of(&self, account_id: i64) -> Result<(), AppError> {
-        if self.account_id == account_id {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
-        }
-    }
-
-    /// Member of the account and allowed to manage it.
-    pub fn manager_of(&self, account_id: i64) -> Result<(), AppError> {
-        self.member_of(account_id)?;
-        if self.role.can_manage() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
 }

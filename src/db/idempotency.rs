@@ -20,28 +20,8 @@ pub struct ClaimRef {
     pub claimed_at: NaiveDateTime,
 }
 
-thread_local! {
-    static CURRENT: std::cell::RefCell<Option<ClaimRef>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `work` (on this thread) as part of the request that holds `claim`.
-pub fn with_claim<T>(claim: Option<ClaimRef>, work: impl FnOnce() -> T) -> T {
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.borrow_mut().take());
-        }
-    }
-    CURRENT.with(|c| *c.borrow_mut() = claim);
-    let _reset = Reset;
-    work()
-}
-
-/// Inside a transaction of a request holding a claim: mark it committed.
-pub fn mark_current_committed(conn: &mut DbConnection) -> QueryResult<()> {
-    let Some(claim) = CURRENT.with(|c| c.borrow().clone()) else {
-        return Ok(());
-    };
+/// Inside the transaction of the request holding `claim`: mark it committed.
+pub fn mark_committed(conn: &mut DbConnection, claim: &ClaimRef) -> QueryResult<()> {
     diesel::update(
         keys::table
             .find((claim.account_id, &claim.key))

@@ -272,15 +272,20 @@ pub fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, String> {
 /// transaction must be a write (usually `accounts::lock`): on SQLite that takes
 /// the write lock before any read, so the busy timeout applies instead of a
 /// failed upgrade; on PostgreSQL it serialises work on one account.
+///
+/// `claim` is the request's Idempotency-Key, if it has one: it is marked as
+/// run in the same commit as the work, so a retry after a crash can never run
+/// it again.
 pub fn transaction<T>(
     conn: &mut DbConnection,
+    claim: Option<&idempotency::ClaimRef>,
     work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    // The request's Idempotency-Key (if any) is marked as run in the same
-    // commit as the work, so a retry after a crash can never run it again.
     let work = |conn: &mut DbConnection| {
         let value = work(conn)?;
-        idempotency::mark_current_committed(conn)?;
+        if let Some(claim) = claim {
+            idempotency::mark_committed(conn, claim)?;
+        }
         Ok(value)
     };
     match conn {

@@ -1,4 +1,4 @@
-//! Extractors: the bearer principal, and JSON bodies with this service's error
+//! Extractors for request bodies and query strings: JSON bodies with this service's error
 //! rules (400 for non-JSON, 413 over 1 MiB, 422 listing every bad field).
 
 use std::future::Future;
@@ -11,89 +11,12 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::{ClaimedCaller, Claims, Principal};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::json_fields::{parse_partially, parse_value};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
-use crate::http::state::AppState;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// The authenticated caller.
-pub struct Auth(pub Principal);
-
-fn bearer_token(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_owned())
-        })
-        .filter(|t| !t.is_empty())
-}
-
-impl FromRequest for Auth {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let token = token.ok_or(AppError::Unauthorized)?;
-            let claims = state.jwt.verify(&token, state.clock.now())?;
-            let principal = state.db(move |conn| Principal::load(conn, &claims)).await?;
-            Ok(Auth(principal))
-        })
-    }
-}
-
-/// A caller whose bearer token is verified but who is not yet looked up: for a
-/// manager's write that checks the caller under the account lock, in the
-/// locking statement itself (a round trip saved on the hottest path).
-pub struct Bearer {
-    caller: ClaimedCaller,
-    claims: Claims,
-}
-
-impl Bearer {
-    /// The caller's user id, if the token is for `account_id`. Another
-    /// tenant's account is `404`, after a `401` for a token whose user is no
-    /// longer active (the order every other endpoint answers in).
-    pub async fn for_account(self, state: &AppState, account_id: i64) -> Result<i64, AppError> {
-        if self.caller.account_id == account_id {
-            return Ok(self.caller.user_id);
-        }
-        let claims = self.claims;
-        state.db(move |conn| Principal::load(conn, &claims)).await?;
-        Err(AppError::NotFound)
-    }
-}
-
-impl FromRequest for Bearer {
-    type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = || {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::internal("application state missing"))?;
-            let token = bearer_token(req).ok_or(AppError::Unauthorized)?;
-            let claims = state.jwt.verify(&token, state.clock.now())?;
-            Ok(Bearer {
-                caller: ClaimedCaller::from_claims(&claims)?,
-                claims,
-            })
-        };
-        std::future::ready(verified())
-    }
-}
 
 /// A JSON request body of type `T`. Its errors (400, 413, 422) are held until
 /// the handler asks, so that 401/403/404 are decided first: a caller who may

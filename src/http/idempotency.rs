@@ -16,58 +16,22 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Principal;
 use crate::db;
 use crate::error::AppError;
 use crate::http::extract::MAX_BODY_BYTES;
+use crate::http::gate::{self, Resolved};
 use crate::http::middleware::ensure_request_id;
 use crate::http::state::AppState;
 use crate::services::idempotency::{self, Claim, MAX_KEY_LEN};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-tokio::task_local! {
-    /// The claim of the request being handled, for `AppState::db` to pass on.
-    static CLAIM: db::idempotency::ClaimRef;
-}
-
-/// The Idempotency-Key claim of the request this task is handling, if any.
-pub fn current_claim() -> Option<db::idempotency::ClaimRef> {
-    CLAIM.try_with(Clone::clone).ok()
-}
 pub const REPLAYED: &str = "idempotent-replayed";
 
 /// Put in a response's extensions by a handler whose answer must not be
 /// replayed (e.g. a bulk result with an item that may succeed on retry).
 #[derive(Debug, Clone, Copy)]
 pub struct DoNotStore;
-
-/// The active manager of the path's account that the bearer token speaks for.
-async fn scoped_manager(req: &ServiceRequest, state: &AppState) -> Option<Principal> {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim()
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))?
-        .1
-        .trim()
-        .to_owned();
-    let claims = state.jwt.verify(&token, state.clock.now()).ok()?;
-    if !req
-        .path()
-        .starts_with(&format!("/accounts/{}/", claims.account_id))
-    {
-        return None;
-    }
-    let principal = state
-        .db(move |conn| Principal::load(conn, &claims))
-        .await
-        .ok()?;
-    principal.role.can_manage().then_some(principal)
-}
 
 pub async fn idempotency(
     mut req: ServiceRequest,
@@ -78,13 +42,15 @@ pub async fn idempotency(
     let (Some(raw_key), Some(state), true) = (raw_key, state, req.method() == Method::POST) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let Some(principal) = scoped_manager(&req, &state).await else {
+    // Only a manager's POSTs under their account are kept; anything else is
+    // for the handler's own gate to answer (401, 403, 404, …).
+    let Ok(manager) = gate::manager_of_path(req.request(), &state).await else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let request_id = ensure_request_id(&mut req);
     let key = match raw_key.to_str() {
         Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LEN => {
-            format!("{}:{key}", principal.user_id)
+            format!("{}:{key}", manager.user_id)
         }
         _ => {
             let error = AppError::validation_one(
@@ -95,7 +61,7 @@ pub async fn idempotency(
             return Ok(req.into_response(error.to_response(Some(&request_id))));
         }
     };
-    let account_id = principal.account_id;
+    let account_id = manager.account_id;
 
     // The body is part of what makes a request "the same".
     let mut payload = req.take_payload();
@@ -162,7 +128,9 @@ pub async fn idempotency(
         key: key.clone(),
         claimed_at,
     };
-    let response = CLAIM.scope(claim, next.call(req)).await?;
+    req.extensions_mut().insert(claim);
+    req.extensions_mut().insert(Resolved(manager));
+    let response = next.call(req).await?;
     let (http_request, response) = response.into_parts();
     // Render errors here, with this request's id, so what is stored is what the client gets.
     let response = match response.error().and_then(|e| e.as_error::<AppError>()) {

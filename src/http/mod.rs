@@ -4,6 +4,7 @@
 pub mod account_gate;
 pub mod cors;
 pub mod extract;
+pub mod gate;
 pub mod handlers;
 pub mod idempotency;
 pub mod middleware;

@@ -39,12 +39,9 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        let claim = crate::http::idempotency::current_claim();
         web::block(move || {
-            crate::db::idempotency::with_claim(claim, || {
-                let mut conn = pool.get()?;
-                work(&mut conn)
-            })
+            let mut conn = pool.get()?;
+            work(&mut conn)
         })
         .await?
     }

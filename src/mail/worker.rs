@@ -179,7 +179,7 @@ fn record_outcomes(
     let mut attempt = 0;
     loop {
         let result = pool.get().map_err(AppError::from).and_then(|mut conn| {
-            db::transaction(&mut conn, |conn| {
+            db::transaction(&mut conn, None, |conn| {
                 record_in(conn, outcomes, now, max_attempts)
             })
         });

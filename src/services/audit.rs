@@ -10,6 +10,7 @@ use crate::contract::{self, utc};
 use crate::db::{self, DbConnection};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
+use crate::services::context::{Context, Manager};
 
 /// Who caused an event.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +25,12 @@ pub enum Actor {
 impl From<&Principal> for Actor {
     fn from(principal: &Principal) -> Self {
         Actor::User(principal.user_id)
+    }
+}
+
+impl From<Manager> for Actor {
+    fn from(manager: Manager) -> Self {
+        Actor::User(manager.user_id)
     }
 }
 
@@ -84,13 +91,11 @@ pub fn record(
 
 pub fn list(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     action: Option<&str>,
     page: PageRequest,
 ) -> Result<contract::AuditEventPage, AppError> {
-    principal.manager_of(account_id)?;
-    let rows = db::audit::list(conn, account_id, action, page)?;
+    let rows = db::audit::list(conn, ctx.caller.account_id, action, page)?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id);
     Ok(contract::AuditEventPage {
         items: rows

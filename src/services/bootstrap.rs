@@ -98,7 +98,7 @@ pub fn run(
     }
     let password_hash = password::hash(&input.owner_password).map_err(|e| e.to_string())?;
 
-    db::transaction(conn, |conn| {
+    db::transaction(conn, None, |conn| {
         let account = db::accounts::insert(
             conn,
             &db::accounts::NewAccount {

@@ -1,19 +1,18 @@
 //! The charge ledger.
 
-use crate::auth::Principal;
 use crate::contract;
 use crate::db::{self, DbConnection};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
+use crate::services::context::{Context, Manager};
 use crate::services::views;
 
 pub fn list(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     page: PageRequest,
 ) -> Result<contract::ChargePage, AppError> {
-    principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
     let rows = db::charges::list(conn, account_id, page)?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id);
     Ok(contract::ChargePage {

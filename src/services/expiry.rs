@@ -41,7 +41,7 @@ pub fn sweep(pool: &DbPool, now: NaiveDateTime) -> Result<usize, AppError> {
     let accounts = db::invitations::accounts_with_overdue(&mut conn, now, 1_000)?;
     let mut expired = 0;
     for account_id in accounts {
-        expired += db::transaction(&mut conn, |conn| {
+        expired += db::transaction(&mut conn, None, |conn| {
             if db::accounts::lock(conn, account_id)?.is_none() {
                 return Ok(0);
             }

@@ -1,13 +1,12 @@
 //! Groups of firm members: list, read, create, rename, delete.
 
-use crate::auth::Principal;
-use crate::clock::Clock;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::name::DisplayName;
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Subject};
+use crate::services::context::{Context, Manager};
 use crate::services::lock_account_as_manager;
 use serde_json::json;
 
@@ -21,10 +20,9 @@ fn view(row: GroupRow) -> contract::Group {
 
 pub fn list(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
 ) -> Result<contract::GroupList, AppError> {
-    principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
     Ok(contract::GroupList {
         items: db::groups::list(conn, account_id)?
             .into_iter()
@@ -52,11 +50,10 @@ fn name_taken(error: diesel::result::Error) -> AppError {
 
 pub fn get(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     group_id: i64,
 ) -> Result<contract::Group, AppError> {
-    principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
     db::groups::find_in_account(conn, account_id, group_id)?
         .map(view)
         .ok_or(AppError::NotFound)
@@ -64,19 +61,18 @@ pub fn get(
 
 pub fn create(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     request: &contract::GroupRequest,
-    clock: &Clock,
 ) -> Result<contract::Group, AppError> {
+    let account_id = ctx.caller.account_id;
     let name = checked_name(request).map_err(|e| AppError::Validation(vec![e]))?;
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         let group = db::groups::insert(conn, account_id, name.as_str(), now).map_err(name_taken)?;
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            ctx.caller.into(),
             "group.created",
             Subject::Group(group.id),
             json!({"name": group.name}),
@@ -92,14 +88,13 @@ pub fn create(
 /// of its own name.
 pub fn rename(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     group_id: i64,
     input: &Partial<contract::GroupRequest>,
-    clock: &Clock,
 ) -> Result<contract::Group, AppError> {
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         let group =
             db::groups::find_in_account(conn, account_id, group_id)?.ok_or(AppError::NotFound)?;
         let name = match (checked_name(&input.value), input.errors.is_empty()) {
@@ -113,7 +108,7 @@ pub fn rename(
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            ctx.caller.into(),
             "group.updated",
             Subject::Group(group.id),
             json!({"name": renamed.name, "previous_name": group.name}),
@@ -128,20 +123,19 @@ pub fn rename(
 /// with it (the users and invitations stay).
 pub fn delete(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     group_id: i64,
-    clock: &Clock,
 ) -> Result<(), AppError> {
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         let group =
             db::groups::find_in_account(conn, account_id, group_id)?.ok_or(AppError::NotFound)?;
         db::groups::delete(conn, group.id)?;
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            ctx.caller.into(),
             "group.deleted",
             Subject::Group(group.id),
             json!({"name": group.name}),

@@ -2,9 +2,6 @@
 
 use chrono::NaiveDateTime;
 
-use crate::auth::Principal;
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::contract;
 use crate::contract::utc;
 use crate::db::{self, DbConnection, invitations::InvitationRow, licenses::Holder};
@@ -15,6 +12,7 @@ use crate::domain::paging::PageRequest;
 use crate::domain::token;
 use crate::error::AppError;
 use crate::services::audit::{self, Actor, Subject};
+use crate::services::context::{Context, Manager};
 use crate::services::invite::queue_invitation_email;
 use crate::services::{
     Locked, licensing, lock_account_as_manager, lock_account_for_manager, rate_limits, views,
@@ -29,12 +27,10 @@ pub struct ListFilter {
 
 pub fn list(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     filter: &ListFilter,
-    now: NaiveDateTime,
 ) -> Result<contract::InvitationPage, AppError> {
-    principal.manager_of(account_id)?;
+    let (account_id, now) = (ctx.caller.account_id, ctx.now());
     let email = filter.email.as_deref().map(normalize);
     let rows = db::invitations::list(
         conn,
@@ -53,12 +49,10 @@ pub fn list(
 
 pub fn get(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     invitation_id: i64,
-    now: NaiveDateTime,
 ) -> Result<contract::Invitation, AppError> {
-    principal.manager_of(account_id)?;
+    let (account_id, now) = (ctx.caller.account_id, ctx.now());
     let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
         .ok_or(AppError::NotFound)?;
     views::invitation(conn, row, now)
@@ -66,19 +60,18 @@ pub fn get(
 
 pub fn revoke(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     invitation_id: i64,
-    clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         if InvitationStatus::from_db(&row.status)? != InvitationStatus::Pending {
             return Err(AppError::InvitationNotPending);
         }
-        revoke_pending(conn, principal.into(), &row, None, now)?;
+        revoke_pending(conn, ctx.caller.into(), &row, None, now)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         views::invitation(conn, row, now)
@@ -154,19 +147,16 @@ pub fn revoke_sent_by(
 /// An expired invitation needs a license again, by the same rules as an invite.
 pub fn resend(
     conn: &mut DbConnection,
-    config: &Config,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     invitation_id: i64,
-    clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
-    principal.manager_of(account_id)?;
-    db::transaction(conn, |conn| {
+    let (config, account_id) = (&ctx.config, ctx.caller.account_id);
+    ctx.transaction(conn, |conn| {
         let Locked {
             account,
             now,
             caller_name,
-        } = lock_account_for_manager(conn, principal.user_id, account_id, clock)?;
+        } = lock_account_for_manager(conn, ctx)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;
         if InvitationStatus::from_db(&row.status)? == InvitationStatus::Pending
@@ -213,7 +203,7 @@ pub fn resend(
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            ctx.caller.into(),
             "invitation.resent",
             Subject::Invitation(row.id),
             json!({"email": row.email, "send_count": row.send_count, "expires_at": utc(row.expires_at)}),

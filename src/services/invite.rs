@@ -4,8 +4,6 @@ use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
 
-use crate::auth::Principal;
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract;
 use crate::db::{
@@ -21,6 +19,7 @@ use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::mail::{self, template::InvitationEmail};
 use crate::services::audit::{self, Actor, Subject};
+use crate::services::context::{Context, Manager};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::rate_limits;
 use crate::services::{Locked, lock_account_for_manager, views, without_writing};
@@ -94,23 +93,25 @@ fn assess(
     })
 }
 
-/// Invites one email as `caller_id`, whose right to manage the account is
+/// Invites one email as the caller, whose right to manage the account is
 /// checked under the account lock; the body's own errors (`request`) come
 /// after that check, so a caller who may not invite learns nothing from them.
 pub fn create(
     conn: &mut DbConnection,
-    config: &Config,
-    caller_id: i64,
-    account_id: i64,
+    ctx: &Context<Manager>,
     request: Result<Partial<InvitationRequest>, AppError>,
-    clock: &Clock,
 ) -> Result<contract::Invitation, AppError> {
-    db::transaction(conn, |conn| {
+    let config = &ctx.config;
+    let Manager {
+        user_id: caller_id,
+        account_id,
+    } = ctx.caller;
+    ctx.transaction(conn, |conn| {
         let Locked {
             account,
             now,
             caller_name,
-        } = lock_account_for_manager(conn, caller_id, account_id, clock)?;
+        } = lock_account_for_manager(conn, ctx)?;
         let request = request?;
         let Assessment {
             draft,
@@ -216,17 +217,13 @@ pub fn queue_invitation_email(
 /// under the same lock, in a transaction that is rolled back: it changes nothing.
 pub fn quote(
     conn: &mut DbConnection,
-    config: &Config,
-    caller_id: i64,
-    account_id: i64,
+    ctx: &Context<Manager>,
     request: Result<Partial<InvitationRequest>, AppError>,
-    clock: &Clock,
 ) -> Result<contract::Quote, AppError> {
     without_writing(conn, |conn| {
-        let Locked { account, now, .. } =
-            lock_account_for_manager(conn, caller_id, account_id, clock)?;
+        let Locked { account, now, .. } = lock_account_for_manager(conn, ctx)?;
         let request = request?;
-        let Assessment { offer, refusal, .. } = assess(conn, config, &account, &request, now)?;
+        let Assessment { offer, refusal, .. } = assess(conn, &ctx.config, &account, &request, now)?;
         let allowed = refusal.is_none();
         Ok(contract::Quote {
             allowed,
@@ -245,23 +242,19 @@ pub const MAX_BULK: usize = 100;
 /// failure does not affect the others.
 pub fn create_many(
     conn: &mut DbConnection,
-    config: &Config,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     items: Vec<serde_json::Value>,
-    clock: &Clock,
 ) -> Result<Vec<Result<contract::Invitation, AppError>>, AppError> {
     if items.len() > MAX_BULK {
         return Err(AppError::PayloadTooLarge(format!(
             "A bulk request holds at most {MAX_BULK} invitations."
         )));
     }
-    principal.manager_of(account_id)?;
     Ok(items
         .into_iter()
         .map(|item| {
             let request = crate::domain::json_fields::parse_partially::<InvitationRequest>(item);
-            create(conn, config, principal.user_id, account_id, request, clock)
+            create(conn, ctx, request)
         })
         .collect())
 }

@@ -3,8 +3,6 @@
 use chrono::NaiveDateTime;
 
 use crate::auth::JwtKeys;
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
@@ -14,6 +12,7 @@ use crate::domain::name::DisplayName;
 use crate::domain::{password, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::services::audit::{self, Actor, Subject};
+use crate::services::context::{Anonymous, Context};
 use crate::services::{lock_account, views};
 use serde_json::json;
 
@@ -59,20 +58,20 @@ fn preview_of(
 /// (404, 409, 410), checked before any expensive work on the body.
 pub fn check_answerable(
     conn: &mut DbConnection,
+    ctx: &Context<Anonymous>,
     secret: &str,
-    now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let row = find_by_token(conn, secret)?;
-    ensure_answerable(&row, now)
+    ensure_answerable(&row, ctx.now())
 }
 
 pub fn preview(
     conn: &mut DbConnection,
+    ctx: &Context<Anonymous>,
     secret: &str,
-    now: NaiveDateTime,
 ) -> Result<contract::InvitationPreview, AppError> {
     let row = find_by_token(conn, secret)?;
-    preview_of(conn, &row, now)
+    preview_of(conn, &row, ctx.now())
 }
 
 /// A checked accept request.
@@ -133,15 +132,15 @@ pub fn prepare_acceptance(
 
 pub fn accept(
     conn: &mut DbConnection,
-    config: &Config,
+    ctx: &Context<Anonymous>,
     jwt: &JwtKeys,
     secret: &str,
     acceptance: &Acceptance,
-    clock: &Clock,
 ) -> Result<contract::SessionGrant, AppError> {
+    let config = &ctx.config;
     let account_id = find_by_token(conn, secret)?.account_id;
-    let (user, now) = db::transaction(conn, |conn| {
-        let (account, now) = lock_account(conn, account_id, clock)?;
+    let (user, now) = ctx.transaction(conn, |conn| {
+        let (account, now) = lock_account(conn, account_id, &ctx.clock)?;
         // Read again under the lock: it may have been answered, revoked or resent meanwhile.
         let invitation = find_by_token(conn, secret)?;
         ensure_answerable(&invitation, now)?;
@@ -211,12 +210,12 @@ pub fn accept(
 
 pub fn decline(
     conn: &mut DbConnection,
+    ctx: &Context<Anonymous>,
     secret: &str,
-    clock: &Clock,
 ) -> Result<contract::InvitationPreview, AppError> {
     let account_id = find_by_token(conn, secret)?.account_id;
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account(conn, account_id, clock)?;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account(conn, account_id, &ctx.clock)?;
         let invitation = find_by_token(conn, secret)?;
         ensure_answerable(&invitation, now)?;
         db::invitations::set_status(conn, invitation.id, InvitationStatus::Declined, now)?;

@@ -1,13 +1,12 @@
 //! License summary and buying licenses.
 
-use crate::auth::Principal;
-use crate::clock::Clock;
 use crate::contract;
 use crate::db::{self, DbConnection};
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseState, LicenseType};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
 use crate::services::audit::{self, Subject};
+use crate::services::context::{Context, Manager};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::{lock_account_as_manager, views, without_writing};
 use serde_json::json;
@@ -56,13 +55,11 @@ fn summary_of(
 
 pub fn summary(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
-    clock: &Clock,
+    ctx: &Context<Manager>,
 ) -> Result<contract::LicenseSummary, AppError> {
     // As a write would see it (overdue invitations count as released), without writing.
     without_writing(conn, |conn| {
-        let (account, _) = lock_account_as_manager(conn, principal, account_id, clock)?;
+        let (account, _) = lock_account_as_manager(conn, ctx)?;
         summary_of(conn, &account)
     })
 }
@@ -70,13 +67,12 @@ pub fn summary(
 /// Adds open licenses and records one charge line for all of them.
 pub fn buy(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     input: &Partial<contract::BuyLicensesRequest>,
-    clock: &Clock,
 ) -> Result<contract::LicensePurchase, AppError> {
-    db::transaction(conn, |conn| {
-        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (account, now) = lock_account_as_manager(conn, ctx)?;
         let system = account.billing_system()?;
         let request = &input.value;
         let mut errors = Vec::new();
@@ -146,7 +142,7 @@ pub fn buy(
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            ctx.caller.into(),
             "licenses.purchased",
             Subject::Charge(charge.id),
             json!({

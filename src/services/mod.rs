@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bootstrap;
 pub mod charges;
+pub mod context;
 pub mod expiry;
 pub mod groups;
 pub mod idempotency;
@@ -23,11 +24,11 @@ pub mod webhooks;
 
 use chrono::NaiveDateTime;
 
-use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, accounts::AccountRow};
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::services::context::{Context, Manager};
 
 /// An account locked for a write, with the moment the write happens.
 pub struct Locked {
@@ -59,10 +60,13 @@ pub fn lock_account(
 /// `403`.
 pub fn lock_account_for_manager(
     conn: &mut DbConnection,
-    caller_id: i64,
-    account_id: i64,
-    clock: &Clock,
+    ctx: &Context<Manager>,
 ) -> Result<Locked, AppError> {
+    let Manager {
+        user_id: caller_id,
+        account_id,
+    } = ctx.caller;
+    let clock = &ctx.clock;
     // The locking statement also says whether any pending invitation expires
     // within a few minutes of the clock as read before it: when none does and
     // the lock came within them, there is nothing to expire and the expiry
@@ -88,12 +92,9 @@ pub fn lock_account_for_manager(
 /// `lock_account_for_manager` when only the account and the moment matter.
 pub fn lock_account_as_manager(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
-    clock: &Clock,
+    ctx: &Context<Manager>,
 ) -> Result<(AccountRow, NaiveDateTime), AppError> {
-    principal.manager_of(account_id)?;
-    let locked = lock_account_for_manager(conn, principal.user_id, account_id, clock)?;
+    let locked = lock_account_for_manager(conn, ctx)?;
     Ok((locked.account, locked.now))
 }
 
@@ -104,7 +105,7 @@ pub fn without_writing<T>(
     work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     let mut answer = None;
-    let outcome = db::transaction(conn, |conn| {
+    let outcome = db::transaction(conn, None, |conn| {
         answer = Some(work(conn)?);
         Err::<(), _>(AppError::internal("rolled back on purpose"))
     });

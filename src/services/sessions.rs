@@ -1,9 +1,6 @@
 //! Signing in with email and password.
 
-use chrono::NaiveDateTime;
-
 use crate::auth::JwtKeys;
-use crate::config::Config;
 use crate::contract;
 use crate::db::{self, DbPool};
 use crate::domain::access::UserStatus;
@@ -11,17 +8,18 @@ use crate::domain::email::normalize;
 use crate::domain::field_error::FieldError;
 use crate::domain::password;
 use crate::error::AppError;
+use crate::services::context::{Anonymous, Context};
 use crate::services::views;
 
 /// Takes a pooled connection only around the two lookups: the Argon2
 /// verification in between is slow on purpose and must not hold one.
 pub fn sign_in(
     pool: &DbPool,
-    config: &Config,
+    ctx: &Context<Anonymous>,
     jwt: &JwtKeys,
     request: &contract::SessionRequest,
-    now: NaiveDateTime,
 ) -> Result<contract::SessionGrant, AppError> {
+    let config = &ctx.config;
     let mut errors = Vec::new();
     if request.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
         errors.push(FieldError::required("email"));
@@ -41,7 +39,7 @@ pub fn sign_in(
         Some(user) if verified && user.status()? == UserStatus::Active => user,
         _ => return Err(AppError::InvalidCredentials),
     };
-    let access_token = jwt.issue(user.account_id, user.id, config.access_token_ttl, now)?;
+    let access_token = jwt.issue(user.account_id, user.id, config.access_token_ttl, ctx.now())?;
     Ok(contract::SessionGrant {
         user: views::user(&mut *pool.get()?, user)?,
         access_token,

@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use crate::auth::Principal;
-use crate::clock::Clock;
 use crate::contract;
 use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::access::{Role, UserStatus};
@@ -14,18 +12,18 @@ use crate::domain::paging::PageRequest;
 use crate::domain::permission;
 use crate::error::AppError;
 use crate::services::audit::{self, Subject};
+use crate::services::context::{Context, Manager, Member};
 use crate::services::invitation_admin::{self, RevokeReason};
 use crate::services::{licensing, lock_account_as_manager, views};
 use serde_json::json;
 
 pub fn list(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     status: Option<UserStatus>,
     page: PageRequest,
 ) -> Result<contract::UserPage, AppError> {
-    principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
     let rows = db::users::list(conn, account_id, status, page)?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id);
     Ok(contract::UserPage {
@@ -37,13 +35,12 @@ pub fn list(
 /// Managers read anyone in the account; any member may read themselves.
 pub fn get(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Member>,
     user_id: i64,
 ) -> Result<contract::User, AppError> {
-    principal.member_of(account_id)?;
-    if principal.user_id != user_id {
-        principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
+    if ctx.caller.user_id != user_id && !ctx.caller.role.can_manage() {
+        return Err(AppError::Forbidden);
     }
     let row = db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
     views::user(conn, row)
@@ -54,14 +51,13 @@ pub fn get(
 /// subscriber's protection (409).
 pub fn update(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     user_id: i64,
     input: &Partial<contract::UserUpdateRequest>,
-    clock: &Clock,
 ) -> Result<contract::User, AppError> {
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         let request = &input.value;
@@ -112,7 +108,7 @@ pub fn update(
             audit::record(
                 conn,
                 account_id,
-                principal.into(),
+                ctx.caller.into(),
                 "user.updated",
                 Subject::User(user.id),
                 json!({
@@ -126,7 +122,7 @@ pub fn update(
         if demoted {
             invitation_admin::revoke_sent_by(
                 conn,
-                principal.into(),
+                ctx.caller.into(),
                 account_id,
                 user.id,
                 RevokeReason::InviterDemoted,
@@ -142,13 +138,12 @@ pub fn update(
 /// Disabling a disabled user changes nothing and answers 200 (safe to retry).
 pub fn disable(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     user_id: i64,
-    clock: &Clock,
 ) -> Result<contract::User, AppError> {
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         if user.role()? == Role::PrimarySubscriber {
@@ -163,7 +158,7 @@ pub fn disable(
             audit::record(
                 conn,
                 account_id,
-                principal.into(),
+                ctx.caller.into(),
                 "user.disabled",
                 Subject::User(user.id),
                 json!({"email": user.email}),
@@ -173,7 +168,7 @@ pub fn disable(
             // not outlive their access.
             invitation_admin::revoke_sent_by(
                 conn,
-                principal.into(),
+                ctx.caller.into(),
                 account_id,
                 user.id,
                 RevokeReason::InviterDisabled,
@@ -190,13 +185,12 @@ pub fn disable(
 /// Enabling an active user changes nothing and answers 200.
 pub fn enable(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     user_id: i64,
-    clock: &Clock,
 ) -> Result<contract::User, AppError> {
-    db::transaction(conn, |conn| {
-        let (account, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (account, now) = lock_account_as_manager(conn, ctx)?;
         let user =
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         if user.status()? == UserStatus::Disabled {
@@ -217,7 +211,7 @@ pub fn enable(
             audit::record(
                 conn,
                 account_id,
-                principal.into(),
+                ctx.caller.into(),
                 "user.enabled",
                 Subject::User(user.id),
                 json!({

@@ -7,14 +7,13 @@ use chrono::NaiveDateTime;
 use rand::RngExt;
 use serde_json::{Value, json};
 
-use crate::auth::Principal;
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, webhooks::EndpointRow};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
 use crate::services::audit::{self, Subject};
+use crate::services::context::{Context, Manager};
 use crate::services::lock_account_as_manager;
 use crate::webhooks::DestinationError;
 
@@ -146,10 +145,9 @@ fn checked(
 
 pub fn list(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
 ) -> Result<contract::WebhookEndpointList, AppError> {
-    principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
     Ok(contract::WebhookEndpointList {
         items: db::webhooks::list(conn, account_id)?
             .into_iter()
@@ -160,14 +158,13 @@ pub fn list(
 
 pub fn create(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     input: &Partial<contract::WebhookRequest>,
     destination: Option<FieldError>,
-    clock: &Clock,
 ) -> Result<contract::WebhookEndpoint, AppError> {
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         let (url, events) = match (
             checked(&input.value, destination.clone()),
             input.errors.is_empty(),
@@ -191,7 +188,7 @@ pub fn create(
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            ctx.caller.into(),
             "webhook.created",
             Subject::Webhook(row.id),
             json!({"url": row.url, "events": events}),
@@ -203,20 +200,19 @@ pub fn create(
 
 pub fn delete(
     conn: &mut DbConnection,
-    principal: &Principal,
-    account_id: i64,
+    ctx: &Context<Manager>,
     webhook_id: i64,
-    clock: &Clock,
 ) -> Result<(), AppError> {
-    db::transaction(conn, |conn| {
-        let (_, now) = lock_account_as_manager(conn, principal, account_id, clock)?;
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
         if db::webhooks::delete(conn, account_id, webhook_id)? == 0 {
             return Err(AppError::NotFound);
         }
         audit::record(
             conn,
             account_id,
-            principal.into(),
+            ctx.caller.into(),
             "webhook.deleted",
             Subject::Webhook(webhook_id),
             json!({}),

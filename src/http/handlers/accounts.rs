@@ -3,11 +3,12 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::contract;
 use crate::error::AppError;
-use crate::http::extract::Auth;
 use crate::http::handlers::json;
+use crate::http::handlers::paths::AccountPath;
 use crate::http::openapi::MemberRead;
 use crate::http::state::AppState;
 use crate::services;
+use crate::services::context::{Context, Member};
 
 /// Read the account: plan, billing system, current period, prices
 ///
@@ -15,20 +16,17 @@ use crate::services;
 #[utoipa::path(
     operation_id = "get_account",
     tag = "accounts",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     responses((status = 200, description = "The account", body = contract::Account), MemberRead),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}")]
 pub async fn get_account(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Member>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    let now = state.clock.now();
     let account = state
-        .db(move |conn| services::accounts::get(conn, &principal, account_id, now))
+        .db(move |conn| services::accounts::get(conn, &ctx))
         .await?;
     Ok(json(StatusCode::OK, &account))
 }

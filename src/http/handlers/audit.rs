@@ -4,10 +4,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::AppError;
-use crate::http::extract::{Auth, PageParams, QueryParams, both};
+use crate::http::extract::{PageParams, QueryParams, both};
 use crate::http::handlers::json;
+use crate::http::handlers::paths::AccountPath;
 use crate::http::openapi::ManageList;
 use crate::http::state::AppState;
+use crate::services::context::{Context, Manager};
 use crate::{contract, services};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -26,26 +28,21 @@ pub struct AuditQuery {
 #[utoipa::path(
     operation_id = "list_audit_events",
     tag = "accounts",
-    params(("account_id" = i64, Path, description = "Account id"), AuditQuery, PageParams),
+    params(AccountPath, AuditQuery, PageParams),
     responses((status = 200, description = "One page", body = contract::AuditEventPage), ManageList),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/audit-events")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     query: QueryParams<AuditQuery>,
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
     let (query, page) = both(query.parse(), page.page())?;
     let action = query.action;
     let events = state
-        .db(move |conn| {
-            services::audit::list(conn, &principal, account_id, action.as_deref(), page)
-        })
+        .db(move |conn| services::audit::list(conn, &ctx, action.as_deref(), page))
         .await?;
     Ok(json(StatusCode::OK, &events))
 }

@@ -2,29 +2,29 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonBody, JsonFields};
+use crate::http::extract::{JsonBody, JsonFields};
+use crate::http::handlers::paths::{AccountPath, GroupPath};
 use crate::http::handlers::{created, json};
 use crate::http::openapi::{Manage, ManageWrite};
 use crate::http::state::AppState;
+use crate::services::context::{Context, Manager};
 use crate::{contract, services};
 
 /// List the account's groups
 #[utoipa::path(
     operation_id = "list_groups",
     tag = "groups",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     responses((status = 200, description = "Every group, oldest first", body = contract::GroupList), Manage),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/groups")]
 pub async fn list_groups(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
     let groups = state
-        .db(move |conn| services::groups::list(conn, &principal, account_id))
+        .db(move |conn| services::groups::list(conn, &ctx))
         .await?;
     Ok(json(StatusCode::OK, &groups))
 }
@@ -33,7 +33,7 @@ pub async fn list_groups(
 #[utoipa::path(
     operation_id = "create_group",
     tag = "groups",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     request_body = contract::GroupRequest,
     responses(
         (status = 201, description = "Created", body = contract::Group,
@@ -47,16 +47,13 @@ pub async fn list_groups(
 #[post("/accounts/{account_id}/groups")]
 pub async fn create_group(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     request: JsonBody<contract::GroupRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
     let request = request.parse()?;
-    let clock = state.clock.clone();
     let group = state
-        .db(move |conn| services::groups::create(conn, &principal, account_id, &request, &clock))
+        .db(move |conn| services::groups::create(conn, &ctx, &request))
         .await?;
     Ok(created(
         &format!("/accounts/{account_id}/groups/{}", group.id),
@@ -68,19 +65,19 @@ pub async fn create_group(
 #[utoipa::path(
     operation_id = "get_group",
     tag = "groups",
-    params(("account_id" = i64, Path, description = "Account id"), ("group_id" = i64, Path, description = "Group id")),
+    params(GroupPath),
     responses((status = 200, description = "The group", body = contract::Group), Manage),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/groups/{group_id}")]
 pub async fn get_group(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<GroupPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, group_id) = path.into_inner();
+    let group_id = path.group_id;
     let group = state
-        .db(move |conn| services::groups::get(conn, &principal, account_id, group_id))
+        .db(move |conn| services::groups::get(conn, &ctx, group_id))
         .await?;
     Ok(json(StatusCode::OK, &group))
 }
@@ -93,7 +90,7 @@ pub async fn get_group(
 #[utoipa::path(
     operation_id = "update_group",
     tag = "groups",
-    params(("account_id" = i64, Path, description = "Account id"), ("group_id" = i64, Path, description = "Group id")),
+    params(GroupPath),
     request_body = contract::GroupRequest,
     responses(
         (status = 200, description = "The group, renamed", body = contract::Group),
@@ -106,18 +103,14 @@ pub async fn get_group(
 #[patch("/accounts/{account_id}/groups/{group_id}")]
 pub async fn update_group(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<GroupPath>,
     request: JsonFields<contract::GroupRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, group_id) = path.into_inner();
-    principal.manager_of(account_id)?;
+    let group_id = path.group_id;
     let request = request.parse()?;
-    let clock = state.clock.clone();
     let group = state
-        .db(move |conn| {
-            services::groups::rename(conn, &principal, account_id, group_id, &request, &clock)
-        })
+        .db(move |conn| services::groups::rename(conn, &ctx, group_id, &request))
         .await?;
     Ok(json(StatusCode::OK, &group))
 }
@@ -129,20 +122,19 @@ pub async fn update_group(
 #[utoipa::path(
     operation_id = "delete_group",
     tag = "groups",
-    params(("account_id" = i64, Path, description = "Account id"), ("group_id" = i64, Path, description = "Group id")),
+    params(GroupPath),
     responses((status = 204, description = "Deleted; no body"), Manage),
     security(("bearer" = []))
 )]
 #[delete("/accounts/{account_id}/groups/{group_id}")]
 pub async fn delete_group(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<GroupPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, group_id) = path.into_inner();
-    let clock = state.clock.clone();
+    let group_id = path.group_id;
     state
-        .db(move |conn| services::groups::delete(conn, &principal, account_id, group_id, &clock))
+        .db(move |conn| services::groups::delete(conn, &ctx, group_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,11 +7,14 @@ use crate::contract;
 use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, Bearer, JsonBody, JsonFields, PageParams, QueryParams, both};
+use crate::http::extract::{JsonBody, JsonFields, PageParams, QueryParams, both};
+use crate::http::gate::ManagerCheckedUnderLock;
+use crate::http::handlers::paths::{AccountPath, InvitationPath};
 use crate::http::handlers::{created, json};
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
+use crate::services::context::{Context, Manager};
 use crate::services::{self, invitation_admin::ListFilter};
 
 /// Invite one email
@@ -22,7 +25,7 @@ use crate::services::{self, invitation_admin::ListFilter};
 #[utoipa::path(
     operation_id = "create_invitation",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     request_body = InvitationRequest,
     responses(
         (status = 201, description = "Invited; `Location` names the new invitation", body = contract::Invitation,
@@ -39,19 +42,15 @@ use crate::services::{self, invitation_admin::ListFilter};
 #[post("/accounts/{account_id}/invitations")]
 pub async fn create_invitation(
     state: web::Data<AppState>,
-    caller: Bearer,
-    path: web::Path<i64>,
+    ManagerCheckedUnderLock(ctx): ManagerCheckedUnderLock,
     request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    let caller_id = caller.for_account(&state, account_id).await?;
+    let account_id = ctx.caller.account_id;
     // Judged after the caller, under the account lock (see `invite::create`).
     let request = request.parse();
-    let clock = state.clock.clone();
-    let config = state.config.clone();
     let invitation = state
         .db_for_account(account_id, move |conn| {
-            services::invite::create(conn, &config, caller_id, account_id, request, &clock)
+            services::invite::create(conn, &ctx, request)
         })
         .await?;
     state.mail_wakeup.notify_one();
@@ -69,7 +68,7 @@ pub async fn create_invitation(
 #[utoipa::path(
     operation_id = "quote_invitation",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     request_body = InvitationRequest,
     responses((status = 200, description = "The quote", body = contract::Quote), ManageWrite),
     security(("bearer" = []))
@@ -77,18 +76,14 @@ pub async fn create_invitation(
 #[post("/accounts/{account_id}/invitations/quote")]
 pub async fn quote_invitation(
     state: web::Data<AppState>,
-    caller: Bearer,
-    path: web::Path<i64>,
+    ManagerCheckedUnderLock(ctx): ManagerCheckedUnderLock,
     request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    let caller_id = caller.for_account(&state, account_id).await?;
+    let account_id = ctx.caller.account_id;
     let request = request.parse();
-    let clock = state.clock.clone();
-    let config = state.config.clone();
     let quote = state
         .db_for_account(account_id, move |conn| {
-            services::invite::quote(conn, &config, caller_id, account_id, request, &clock)
+            services::invite::quote(conn, &ctx, request)
         })
         .await?;
     Ok(json(StatusCode::OK, &quote))
@@ -103,7 +98,7 @@ pub async fn quote_invitation(
 #[utoipa::path(
     operation_id = "bulk_create_invitations",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     request_body = contract::BulkInvitationRequest,
     responses(
         (status = 200, description = "One result per item, in request order", body = contract::BulkResponse),
@@ -114,26 +109,15 @@ pub async fn quote_invitation(
 #[post("/accounts/{account_id}/invitations/bulk")]
 pub async fn bulk_create_invitations(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     request: JsonBody<contract::BulkInvitationRequest>,
     http_request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
+    let account_id = ctx.caller.account_id;
     let request = request.parse()?;
-    let clock = state.clock.clone();
-    let config = state.config.clone();
     let outcomes = state
         .db_for_account(account_id, move |conn| {
-            services::invite::create_many(
-                conn,
-                &config,
-                &principal,
-                account_id,
-                request.invitations,
-                &clock,
-            )
+            services::invite::create_many(conn, &ctx, request.invitations)
         })
         .await?;
     state.mail_wakeup.notify_one();
@@ -183,20 +167,17 @@ pub struct InvitationListQuery {
 #[utoipa::path(
     operation_id = "list_invitations",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id"), InvitationListQuery, PageParams),
+    params(AccountPath, InvitationListQuery, PageParams),
     responses((status = 200, description = "One page", body = contract::InvitationPage), ManageList),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/invitations")]
 pub async fn list_invitations(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     query: QueryParams<InvitationListQuery>,
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
     let (query, page) = both(query.parse(), page.page())?;
     if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
         return Err(AppError::Validation(vec![FieldError::new(
@@ -210,11 +191,8 @@ pub async fn list_invitations(
         email: query.email,
         page,
     };
-    let now = state.clock.now();
     let page = state
-        .db(move |conn| {
-            services::invitation_admin::list(conn, &principal, account_id, &filter, now)
-        })
+        .db(move |conn| services::invitation_admin::list(conn, &ctx, &filter))
         .await?;
     Ok(json(StatusCode::OK, &page))
 }
@@ -223,22 +201,19 @@ pub async fn list_invitations(
 #[utoipa::path(
     operation_id = "get_invitation",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id"), ("invitation_id" = i64, Path, description = "Invitation id")),
+    params(InvitationPath),
     responses((status = 200, description = "The invitation", body = contract::Invitation), Manage),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/invitations/{invitation_id}")]
 pub async fn get_invitation(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<InvitationPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, invitation_id) = path.into_inner();
-    let now = state.clock.now();
+    let invitation_id = path.invitation_id;
     let invitation = state
-        .db(move |conn| {
-            services::invitation_admin::get(conn, &principal, account_id, invitation_id, now)
-        })
+        .db(move |conn| services::invitation_admin::get(conn, &ctx, invitation_id))
         .await?;
     Ok(json(StatusCode::OK, &invitation))
 }
@@ -249,7 +224,7 @@ pub async fn get_invitation(
 #[utoipa::path(
     operation_id = "revoke_invitation",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id"), ("invitation_id" = i64, Path, description = "Invitation id")),
+    params(InvitationPath),
     responses(
         (status = 200, description = "The revoked invitation", body = contract::Invitation),
         (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"),
@@ -260,14 +235,13 @@ pub async fn get_invitation(
 #[delete("/accounts/{account_id}/invitations/{invitation_id}")]
 pub async fn revoke_invitation(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<InvitationPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, invitation_id) = path.into_inner();
-    let clock = state.clock.clone();
+    let (account_id, invitation_id) = (ctx.caller.account_id, path.invitation_id);
     let invitation = state
         .db_for_account(account_id, move |conn| {
-            services::invitation_admin::revoke(conn, &principal, account_id, invitation_id, &clock)
+            services::invitation_admin::revoke(conn, &ctx, invitation_id)
         })
         .await?;
     Ok(json(StatusCode::OK, &invitation))
@@ -281,7 +255,7 @@ pub async fn revoke_invitation(
 #[utoipa::path(
     operation_id = "resend_invitation",
     tag = "invitations",
-    params(("account_id" = i64, Path, description = "Account id"), ("invitation_id" = i64, Path, description = "Invitation id")),
+    params(InvitationPath),
     responses(
         (status = 200, description = "The invitation, pending again", body = contract::Invitation),
         (status = 409, description = "`invitation_not_pending`, `already_member`, `invitation_pending` or `no_available_license`",
@@ -296,22 +270,13 @@ pub async fn revoke_invitation(
 #[post("/accounts/{account_id}/invitations/{invitation_id}/resend")]
 pub async fn resend_invitation(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<InvitationPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, invitation_id) = path.into_inner();
-    let clock = state.clock.clone();
-    let config = state.config.clone();
+    let (account_id, invitation_id) = (ctx.caller.account_id, path.invitation_id);
     let invitation = state
         .db_for_account(account_id, move |conn| {
-            services::invitation_admin::resend(
-                conn,
-                &config,
-                &principal,
-                account_id,
-                invitation_id,
-                &clock,
-            )
+            services::invitation_admin::resend(conn, &ctx, invitation_id)
         })
         .await?;
     state.mail_wakeup.notify_one();

@@ -5,10 +5,12 @@ use crate::contract;
 use crate::error::AppError;
 use crate::http::extract::JsonFields;
 use crate::http::handlers::json_no_store;
+use crate::http::handlers::paths::TokenPath;
 use crate::http::openapi::{Invitee, InviteeAccept};
 use crate::http::rate_limit::TokenEndpointQuota;
 use crate::http::state::AppState;
 use crate::services;
+use crate::services::context::{Anonymous, Context};
 
 /// Preview an invitation
 ///
@@ -16,19 +18,19 @@ use crate::services;
 #[utoipa::path(
     operation_id = "preview_invitation",
     tag = "invitee",
-    params(("token" = String, Path, description = "The token from the invitation email")),
+    params(TokenPath),
     responses((status = 200, description = "The invitation", body = contract::InvitationPreview), Invitee)
 )]
 #[get("/invitations/{token}")]
 pub async fn preview_invitation(
     _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    ctx: Context<Anonymous>,
+    path: web::Path<TokenPath>,
 ) -> Result<HttpResponse, AppError> {
-    let token = path.into_inner();
-    let now = state.clock.now();
+    let token = path.into_inner().token;
     let preview = state
-        .db(move |conn| services::invitee::preview(conn, &token, now))
+        .db(move |conn| services::invitee::preview(conn, &ctx, &token))
         .await?;
     Ok(json_no_store(StatusCode::OK, &preview))
 }
@@ -40,7 +42,7 @@ pub async fn preview_invitation(
 #[utoipa::path(
     operation_id = "accept_invitation",
     tag = "invitee",
-    params(("token" = String, Path, description = "The token from the invitation email")),
+    params(TokenPath),
     request_body = contract::AcceptRequest,
     responses(
         (status = 201, description = "Accepted: the new user and a bearer token", body = contract::SessionGrant),
@@ -51,27 +53,25 @@ pub async fn preview_invitation(
 pub async fn accept_invitation(
     _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    ctx: Context<Anonymous>,
+    path: web::Path<TokenPath>,
     request: JsonFields<contract::AcceptRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let token = path.into_inner();
+    let token = path.into_inner().token;
     // The token's state first (404, 409, 410), then the body (400, 413, 422);
     // only then Argon2, which is slow on purpose, and before taking any lock.
-    let (probe, now) = (token.clone(), state.clock.now());
+    let (probe, probe_ctx) = (token.clone(), ctx.with_caller(Anonymous));
     state
-        .db(move |conn| services::invitee::check_answerable(conn, &probe, now))
+        .db(move |conn| services::invitee::check_answerable(conn, &probe_ctx, &probe))
         .await?;
     let request = request.parse()?;
     let acceptance = state
         .passwords
         .run(move || services::invitee::prepare_acceptance(&request))
         .await?;
-    let clock = state.clock.clone();
-    let app = state.clone();
+    let jwt = state.jwt.clone();
     let grant = state
-        .db(move |conn| {
-            services::invitee::accept(conn, &app.config, &app.jwt, &token, &acceptance, &clock)
-        })
+        .db(move |conn| services::invitee::accept(conn, &ctx, &jwt, &token, &acceptance))
         .await?;
     Ok(json_no_store(StatusCode::CREATED, &grant))
 }
@@ -82,19 +82,19 @@ pub async fn accept_invitation(
 #[utoipa::path(
     operation_id = "decline_invitation",
     tag = "invitee",
-    params(("token" = String, Path, description = "The token from the invitation email")),
+    params(TokenPath),
     responses((status = 200, description = "Declined", body = contract::InvitationPreview), Invitee)
 )]
 #[post("/invitations/{token}/decline")]
 pub async fn decline_invitation(
     _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    ctx: Context<Anonymous>,
+    path: web::Path<TokenPath>,
 ) -> Result<HttpResponse, AppError> {
-    let token = path.into_inner();
-    let clock = state.clock.clone();
+    let token = path.into_inner().token;
     let preview = state
-        .db(move |conn| services::invitee::decline(conn, &token, &clock))
+        .db(move |conn| services::invitee::decline(conn, &ctx, &token))
         .await?;
     Ok(json_no_store(StatusCode::OK, &preview))
 }

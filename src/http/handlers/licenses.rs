@@ -2,10 +2,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 
 use crate::error::AppError;
-use crate::http::extract::{Auth, JsonFields, PageParams, QueryParams};
+use crate::http::extract::{JsonFields, PageParams, QueryParams};
 use crate::http::handlers::json;
+use crate::http::handlers::paths::AccountPath;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
+use crate::services::context::{Context, Manager};
 use crate::{contract, services};
 
 /// License summary per type
@@ -15,20 +17,17 @@ use crate::{contract, services};
 #[utoipa::path(
     operation_id = "get_license_summary",
     tag = "licenses",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     responses((status = 200, description = "Counts per type", body = contract::LicenseSummary), Manage),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/licenses")]
 pub async fn get_license_summary(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    let clock = state.clock.clone();
     let summary = state
-        .db(move |conn| services::licenses::summary(conn, &principal, account_id, &clock))
+        .db(move |conn| services::licenses::summary(conn, &ctx))
         .await?;
     Ok(json(StatusCode::OK, &summary))
 }
@@ -40,7 +39,7 @@ pub async fn get_license_summary(
 #[utoipa::path(
     operation_id = "buy_licenses",
     tag = "licenses",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     request_body = contract::BuyLicensesRequest,
     responses((status = 201, description = "Bought", body = contract::LicensePurchase), ManageWrite),
     security(("bearer" = []))
@@ -48,16 +47,12 @@ pub async fn get_license_summary(
 #[post("/accounts/{account_id}/licenses")]
 pub async fn buy_licenses(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     request: JsonFields<contract::BuyLicensesRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
     let request = request.parse()?;
-    let clock = state.clock.clone();
     let purchase = state
-        .db(move |conn| services::licenses::buy(conn, &principal, account_id, &request, &clock))
+        .db(move |conn| services::licenses::buy(conn, &ctx, &request))
         .await?;
     Ok(json(StatusCode::CREATED, &purchase))
 }
@@ -66,22 +61,19 @@ pub async fn buy_licenses(
 #[utoipa::path(
     operation_id = "list_charges",
     tag = "licenses",
-    params(("account_id" = i64, Path, description = "Account id"), PageParams),
+    params(AccountPath, PageParams),
     responses((status = 200, description = "One page", body = contract::ChargePage), ManageList),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/charges")]
 pub async fn list_charges(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
     let page = page.page()?;
     let charges = state
-        .db(move |conn| services::charges::list(conn, &principal, account_id, page))
+        .db(move |conn| services::charges::list(conn, &ctx, page))
         .await?;
     Ok(json(StatusCode::OK, &charges))
 }

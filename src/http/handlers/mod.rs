@@ -7,6 +7,7 @@ pub mod invitations;
 pub mod invitee;
 pub mod licenses;
 pub mod operations;
+pub mod paths;
 pub mod sessions;
 pub mod users;
 pub mod webhooks;

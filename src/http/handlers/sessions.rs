@@ -9,6 +9,7 @@ use crate::http::openapi::PublicWrite;
 use crate::http::rate_limit::TokenEndpointQuota;
 use crate::http::state::AppState;
 use crate::services;
+use crate::services::context::{Anonymous, Context};
 
 /// Sign in with email and password
 ///
@@ -30,14 +31,14 @@ use crate::services;
 pub async fn create_session(
     _quota: TokenEndpointQuota,
     state: web::Data<AppState>,
+    ctx: Context<Anonymous>,
     request: JsonBody<contract::SessionRequest>,
 ) -> Result<HttpResponse, AppError> {
     let request = request.parse()?;
-    let now = state.clock.now();
     let app = state.clone();
     let grant = state
         .passwords
-        .run(move || services::sessions::sign_in(&app.pool, &app.config, &app.jwt, &request, now))
+        .run(move || services::sessions::sign_in(&app.pool, &ctx, &app.jwt, &request))
         .await?;
     Ok(json_no_store(StatusCode::OK, &grant))
 }

@@ -5,10 +5,12 @@ use utoipa::IntoParams;
 
 use crate::domain::access::UserStatus;
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonFields, PageParams, QueryParams, both};
+use crate::http::extract::{JsonFields, PageParams, QueryParams, both};
 use crate::http::handlers::json;
+use crate::http::handlers::paths::{AccountPath, UserPath};
 use crate::http::openapi::{Manage, ManageList, ManageWrite, MemberRead};
 use crate::http::state::AppState;
+use crate::services::context::{Context, Manager, Member};
 use crate::{contract, services};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -22,24 +24,21 @@ pub struct UserListQuery {
 #[utoipa::path(
     operation_id = "list_users",
     tag = "users",
-    params(("account_id" = i64, Path, description = "Account id"), UserListQuery, PageParams),
+    params(AccountPath, UserListQuery, PageParams),
     responses((status = 200, description = "One page", body = contract::UserPage), ManageList),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     query: QueryParams<UserListQuery>,
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
     let (query, page) = both(query.parse(), page.page())?;
     let status = query.status;
     let users = state
-        .db(move |conn| services::users::list(conn, &principal, account_id, status, page))
+        .db(move |conn| services::users::list(conn, &ctx, status, page))
         .await?;
     Ok(json(StatusCode::OK, &users))
 }
@@ -50,19 +49,19 @@ pub async fn list_users(
 #[utoipa::path(
     operation_id = "get_user",
     tag = "users",
-    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    params(UserPath),
     responses((status = 200, description = "The user", body = contract::User), MemberRead),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/users/{user_id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Member>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, user_id) = path.into_inner();
+    let user_id = path.user_id;
     let user = state
-        .db(move |conn| services::users::get(conn, &principal, account_id, user_id))
+        .db(move |conn| services::users::get(conn, &ctx, user_id))
         .await?;
     Ok(json(StatusCode::OK, &user))
 }
@@ -79,7 +78,7 @@ pub async fn get_user(
 #[utoipa::path(
     operation_id = "update_user",
     tag = "users",
-    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    params(UserPath),
     request_body = contract::UserUpdateRequest,
     responses(
         (status = 200, description = "The user, changed", body = contract::User),
@@ -92,18 +91,14 @@ pub async fn get_user(
 #[patch("/accounts/{account_id}/users/{user_id}")]
 pub async fn update_user(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<UserPath>,
     request: JsonFields<contract::UserUpdateRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, user_id) = path.into_inner();
-    principal.manager_of(account_id)?;
+    let user_id = path.user_id;
     let request = request.parse()?;
-    let clock = state.clock.clone();
     let user = state
-        .db(move |conn| {
-            services::users::update(conn, &principal, account_id, user_id, &request, &clock)
-        })
+        .db(move |conn| services::users::update(conn, &ctx, user_id, &request))
         .await?;
     Ok(json(StatusCode::OK, &user))
 }
@@ -116,7 +111,7 @@ pub async fn update_user(
 #[utoipa::path(
     operation_id = "disable_user",
     tag = "users",
-    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    params(UserPath),
     responses(
         (status = 200, description = "The user, disabled", body = contract::User),
         (status = 409, description = "`primary_subscriber_protected`", body = Problem, content_type = "application/problem+json"),
@@ -127,13 +122,12 @@ pub async fn update_user(
 #[post("/accounts/{account_id}/users/{user_id}/disable")]
 pub async fn disable_user(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, user_id) = path.into_inner();
-    let clock = state.clock.clone();
+    let user_id = path.user_id;
     let user = state
-        .db(move |conn| services::users::disable(conn, &principal, account_id, user_id, &clock))
+        .db(move |conn| services::users::disable(conn, &ctx, user_id))
         .await?;
     Ok(json(StatusCode::OK, &user))
 }
@@ -147,7 +141,7 @@ pub async fn disable_user(
 #[utoipa::path(
     operation_id = "enable_user",
     tag = "users",
-    params(("account_id" = i64, Path, description = "Account id"), ("user_id" = i64, Path, description = "User id")),
+    params(UserPath),
     responses(
         (status = 200, description = "The user, active", body = contract::User),
         (status = 409, description = "`no_available_license`", body = Problem, content_type = "application/problem+json"),
@@ -158,13 +152,12 @@ pub async fn disable_user(
 #[post("/accounts/{account_id}/users/{user_id}/enable")]
 pub async fn enable_user(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, user_id) = path.into_inner();
-    let clock = state.clock.clone();
+    let user_id = path.user_id;
     let user = state
-        .db(move |conn| services::users::enable(conn, &principal, account_id, user_id, &clock))
+        .db(move |conn| services::users::enable(conn, &ctx, user_id))
         .await?;
     Ok(json(StatusCode::OK, &user))
 }

@@ -2,10 +2,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 
 use crate::error::{AppError, Problem};
-use crate::http::extract::{Auth, JsonFields};
+use crate::http::extract::JsonFields;
 use crate::http::handlers::json;
+use crate::http::handlers::paths::{AccountPath, WebhookPath};
 use crate::http::openapi::{Manage, ManageWrite};
 use crate::http::state::AppState;
+use crate::services::context::{Context, Manager};
 use crate::{contract, services};
 
 /// List the account's webhook endpoints
@@ -14,19 +16,17 @@ use crate::{contract, services};
 #[utoipa::path(
     operation_id = "list_webhooks",
     tag = "webhooks",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     responses((status = 200, description = "Every endpoint", body = contract::WebhookEndpointList), Manage),
     security(("bearer" = []))
 )]
 #[get("/accounts/{account_id}/webhooks")]
 pub async fn list_webhooks(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
     let list = state
-        .db(move |conn| services::webhooks::list(conn, &principal, account_id))
+        .db(move |conn| services::webhooks::list(conn, &ctx))
         .await?;
     Ok(json(StatusCode::OK, &list))
 }
@@ -45,7 +45,7 @@ pub async fn list_webhooks(
 #[utoipa::path(
     operation_id = "create_webhook",
     tag = "webhooks",
-    params(("account_id" = i64, Path, description = "Account id")),
+    params(AccountPath),
     request_body = contract::WebhookRequest,
     responses(
         (status = 201, description = "Created; `secret` is shown this once", body = contract::WebhookEndpoint),
@@ -58,19 +58,13 @@ pub async fn list_webhooks(
 #[post("/accounts/{account_id}/webhooks")]
 pub async fn create_webhook(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<i64>,
+    ctx: Context<Manager>,
     request: JsonFields<contract::WebhookRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let account_id = path.into_inner();
-    principal.manager_of(account_id)?;
     let request = request.parse()?;
     let destination = services::webhooks::destination_error(&request.value, &state.config).await;
-    let clock = state.clock.clone();
     let endpoint = state
-        .db(move |conn| {
-            services::webhooks::create(conn, &principal, account_id, &request, destination, &clock)
-        })
+        .db(move |conn| services::webhooks::create(conn, &ctx, &request, destination))
         .await?;
     Ok(json(StatusCode::CREATED, &endpoint))
 }
@@ -81,22 +75,19 @@ pub async fn create_webhook(
 #[utoipa::path(
     operation_id = "delete_webhook",
     tag = "webhooks",
-    params(("account_id" = i64, Path, description = "Account id"), ("webhook_id" = i64, Path, description = "Webhook endpoint id")),
+    params(WebhookPath),
     responses((status = 204, description = "Removed"), Manage),
     security(("bearer" = []))
 )]
 #[delete("/accounts/{account_id}/webhooks/{webhook_id}")]
 pub async fn delete_webhook(
     state: web::Data<AppState>,
-    Auth(principal): Auth,
-    path: web::Path<(i64, i64)>,
+    ctx: Context<Manager>,
+    path: web::Path<WebhookPath>,
 ) -> Result<HttpResponse, AppError> {
-    let (account_id, webhook_id) = path.into_inner();
-    let clock = state.clock.clone();
+    let webhook_id = path.webhook_id;
     state
-        .db(move |conn| {
-            services::webhooks::delete(conn, &principal, account_id, webhook_id, &clock)
-        })
+        .db(move |conn| services::webhooks::delete(conn, &ctx, webhook_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
