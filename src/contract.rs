@@ -112,17 +112,17 @@ pub struct User {
 pub struct UserUpdateRequest {
     /// The new role. `primary_subscriber` cannot be given, and the primary
     /// subscriber's role cannot be changed (`409 primary_subscriber_protected`).
-    #[serde(default, deserialize_with = "crate::domain::json_fields::not_null")]
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     pub role: Option<InvitableRole>,
     /// Replaces the user's permissions: distinct names from `GET /permissions`
     /// (`[]` removes them all).
-    #[serde(default, deserialize_with = "crate::domain::json_fields::not_null")]
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false)]
     pub permissions: Option<Vec<Permission>>,
     /// Replaces the user's group memberships: distinct ids of this account's
     /// groups, at most 100 (`[]` removes them all).
-    #[serde(default, deserialize_with = "crate::domain::json_fields::not_null")]
+    #[serde(default, deserialize_with = "not_null")]
     #[schema(nullable = false, max_items = 100)]
     pub group_ids: Option<Vec<i64>>,
 }
@@ -389,4 +389,15 @@ pub struct WebhookEndpoint {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookEndpointList {
     pub items: Vec<WebhookEndpoint>,
+}
+
+/// `#[serde(default, deserialize_with = "not_null")]` on an optional field of a
+/// PATCH body: absent means "leave unchanged", so `null` is not quietly read
+/// as absent but refused as a wrong type (422) naming the field.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }

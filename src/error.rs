@@ -367,6 +367,12 @@ pub const ALL_CODES: &[&str] = &[
     "unavailable",
 ];
 
+impl From<crate::domain::password::HashError> for AppError {
+    fn from(error: crate::domain::password::HashError) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
 impl From<tokio::task::JoinError> for AppError {
     fn from(error: tokio::task::JoinError) -> Self {
         AppError::Internal(error.to_string())

@@ -5,7 +5,6 @@ pub mod billing;
 pub mod email;
 pub mod field_error;
 pub mod invitation;
-pub mod json_fields;
 pub mod membership;
 pub mod name;
 pub mod network;

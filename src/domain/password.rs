@@ -10,8 +10,6 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use rand::RngExt;
 
-use crate::error::AppError;
-
 pub const MIN_PASSWORD_LEN: usize = 8;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 const SALT_LEN: usize = 16;
@@ -37,9 +35,13 @@ fn compute(
     })
 }
 
-pub fn hash(password: &str) -> Result<String, AppError> {
-    let failed =
-        |e: &dyn std::fmt::Display| AppError::internal(format!("password hashing failed: {e}"));
+/// Argon2 refused its own parameters or output: a bug, never the user's input.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+pub fn hash(password: &str) -> Result<String, HashError> {
+    let failed = |e: &dyn std::fmt::Display| HashError(e.to_string());
     let params = Params::default();
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt: [u8; SALT_LEN] = rand::rng().random();

@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::domain::field_error::{FieldError, Partial};
-use crate::domain::json_fields::{parse_partially, parse_value};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
+use crate::http::json_fields::{parse_partially, parse_value};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

@@ -18,6 +18,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use crate::auth::{ClaimedCaller, Claims, Principal};
 use crate::db::idempotency::ClaimRef;
 use crate::error::AppError;
+use crate::http::rate_limit;
 use crate::http::state::AppState;
 use crate::services::context::{Anonymous, Context, Manager, Member};
 
@@ -176,6 +177,22 @@ impl FromRequest for ManagerCheckedUnderLock {
             };
             Ok(ManagerCheckedUnderLock(context(&req, &state, manager)))
         })
+    }
+}
+
+/// Present in a handler's arguments: the request counts against its client's
+/// quota for the token endpoints (`http::rate_limit`).
+pub struct TokenEndpointQuota;
+
+impl FromRequest for TokenEndpointQuota {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(state_of(req).and_then(|state| {
+            rate_limit::admit(&state.token_limiter, req, &state.config.trusted_proxies)
+                .map(|()| TokenEndpointQuota)
+        }))
     }
 }
 

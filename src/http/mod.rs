@@ -7,6 +7,7 @@ pub mod extract;
 pub mod gate;
 pub mod handlers;
 pub mod idempotency;
+pub mod json_fields;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;

@@ -243,7 +243,7 @@ pub const MAX_BULK: usize = 100;
 pub fn create_many(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    items: Vec<serde_json::Value>,
+    items: Vec<Result<Partial<InvitationRequest>, AppError>>,
 ) -> Result<Vec<Result<contract::Invitation, AppError>>, AppError> {
     if items.len() > MAX_BULK {
         return Err(AppError::PayloadTooLarge(format!(
@@ -252,9 +252,6 @@ pub fn create_many(
     }
     Ok(items
         .into_iter()
-        .map(|item| {
-            let request = crate::domain::json_fields::parse_partially::<InvitationRequest>(item);
-            create(conn, ctx, request)
-        })
+        .map(|request| create(conn, ctx, request))
         .collect())
 }

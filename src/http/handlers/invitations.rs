@@ -11,6 +11,7 @@ use crate::http::extract::{JsonBody, JsonFields, PageParams, QueryParams, both};
 use crate::http::gate::ManagerCheckedUnderLock;
 use crate::http::handlers::paths::{AccountPath, InvitationPath};
 use crate::http::handlers::{created, json};
+use crate::http::json_fields::parse_partially;
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
 use crate::http::state::AppState;
@@ -114,10 +115,15 @@ pub async fn bulk_create_invitations(
     http_request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let account_id = ctx.caller.account_id;
-    let request = request.parse()?;
+    let items: Vec<_> = request
+        .parse()?
+        .invitations
+        .into_iter()
+        .map(parse_partially::<InvitationRequest>)
+        .collect();
     let outcomes = state
         .db_for_account(account_id, move |conn| {
-            services::invite::create_many(conn, &ctx, request.invitations)
+            services::invite::create_many(conn, &ctx, items)
         })
         .await?;
     state.mail_wakeup.notify_one();

@@ -66,17 +66,6 @@ pub fn parse_partially<T: DeserializeOwned>(value: Value) -> Result<Partial<T>, 
     }
 }
 
-/// `#[serde(default, deserialize_with = "not_null")]` on an optional field of a
-/// PATCH body: absent means "leave unchanged", so `null` is not quietly read
-/// as absent but refused as a wrong type (422) naming the field.
-pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
 fn field_error(field: &str, error: &serde_json::Error) -> FieldError {
     let text = error.to_string();
     let code = if text.starts_with("unknown field") {
