@@ -36,10 +36,11 @@ macro_rules! db_tests {
                 }
 
                 #[actix_web::test]
+                #[cfg_attr(no_test_database, ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant")]
                 async fn postgres() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
-                        super::$name(app).await;
-                    }
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await
+                        .expect("TEST_DATABASE_URL is set (or CI=true)");
+                    super::$name(app).await;
                 }
             }
         )*

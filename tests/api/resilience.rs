@@ -41,9 +41,9 @@ async fn a_pending_invitation_survives_a_restart(first: TestApp) {
 
 async fn restart_delivery(backend: Backend) {
     // `owner_of_database` only provides (and later removes) a database.
-    let Some(owner_of_database) = TestApp::spawn(backend).await else {
-        return;
-    };
+    let owner_of_database = TestApp::spawn(backend)
+        .await
+        .expect("TEST_DATABASE_URL is set (or CI=true)");
     owner_of_database.stop().await;
     let probe = &owner_of_database;
     let blocker = probe.mail_dir.with_file_name("not-a-directory");
@@ -98,15 +98,23 @@ async fn a_failed_delivery_is_retried_by_the_next_process_on_sqlite() {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn a_failed_delivery_is_retried_by_the_next_process_on_postgres() {
     restart_delivery(Backend::Postgres).await;
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn a_database_outage_answers_503_unavailable_not_500() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+    let app = TestApp::spawn(Backend::Postgres)
+        .await
+        .expect("TEST_DATABASE_URL is set (or CI=true)");
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     // Take the database away under the running service.
     let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();

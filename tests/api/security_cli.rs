@@ -381,9 +381,8 @@ async fn database_passwords_never_appear_in_messages_or_logs() {
 
 fn concurrent_migrations(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((url, _fresh)) = database(backend, dir.path(), "mig") else {
-        return;
-    };
+    let (url, _fresh) =
+        database(backend, dir.path(), "mig").expect("TEST_DATABASE_URL is set (or CI=true)");
     let children: Vec<_> = (0..4)
         .map(|_| {
             command(dir.path(), &url)
@@ -413,6 +412,10 @@ fn concurrent_migrations(backend: Backend) {
 }
 
 #[test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 fn four_migrate_processes_at_once_all_succeed_on_postgres() {
     concurrent_migrations(Backend::Postgres);
 }
@@ -450,9 +453,8 @@ fn slow_mail_api(delay: Duration) -> (String, Arc<Mutex<Vec<String>>>) {
 
 async fn sigterm_during_a_burst(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((url, _fresh)) = database(backend, dir.path(), "term") else {
-        return;
-    };
+    let (url, _fresh) =
+        database(backend, dir.path(), "term").expect("TEST_DATABASE_URL is set (or CI=true)");
     let (account, user) = bootstrap(dir.path(), &url, &["--licenses", "attorney=2000"]);
     let token = run(
         dir.path(),
@@ -608,6 +610,10 @@ async fn sigterm_finishes_in_flight_work_and_loses_nothing_on_sqlite() {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn sigterm_finishes_in_flight_work_and_loses_nothing_on_postgres() {
     sigterm_during_a_burst(Backend::Postgres).await;
 }
