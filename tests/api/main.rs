@@ -6,6 +6,7 @@ mod audit;
 mod billing;
 mod cli;
 mod concurrency;
+mod config_table;
 mod external_keys;
 mod invitations;
 mod lifecycle;
