@@ -7,6 +7,7 @@ mod billing;
 mod cli;
 mod concurrency;
 mod config_table;
+mod error_codes;
 mod external_keys;
 mod invitations;
 mod lifecycle;
