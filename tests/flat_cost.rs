@@ -27,7 +27,7 @@
 //! `FLAT_COST_DROP_INDEX=licenses_account_type_state_idx,…` drops indexes after the seed, to
 //! see the check fail.
 
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 #[allow(
     dead_code,
     reason = "the API tests' harness, of which this suite uses a part"

@@ -8,7 +8,7 @@ use std::time::Duration;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, read_emails};
+use crate::helpers::{TestApp, eventually, read_emails};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_invitations");
 
@@ -198,17 +198,16 @@ async fn the_binary_runs_the_readme_walkthrough(database_url: String, dir: tempf
     .await;
     assert_eq!(status, 201, "{body}");
 
-    let mut email = None;
-    for _ in 0..200 {
-        email = read_emails(&dir.join("mail"))
-            .into_iter()
-            .find(|e| e.to == "new.lawyer@example.com");
-        if email.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let email = email.expect("an .eml file in INVITATIONS_MAIL_DIR");
+    let email = eventually(
+        "an .eml file in INVITATIONS_MAIL_DIR",
+        Duration::from_secs(5),
+        || async {
+            read_emails(&dir.join("mail"))
+                .into_iter()
+                .find(|e| e.to == "new.lawyer@example.com")
+        },
+    )
+    .await;
     assert_eq!(email.subject, "You've been invited to Clio");
     let invitation_token = email.token.clone();
     assert_eq!(invitation_token.len(), 47);

@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use diesel::prelude::*;
+use invitations::db::schema::email_outbox;
 use serde_json::json;
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Backend, TestApp};
+use crate::helpers::{AccountSpec, Backend, TestApp, eventually};
 
 db_tests!(a_pending_invitation_survives_a_restart);
 
@@ -65,8 +67,22 @@ async fn restart_delivery(backend: Backend) {
             json!({"email": "later@example.com", "subscriber_type": "attorney"}),
         )
         .await;
-    // Give the first worker time to try and fail.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Wait until the first worker has tried and failed (its error is recorded).
+    eventually(
+        "the first worker's failed attempt",
+        Duration::from_secs(10),
+        || async {
+            let mut conn = first.state.pool.get().expect("a connection");
+            let last_error: Option<Option<String>> = email_outbox::table
+                .filter(email_outbox::invitation_id.eq(invitation["id"].as_i64()))
+                .select(email_outbox::last_error)
+                .first(&mut **conn)
+                .optional()
+                .expect("read the outbox");
+            last_error.flatten().map(|_| ())
+        },
+    )
+    .await;
     let reply = first
         .get(
             &format!(
