@@ -10,6 +10,19 @@ use serde_json::{Value, json};
 
 use crate::helpers::{AccountSpec, Owner, TestApp, classic_attorney};
 
+/// One `db_tests!` pair per row of a case table: each `name => CASE` becomes
+/// `async fn name(app)` running `run(app, &CASE)`.
+macro_rules! case_tests {
+    ($run:ident { $($name:ident => $case:expr),* $(,)? }) => {
+        $(
+            async fn $name(app: TestApp) {
+                $run(app, &$case).await;
+            }
+        )*
+        crate::db_tests!($($name),*);
+    };
+}
+
 mod buying;
 mod enabling_and_resending;
 mod ledger_and_periods;
@@ -404,4 +417,101 @@ fn assert_no_available_license(reply: &crate::helpers::Reply, owner: &Owner, lic
         url.ends_with(&format!("/accounts/{}/licenses", owner.account_id)),
         "buy_licenses_url {url}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Case tables.
+
+/// An account of a case table: how it is billed, the open licenses it starts
+/// with, and how long ago its billing period began.
+#[derive(Clone, Copy)]
+struct Account {
+    spec: fn(&'static [(LicenseType, i64)], NaiveDateTime) -> AccountSpec<'static>,
+    licenses: &'static [(LicenseType, i64)],
+    anchor_days_ago: i64,
+}
+
+impl Account {
+    /// Bootstraps it: the owner, the period's anchor and the account's license types.
+    fn bootstrap(&self, app: &TestApp) -> (Owner, NaiveDateTime, Types) {
+        let anchor = days_ago(app, self.anchor_days_ago);
+        let spec = (self.spec)(self.licenses, anchor);
+        let types = if matches!(spec.billing_system, BillingSystem::Classic) {
+            Types {
+                all: &["attorney", "non_attorney"],
+                owner: "attorney",
+            }
+        } else {
+            Types {
+                all: &["user"],
+                owner: "user",
+            }
+        };
+        (app.bootstrap(&spec), anchor, types)
+    }
+
+    /// Months in a billing period: 1 (monthly) or 12 (annual).
+    fn months(&self) -> u32 {
+        if matches!(
+            (self.spec)(&[], NaiveDateTime::default()).plan,
+            Plan::Monthly
+        ) {
+            1
+        } else {
+            12
+        }
+    }
+
+    /// Open licenses at the start, all types together.
+    fn open(&self) -> i64 {
+        self.licenses.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// An account's license types, and the one its owner holds.
+#[derive(Clone, Copy)]
+struct Types {
+    all: &'static [&'static str],
+    owner: &'static str,
+}
+
+impl Types {
+    /// The summary rows with `license_type` at (open, reserved, assigned
+    /// besides the owner) and every other type empty but for the owner.
+    fn at(
+        &self,
+        license_type: &str,
+        (open, reserved, assigned): (i64, i64, i64),
+    ) -> Vec<(&'static str, i64, i64, i64)> {
+        self.rows(|t| {
+            if t == license_type {
+                (open, reserved, assigned)
+            } else {
+                (0, 0, 0)
+            }
+        })
+    }
+
+    /// The summary rows, `of(type)` = (open, reserved, assigned besides the owner).
+    fn rows(&self, of: impl Fn(&str) -> (i64, i64, i64)) -> Vec<(&'static str, i64, i64, i64)> {
+        self.all
+            .iter()
+            .map(|&t| {
+                let (open, reserved, assigned) = of(t);
+                (t, open, reserved, assigned + i64::from(t == self.owner))
+            })
+            .collect()
+    }
+}
+
+/// What taking a license again (enabling a user, resending an expired
+/// invitation) does.
+#[derive(Clone, Copy, Debug)]
+enum Outcome {
+    /// An open license is reused; no charge.
+    Free,
+    /// None is open: one is bought at the prorated price.
+    Charged,
+    /// None is open and the plan does not buy: 409 no_available_license.
+    Refused,
 }

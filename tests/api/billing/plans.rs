@@ -6,12 +6,6 @@ crate::db_tests!(
     classic_annual_reuses_an_open_license_without_charge,
     classic_annual_refuses_when_no_license_is_open,
     classic_annual_invites_for_free_once_a_license_is_bought,
-    classic_monthly_reuses_an_open_license_without_charge,
-    classic_monthly_buys_a_prorated_license_when_none_is_open,
-    new_annual_reuses_an_open_license_without_charge,
-    new_annual_buys_a_prorated_license_when_none_is_open,
-    new_monthly_reuses_an_open_license_without_charge,
-    new_monthly_buys_a_prorated_license_when_none_is_open,
 );
 
 async fn classic_annual_reuses_an_open_license_without_charge(app: TestApp) {
@@ -139,188 +133,124 @@ async fn classic_annual_invites_for_free_once_a_license_is_bought(app: TestApp) 
     );
 }
 
-async fn classic_monthly_reuses_an_open_license_without_charge(app: TestApp) {
-    let anchor = days_ago(&app, 10);
-    let owner = app.bootstrap(&classic_monthly(&[(LicenseType::Attorney, 1)], anchor));
-    assert_licenses(
-        &app,
-        &owner,
-        "bootstrapped",
-        &[("attorney", 1, 0, 1), ("non_attorney", 0, 0, 0)],
-    )
-    .await;
+// The other rows of billing system × plan, as two tables of cases.
 
-    let invitation = invite_free(&app, &owner, classic_attorney("a@example.com")).await;
-    assert_eq!(invitation["license_type"], "attorney");
-    assert_licenses(
-        &app,
-        &owner,
-        "open license reused",
-        &[("attorney", 0, 1, 1), ("non_attorney", 0, 0, 0)],
-    )
-    .await;
-    assert!(ledger(&app, &owner).await.is_empty());
-
-    // With the open one used, the next attorney is bought.
-    invite_charged(
-        &app,
-        &owner,
-        classic_attorney("b@example.com"),
-        "attorney",
-        CLASSIC_MONTHLY_ATTORNEY_PRICE,
-        period(anchor, 1, 0),
-    )
-    .await;
-    assert_licenses(
-        &app,
-        &owner,
-        "second attorney bought",
-        &[("attorney", 0, 2, 1), ("non_attorney", 0, 0, 0)],
-    )
-    .await;
+/// Every open license of the account is reused, one invite at a time, for
+/// free; the invite after them buys one at the prorated price.
+struct ReuseCase {
+    account: Account,
+    license_type: &'static str,
+    body: fn(&str) -> Value,
+    price: i64,
 }
 
-async fn classic_monthly_buys_a_prorated_license_when_none_is_open(app: TestApp) {
-    let anchor = days_ago(&app, 10);
-    let owner = app.bootstrap(&classic_monthly(&[], anchor));
-    assert_licenses(
-        &app,
-        &owner,
-        "bootstrapped",
-        &[("attorney", 0, 0, 1), ("non_attorney", 0, 0, 0)],
-    )
-    .await;
+async fn reuses_every_open_license_then_buys(app: TestApp, case: &ReuseCase) {
+    let (owner, anchor, types) = case.account.bootstrap(&app);
+    let at = |counts| types.at(case.license_type, counts);
+    let open = case.account.open();
+    assert_licenses(&app, &owner, "bootstrapped", &at((open, 0, 0))).await;
+    for reused in 1..=open {
+        let email = format!("reuse{reused}@example.com");
+        let invitation = invite_free(&app, &owner, (case.body)(&email)).await;
+        assert_eq!(invitation["license_type"], case.license_type);
+        let step = format!("open license {reused} of {open} reused");
+        assert_licenses(&app, &owner, &step, &at((open - reused, reused, 0))).await;
+    }
+    assert!(ledger(&app, &owner).await.is_empty());
 
+    // With the open ones used, the next one is bought.
     invite_charged(
         &app,
         &owner,
-        classic_attorney("a@example.com"),
-        "attorney",
-        CLASSIC_MONTHLY_ATTORNEY_PRICE,
-        period(anchor, 1, 0),
+        (case.body)("bought@example.com"),
+        case.license_type,
+        case.price,
+        period(anchor, case.account.months(), 0),
     )
     .await;
-    assert_licenses(
-        &app,
-        &owner,
-        "attorney bought",
-        &[("attorney", 0, 1, 1), ("non_attorney", 0, 0, 0)],
-    )
-    .await;
+    assert_licenses(&app, &owner, "one more bought", &at((0, open + 1, 0))).await;
+}
 
+case_tests!(reuses_every_open_license_then_buys {
+    classic_monthly_reuses_an_open_license_without_charge => ReuseCase {
+        account: Account { spec: classic_monthly, licenses: &[(LicenseType::Attorney, 1)], anchor_days_ago: 10 },
+        license_type: "attorney",
+        body: classic_attorney,
+        price: CLASSIC_MONTHLY_ATTORNEY_PRICE,
+    },
+    new_annual_reuses_an_open_license_without_charge => ReuseCase {
+        account: Account { spec: new_annual, licenses: &[(LicenseType::User, 1)], anchor_days_ago: 100 },
+        license_type: "user",
+        body: user,
+        price: NEW_ANNUAL_PRICE,
+    },
+    new_monthly_reuses_an_open_license_without_charge => ReuseCase {
+        account: Account { spec: new_monthly, licenses: &[(LicenseType::User, 2)], anchor_days_ago: 10 },
+        license_type: "user",
+        body: user,
+        price: NEW_MONTHLY_PRICE,
+    },
+});
+
+/// With no open license, every invite buys one of its type at that type's
+/// prorated price, and the charge stays on the invitation when read back.
+struct BuyCase {
+    account: Account,
+    /// One invite each: its body, the license type it takes and that type's price.
+    invites: &'static [(fn(&str) -> Value, &'static str, i64)],
+}
+
+async fn every_invite_buys_a_prorated_license(app: TestApp, case: &BuyCase) {
+    let (owner, anchor, types) = case.account.bootstrap(&app);
+    assert_licenses(&app, &owner, "bootstrapped", &types.rows(|_| (0, 0, 0))).await;
+    let mut bought: Vec<&str> = Vec::new();
+    for (n, &(body, license_type, price)) in case.invites.iter().enumerate() {
+        let email = format!("bought{n}@example.com");
+        let invitation = invite_charged(
+            &app,
+            &owner,
+            body(&email),
+            license_type,
+            price,
+            period(anchor, case.account.months(), 0),
+        )
+        .await;
+        bought.push(license_type);
+        let reserved = |t: &str| bought.iter().filter(|b| **b == t).count() as i64;
+        let counts = types.rows(|t| (0, reserved(t), 0));
+        let step = format!("{license_type} bought for {email}");
+        assert_licenses(&app, &owner, &step, &counts).await;
+
+        let again = get_invitation(&app, &owner, &invitation).await;
+        assert_eq!(again["charge"], invitation["charge"], "read back: {again}");
+        assert_licenses(&app, &owner, "read back", &counts).await;
+    }
+    assert_eq!(ledger(&app, &owner).await.len(), case.invites.len());
+}
+
+/// On a new account a subscriber type is informational: still a `user` license.
+fn administrator_with_a_subscriber_type(email: &str) -> Value {
+    json!({"email": email, "role": "administrator", "subscriber_type": "attorney"})
+}
+
+case_tests!(every_invite_buys_a_prorated_license {
     // The subscriber type picks the license type and its price.
-    invite_charged(
-        &app,
-        &owner,
-        non_attorney("n@example.com"),
-        "non_attorney",
-        CLASSIC_MONTHLY_NON_ATTORNEY_PRICE,
-        period(anchor, 1, 0),
-    )
-    .await;
-    assert_licenses(
-        &app,
-        &owner,
-        "non-attorney bought",
-        &[("attorney", 0, 1, 1), ("non_attorney", 0, 1, 0)],
-    )
-    .await;
-    assert_eq!(ledger(&app, &owner).await.len(), 2);
-}
-
-async fn new_annual_reuses_an_open_license_without_charge(app: TestApp) {
-    let anchor = days_ago(&app, 100);
-    let owner = app.bootstrap(&new_annual(&[(LicenseType::User, 1)], anchor));
-    assert_licenses(&app, &owner, "bootstrapped", &[("user", 1, 0, 1)]).await;
-
-    let invitation = invite_free(&app, &owner, user("a@example.com")).await;
-    assert_eq!(invitation["license_type"], "user");
-    assert_licenses(&app, &owner, "open license reused", &[("user", 0, 1, 1)]).await;
-    assert!(ledger(&app, &owner).await.is_empty());
-
-    invite_charged(
-        &app,
-        &owner,
-        user("b@example.com"),
-        "user",
-        NEW_ANNUAL_PRICE,
-        period(anchor, 12, 0),
-    )
-    .await;
-    assert_licenses(&app, &owner, "second bought", &[("user", 0, 2, 1)]).await;
-}
-
-async fn new_annual_buys_a_prorated_license_when_none_is_open(app: TestApp) {
-    let anchor = days_ago(&app, 100);
-    let owner = app.bootstrap(&new_annual(&[], anchor));
-    assert_licenses(&app, &owner, "bootstrapped", &[("user", 0, 0, 1)]).await;
-
-    // A subscriber type is informational on new accounts: still a `user` license.
-    invite_charged(
-        &app,
-        &owner,
-        json!({"email": "a@example.com", "role": "administrator", "subscriber_type": "attorney"}),
-        "user",
-        NEW_ANNUAL_PRICE,
-        period(anchor, 12, 0),
-    )
-    .await;
-    assert_licenses(&app, &owner, "bought", &[("user", 0, 1, 1)]).await;
-
-    invite_charged(
-        &app,
-        &owner,
-        user("b@example.com"),
-        "user",
-        NEW_ANNUAL_PRICE,
-        period(anchor, 12, 0),
-    )
-    .await;
-    assert_licenses(&app, &owner, "bought again", &[("user", 0, 2, 1)]).await;
-    assert_eq!(ledger(&app, &owner).await.len(), 2);
-}
-
-async fn new_monthly_reuses_an_open_license_without_charge(app: TestApp) {
-    let anchor = days_ago(&app, 10);
-    let owner = app.bootstrap(&new_monthly(&[(LicenseType::User, 2)], anchor));
-    assert_licenses(&app, &owner, "bootstrapped", &[("user", 2, 0, 1)]).await;
-
-    invite_free(&app, &owner, user("a@example.com")).await;
-    assert_licenses(&app, &owner, "first reused", &[("user", 1, 1, 1)]).await;
-    invite_free(&app, &owner, user("b@example.com")).await;
-    assert_licenses(&app, &owner, "second reused", &[("user", 0, 2, 1)]).await;
-    assert!(ledger(&app, &owner).await.is_empty());
-
-    invite_charged(
-        &app,
-        &owner,
-        user("c@example.com"),
-        "user",
-        NEW_MONTHLY_PRICE,
-        period(anchor, 1, 0),
-    )
-    .await;
-    assert_licenses(&app, &owner, "third bought", &[("user", 0, 3, 1)]).await;
-}
-
-async fn new_monthly_buys_a_prorated_license_when_none_is_open(app: TestApp) {
-    let anchor = days_ago(&app, 10);
-    let owner = app.bootstrap(&new_monthly(&[], anchor));
-    assert_licenses(&app, &owner, "bootstrapped", &[("user", 0, 0, 1)]).await;
-
-    let invitation = invite_charged(
-        &app,
-        &owner,
-        user("a@example.com"),
-        "user",
-        NEW_MONTHLY_PRICE,
-        period(anchor, 1, 0),
-    )
-    .await;
-    assert_licenses(&app, &owner, "bought", &[("user", 0, 1, 1)]).await;
-
-    // The charge stays on the invitation when read back.
-    let again = get_invitation(&app, &owner, &invitation).await;
-    assert_eq!(again["charge"], invitation["charge"]);
-    assert_licenses(&app, &owner, "read back", &[("user", 0, 1, 1)]).await;
-}
+    classic_monthly_buys_a_prorated_license_when_none_is_open => BuyCase {
+        account: Account { spec: classic_monthly, licenses: &[], anchor_days_ago: 10 },
+        invites: &[
+            (classic_attorney, "attorney", CLASSIC_MONTHLY_ATTORNEY_PRICE),
+            (non_attorney, "non_attorney", CLASSIC_MONTHLY_NON_ATTORNEY_PRICE),
+        ],
+    },
+    new_annual_buys_a_prorated_license_when_none_is_open => BuyCase {
+        account: Account { spec: new_annual, licenses: &[], anchor_days_ago: 100 },
+        invites: &[
+            (administrator_with_a_subscriber_type, "user", NEW_ANNUAL_PRICE),
+            (user, "user", NEW_ANNUAL_PRICE),
+        ],
+    },
+    new_monthly_buys_a_prorated_license_when_none_is_open => BuyCase {
+        account: Account { spec: new_monthly, licenses: &[], anchor_days_ago: 10 },
+        invites: &[(user, "user", NEW_MONTHLY_PRICE)],
+    },
+});
