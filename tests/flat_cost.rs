@@ -732,7 +732,8 @@ fn pg_check(conn: &mut PgConnection, sql: &str, values: &[Lit]) -> (String, Vec<
         "EXPLAIN (FORMAT JSON) EXECUTE flat_cost_probe{args}"
     ))
     .load::<PgPlan>(conn);
-    let _ = conn.batch_execute("DEALLOCATE flat_cost_probe");
+    conn.batch_execute("DEALLOCATE flat_cost_probe")
+        .expect("deallocate the probe");
     let plan = match explained {
         Ok(rows) => rows.into_iter().map(|r| r.plan).collect::<String>(),
         Err(e) => return (String::new(), vec![format!("cannot explain it: {e}")]),

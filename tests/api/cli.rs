@@ -283,8 +283,9 @@ async fn the_binary_runs_the_readme_walkthrough_on_postgres() {
     // A fresh database of its own, so the service's ids start at 1 again.
     let mut admin = PgConnection::establish(&std::env::var("TEST_DATABASE_URL").unwrap()).unwrap();
     let name = format!("inv_cli_{}", std::process::id());
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin);
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .expect("drop a leftover database");
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .unwrap();
@@ -293,6 +294,7 @@ async fn the_binary_runs_the_readme_walkthrough_on_postgres() {
         .map(|(server, _)| format!("{server}/{name}"))
         .unwrap();
     the_binary_runs_the_readme_walkthrough(url, tempfile::tempdir().unwrap()).await;
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin);
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .expect("drop the walkthrough's database");
 }

@@ -27,7 +27,8 @@ fn finish(mut command: Command, limit: Duration) -> Output {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
             if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
+                pipe.read_to_end(&mut bytes)
+                    .expect("read the child's output");
             }
             bytes
         })
