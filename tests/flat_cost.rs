@@ -30,6 +30,7 @@
 #[path = "api/helpers/mod.rs"]
 #[allow(
     dead_code,
+    unused_imports,
     reason = "the API tests' harness, of which this suite uses a part"
 )]
 mod helpers;

@@ -196,9 +196,11 @@ case_tests!(reuses_every_open_license_then_buys {
 /// prorated price, and the charge stays on the invitation when read back.
 struct BuyCase {
     account: Account,
-    /// One invite each: its body, the license type it takes and that type's price.
-    invites: &'static [(fn(&str) -> Value, &'static str, i64)],
+    invites: &'static [Invite],
 }
+
+/// One invite of a `BuyCase`: its body, the license type it takes and that type's price.
+type Invite = (fn(&str) -> Value, &'static str, i64);
 
 async fn every_invite_buys_a_prorated_license(app: TestApp, case: &BuyCase) {
     let (owner, anchor, types) = case.account.bootstrap(&app);
