@@ -292,6 +292,21 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "log: write each message as an .eml file",
     ),
     (
+        "INVITATIONS_MAIL_API_KEY",
+        None,
+        "the provider's API key / server token (required with an API provider)",
+    ),
+    (
+        "INVITATIONS_MAIL_API_BASE",
+        None,
+        "base URL of the provider's API; unset: the provider's public API",
+    ),
+    (
+        "INVITATIONS_MAILGUN_DOMAIN",
+        None,
+        "sending domain (required with mailgun)",
+    ),
+    (
         "INVITATIONS_MAIL_DIR",
         Some("./mail"),
         "where the log provider writes .eml files",

@@ -27,9 +27,10 @@
 //! `FLAT_COST_DROP_INDEX=licenses_account_type_state_idx,…` drops indexes after the seed, to
 //! see the check fail.
 
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 #[allow(
     dead_code,
+    unused_imports,
     reason = "the API tests' harness, of which this suite uses a part"
 )]
 mod helpers;
@@ -74,10 +75,15 @@ async fn every_hot_statement_uses_an_index_on_a_large_account_on_sqlite() {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn every_hot_statement_uses_an_index_on_a_large_account_on_postgres() {
-    if let Some(app) = TestApp::spawn(Backend::Postgres).await {
-        every_hot_statement_uses_an_index_on_a_large_account(app).await;
-    }
+    let app = TestApp::spawn(Backend::Postgres)
+        .await
+        .expect("TEST_DATABASE_URL is set (or CI=true)");
+    every_hot_statement_uses_an_index_on_a_large_account(app).await;
 }
 
 async fn every_hot_statement_uses_an_index_on_a_large_account(app: TestApp) {
@@ -727,7 +733,8 @@ fn pg_check(conn: &mut PgConnection, sql: &str, values: &[Lit]) -> (String, Vec<
         "EXPLAIN (FORMAT JSON) EXECUTE flat_cost_probe{args}"
     ))
     .load::<PgPlan>(conn);
-    let _ = conn.batch_execute("DEALLOCATE flat_cost_probe");
+    conn.batch_execute("DEALLOCATE flat_cost_probe")
+        .expect("deallocate the probe");
     let plan = match explained {
         Ok(rows) => rows.into_iter().map(|r| r.plan).collect::<String>(),
         Err(e) => return (String::new(), vec![format!("cannot explain it: {e}")]),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, read_emails};
+use crate::helpers::{TestApp, eventually, read_emails};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_invitations");
 
@@ -198,17 +198,16 @@ async fn the_binary_runs_the_readme_walkthrough(database_url: String, dir: tempf
     .await;
     assert_eq!(status, 201, "{body}");
 
-    let mut email = None;
-    for _ in 0..200 {
-        email = read_emails(&dir.join("mail"))
-            .into_iter()
-            .find(|e| e.to == "new.lawyer@example.com");
-        if email.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let email = email.expect("an .eml file in INVITATIONS_MAIL_DIR");
+    let email = eventually(
+        "an .eml file in INVITATIONS_MAIL_DIR",
+        Duration::from_secs(5),
+        || async {
+            read_emails(&dir.join("mail"))
+                .into_iter()
+                .find(|e| e.to == "new.lawyer@example.com")
+        },
+    )
+    .await;
     assert_eq!(email.subject, "You've been invited to Clio");
     let invitation_token = email.token.clone();
     assert_eq!(invitation_token.len(), 47);
@@ -271,17 +270,22 @@ async fn the_binary_runs_the_readme_walkthrough_on_sqlite() {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn the_binary_runs_the_readme_walkthrough_on_postgres() {
     // Uses the harness only to honour TEST_DATABASE_URL / CI the same way.
-    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else {
-        return;
-    };
+    let app = TestApp::spawn(crate::helpers::Backend::Postgres)
+        .await
+        .expect("TEST_DATABASE_URL is set (or CI=true)");
     let url = app.database_url.clone();
     // A fresh database of its own, so the service's ids start at 1 again.
     let mut admin = PgConnection::establish(&std::env::var("TEST_DATABASE_URL").unwrap()).unwrap();
     let name = format!("inv_cli_{}", std::process::id());
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin);
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .expect("drop a leftover database");
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .unwrap();
@@ -290,6 +294,7 @@ async fn the_binary_runs_the_readme_walkthrough_on_postgres() {
         .map(|(server, _)| format!("{server}/{name}"))
         .unwrap();
     the_binary_runs_the_readme_walkthrough(url, tempfile::tempdir().unwrap()).await;
-    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin);
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .expect("drop the walkthrough's database");
 }

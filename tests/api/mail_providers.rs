@@ -1,14 +1,12 @@
 //! Postmark, SendGrid and Mailgun, faked only at their HTTP boundary: a local
 //! server records what the service sends.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Backend, TestApp};
+use crate::helpers::{AccountSpec, Backend, Call, FakeHttp, TestApp, eventually};
 
 db_tests!(
     postmark_gets_the_message_with_its_server_token,
@@ -17,73 +15,20 @@ db_tests!(
     a_refusing_provider_leaves_the_email_queued_for_retry,
 );
 
-#[derive(Clone, Debug)]
-struct Call {
-    path: String,
-    headers: Vec<(String, String)>,
-    body: String,
+/// A provider's API, faked at its HTTP boundary: answers `status` with a
+/// small JSON body and records each request.
+fn fake_provider(status: u16) -> FakeHttp {
+    FakeHttp::answering(status)
+        .json(json!({"ok": status < 300}))
+        .start()
 }
 
-#[derive(Clone, Default)]
-struct Provider {
-    calls: Arc<Mutex<Vec<Call>>>,
-    status: u16,
-}
-
-async fn record(req: HttpRequest, body: web::Bytes, provider: web::Data<Provider>) -> HttpResponse {
-    provider.calls.lock().unwrap().push(Call {
-        path: req.path().to_owned(),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect(),
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(provider.status).unwrap())
-        .json(json!({"ok": provider.status < 300}))
-}
-
-fn fake_provider(status: u16) -> (String, Provider) {
-    let provider = Provider {
-        status,
-        ..Default::default()
-    };
-    let data = web::Data::new(provider.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .default_service(web::to(record))
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    actix_web::rt::spawn(server.run());
-    (format!("http://127.0.0.1:{port}"), provider)
-}
-
-async fn first_call(provider: &Provider) -> Call {
-    for _ in 0..400 {
-        if let Some(call) = provider.calls.lock().unwrap().first().cloned() {
-            return call;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the provider was never called");
-}
-
-fn header<'a>(call: &'a Call, name: &str) -> &'a str {
-    call.headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
+/// The first request the provider got (waits up to 10 s for it).
+async fn first_call(provider: &FakeHttp) -> Call {
+    provider
+        .wait_for_calls(1, Duration::from_secs(10))
+        .await
+        .remove(0)
 }
 
 async fn invite_through(
@@ -91,12 +36,12 @@ async fn invite_through(
     provider_name: &str,
     extra: &[(&str, &str)],
     status: u16,
-) -> (TestApp, Provider, crate::helpers::Owner, Value) {
-    let (base, provider) = fake_provider(status);
+) -> (TestApp, FakeHttp, crate::helpers::Owner, Value) {
+    let provider = fake_provider(status);
     let mut overrides = vec![
         ("INVITATIONS_MAIL_PROVIDER", provider_name),
         ("INVITATIONS_MAIL_API_KEY", "key-123"),
-        ("INVITATIONS_MAIL_API_BASE", base.as_str()),
+        ("INVITATIONS_MAIL_API_BASE", provider.base.as_str()),
     ];
     overrides.extend_from_slice(extra);
     let app = TestApp::spawn_with(backend, &overrides).await.unwrap();
@@ -116,7 +61,7 @@ async fn postmark_gets_the_message_with_its_server_token(app: TestApp) {
     let (app, provider, owner, invitation) = invite_through(backend, "postmark", &[], 200).await;
     let call = first_call(&provider).await;
     assert_eq!(call.path, "/email");
-    assert_eq!(header(&call, "x-postmark-server-token"), "key-123");
+    assert_eq!(call.header("x-postmark-server-token"), "key-123");
     let body: Value = serde_json::from_str(&call.body).unwrap();
     assert_eq!(body["To"], "sent@example.com");
     assert_eq!(body["Subject"], "You've been invited to Clio");
@@ -145,7 +90,7 @@ async fn sendgrid_gets_the_message_with_a_bearer_key(app: TestApp) {
     let (app, provider, owner, invitation) = invite_through(backend, "sendgrid", &[], 202).await;
     let call = first_call(&provider).await;
     assert_eq!(call.path, "/v3/mail/send");
-    assert_eq!(header(&call, "authorization"), "Bearer key-123");
+    assert_eq!(call.header("authorization"), "Bearer key-123");
     let body: Value = serde_json::from_str(&call.body).unwrap();
     assert_eq!(
         body["personalizations"][0]["to"][0]["email"],
@@ -168,8 +113,11 @@ async fn mailgun_gets_a_form_post_on_its_domain(app: TestApp) {
     .await;
     let call = first_call(&provider).await;
     assert_eq!(call.path, "/v3/mg.example.com/messages");
-    assert!(header(&call, "authorization").starts_with("Basic "));
-    assert!(header(&call, "content-type").starts_with("application/x-www-form-urlencoded"));
+    assert!(call.header("authorization").starts_with("Basic "));
+    assert!(
+        call.header("content-type")
+            .starts_with("application/x-www-form-urlencoded")
+    );
     assert!(call.body.contains("to=sent%40example.com"), "{}", call.body);
     app.wait_for_delivery(&owner, &invitation, "sent").await;
 }
@@ -178,7 +126,15 @@ async fn a_refusing_provider_leaves_the_email_queued_for_retry(app: TestApp) {
     let backend = app.backend;
     drop(app);
     let (app, provider, owner, invitation) = invite_through(backend, "postmark", &[], 500).await;
-    first_call(&provider).await;
+    // Once the provider has answered its 500 (polled), give the worker a
+    // moment to record the failure: the point is what does *not* happen next
+    // (the email neither fails nor counts as sent), which no poll can show.
+    eventually(
+        "the provider's 500 to be answered",
+        Duration::from_secs(10),
+        || async { provider.calls().first().filter(|c| c.answered).map(|_| ()) },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let reply = app
         .get(
@@ -202,20 +158,29 @@ fn a_provider_without_its_key_or_domain_is_a_configuration_error() {
             .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     };
-    assert!(config(&[("INVITATIONS_MAIL_PROVIDER", "postmark")]).is_err());
-    assert!(
-        config(&[
+    // Each refusal names what is missing or wrong (not just any error).
+    let refused = |vars: &[(&str, &str)], names: &str| {
+        let error = config(vars).expect_err("a configuration error");
+        assert!(error.contains(names), "{vars:?}: {error}");
+    };
+    refused(
+        &[("INVITATIONS_MAIL_PROVIDER", "postmark")],
+        "INVITATIONS_MAIL_API_KEY",
+    );
+    refused(
+        &[
             ("INVITATIONS_MAIL_PROVIDER", "mailgun"),
-            ("INVITATIONS_MAIL_API_KEY", "k")
-        ])
-        .is_err()
+            ("INVITATIONS_MAIL_API_KEY", "k"),
+        ],
+        "INVITATIONS_MAILGUN_DOMAIN",
     );
-    assert!(config(&[("INVITATIONS_MAIL_PROVIDER", "carrier-pigeon")]).is_err());
-    assert!(
-        config(&[
-            ("INVITATIONS_MAIL_PROVIDER", "sendgrid"),
-            ("INVITATIONS_MAIL_API_KEY", "k")
-        ])
-        .is_ok()
+    refused(
+        &[("INVITATIONS_MAIL_PROVIDER", "carrier-pigeon")],
+        "INVITATIONS_MAIL_PROVIDER=carrier-pigeon",
     );
+    let sendgrid = config(&[
+        ("INVITATIONS_MAIL_PROVIDER", "sendgrid"),
+        ("INVITATIONS_MAIL_API_KEY", "k"),
+    ]);
+    assert!(sendgrid.is_ok(), "{:?}", sendgrid.err());
 }

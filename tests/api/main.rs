@@ -6,6 +6,8 @@ mod audit;
 mod billing;
 mod cli;
 mod concurrency;
+mod config_table;
+mod error_codes;
 mod external_keys;
 mod invitations;
 mod lifecycle;

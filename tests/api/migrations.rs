@@ -22,7 +22,14 @@ async fn migrations_go_up_down_and_up_again(app: TestApp) {
     assert!(!db::has_pending_migrations(&mut conn).unwrap());
     // The schema is whole again: the data went with `down`, and a new account works.
     drop(conn);
-    let _ = owner;
     let again = app.bootstrap(&AccountSpec::classic_annual());
-    assert!(again.account_id >= 1);
+    assert_eq!(
+        again.account_id, owner.account_id,
+        "the ids start again: the old rows went with the tables"
+    );
+    assert_eq!(
+        app.licenses_counted_in_db(again.account_id, "attorney"),
+        (2, 0, 1),
+        "the new account's licenses are all there"
+    );
 }

@@ -186,23 +186,3 @@ fn both_dialects_have_the_same_migrations() {
     };
     assert_eq!(names("postgres"), names("sqlite"));
 }
-
-#[test]
-fn every_error_code_is_asserted_by_some_test() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api");
-    let sources: String = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n != "openapi.rs" && n != "helpers.rs")
-        })
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect();
-    for code in invitations::error::ALL_CODES {
-        assert!(
-            sources.contains(&format!("\"{code}\"")),
-            "no test asserts the code {code}"
-        );
-    }
-}

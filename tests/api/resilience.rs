@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use diesel::prelude::*;
+use invitations::db::schema::email_outbox;
 use serde_json::json;
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Backend, TestApp};
+use crate::helpers::{AccountSpec, Backend, TestApp, eventually};
 
 db_tests!(a_pending_invitation_survives_a_restart);
 
@@ -41,9 +43,9 @@ async fn a_pending_invitation_survives_a_restart(first: TestApp) {
 
 async fn restart_delivery(backend: Backend) {
     // `owner_of_database` only provides (and later removes) a database.
-    let Some(owner_of_database) = TestApp::spawn(backend).await else {
-        return;
-    };
+    let owner_of_database = TestApp::spawn(backend)
+        .await
+        .expect("TEST_DATABASE_URL is set (or CI=true)");
     owner_of_database.stop().await;
     let probe = &owner_of_database;
     let blocker = probe.mail_dir.with_file_name("not-a-directory");
@@ -65,8 +67,22 @@ async fn restart_delivery(backend: Backend) {
             json!({"email": "later@example.com", "subscriber_type": "attorney"}),
         )
         .await;
-    // Give the first worker time to try and fail.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Wait until the first worker has tried and failed (its error is recorded).
+    eventually(
+        "the first worker's failed attempt",
+        Duration::from_secs(10),
+        || async {
+            let mut conn = first.state.pool.get().expect("a connection");
+            let last_error: Option<Option<String>> = email_outbox::table
+                .filter(email_outbox::invitation_id.eq(invitation["id"].as_i64()))
+                .select(email_outbox::last_error)
+                .first(&mut **conn)
+                .optional()
+                .expect("read the outbox");
+            last_error.flatten().map(|_| ())
+        },
+    )
+    .await;
     let reply = first
         .get(
             &format!(
@@ -98,15 +114,23 @@ async fn a_failed_delivery_is_retried_by_the_next_process_on_sqlite() {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn a_failed_delivery_is_retried_by_the_next_process_on_postgres() {
     restart_delivery(Backend::Postgres).await;
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn a_database_outage_answers_503_unavailable_not_500() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+    let app = TestApp::spawn(Backend::Postgres)
+        .await
+        .expect("TEST_DATABASE_URL is set (or CI=true)");
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     // Take the database away under the running service.
     let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();

@@ -9,8 +9,8 @@ use invitations::db::{DbManager, schema};
 use serde_json::json;
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, TestApp};
-use crate::security_ops::{receiver, spawn_for};
+use crate::helpers::{AccountSpec, FakeHttp, TestApp, eventually};
+use crate::security_ops::spawn_for;
 
 db_tests!(finished_emails_and_webhook_deliveries_are_pruned_after_retention);
 
@@ -34,16 +34,6 @@ fn counts(database_url: &str) -> (i64, i64, i64) {
     (outbox, deliveries, audit)
 }
 
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
 async fn finished_emails_and_webhook_deliveries_are_pruned_after_retention(harness: TestApp) {
     let app = spawn_for(
         &harness,
@@ -54,11 +44,11 @@ async fn finished_emails_and_webhook_deliveries_are_pruned_after_retention(harne
     )
     .await;
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let (url, hooks) = receiver();
+    let hooks = FakeHttp::answering(204).start();
     app.post(
         &format!("/accounts/{}/webhooks", owner.account_id),
         &owner.token,
-        json!({"url": url, "events": ["invitation.created", "invitation.revoked"]}),
+        json!({"url": hooks.url("/hook"), "events": ["invitation.created", "invitation.revoked"]}),
     )
     .await
     .ok(201);
@@ -87,15 +77,14 @@ async fn finished_emails_and_webhook_deliveries_are_pruned_after_retention(harne
     )
     .await
     .ok(200);
-    wait_until("three webhooks arrived", || {
-        hooks.lock().unwrap().len() >= 3
-    })
-    .await;
+    hooks.wait_for_succeeded(3, Duration::from_secs(10)).await;
     let (outbox, deliveries, audit) = counts(&harness.database_url);
     assert_eq!((outbox, deliveries), (2, 3));
 
     // 29 days later nothing is old enough yet.
     app.clock.advance(chrono::Duration::days(29));
+    // Deliberate: with a 1 s sweep interval, 2.5 s lets two sweeps run; that
+    // nothing is deleted by them is the point, and an absence cannot be polled.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(counts(&harness.database_url).0, 2, "kept within retention");
     assert_eq!(counts(&harness.database_url).1, 3, "kept within retention");
@@ -110,10 +99,14 @@ async fn finished_emails_and_webhook_deliveries_are_pruned_after_retention(harne
         )
         .await;
     app.wait_for_delivery(&owner, &fresh, "sent").await;
-    wait_until("the old rows are pruned", || {
-        let (outbox, deliveries, _) = counts(&harness.database_url);
-        outbox == 1 && deliveries == 1
-    })
+    eventually(
+        "the old rows are pruned",
+        Duration::from_secs(10),
+        || async {
+            let (outbox, deliveries, _) = counts(&harness.database_url);
+            (outbox == 1 && deliveries == 1).then_some(())
+        },
+    )
     .await;
     let (_, _, audit_after) = counts(&harness.database_url);
     assert!(

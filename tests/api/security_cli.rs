@@ -5,15 +5,14 @@
 use std::collections::HashSet;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use base64::Engine;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
 
 use crate::cli::{command, run, serve_with};
-use crate::helpers::Backend;
+use crate::helpers::{Backend, FakeHttp, eventually, poll_until, poll_until_blocking};
 
 /// Runs the binary to completion, killing it after `limit` (a `serve` that
 /// should have refused to start).
@@ -28,20 +27,17 @@ fn finish(mut command: Command, limit: Duration) -> Output {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
             if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
+                pipe.read_to_end(&mut bytes)
+                    .expect("read the child's output");
             }
             bytes
         })
     };
     let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if poll_until_blocking(limit, || child.try_wait().expect("wait")).is_none() {
+        // Over its time limit: the exit status below then says it was killed.
+        child.kill().expect("kill a child that is still running");
     }
     Output {
         status: child.wait().expect("wait"),
@@ -381,9 +377,8 @@ async fn database_passwords_never_appear_in_messages_or_logs() {
 
 fn concurrent_migrations(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((url, _fresh)) = database(backend, dir.path(), "mig") else {
-        return;
-    };
+    let (url, _fresh) =
+        database(backend, dir.path(), "mig").expect("TEST_DATABASE_URL is set (or CI=true)");
     let children: Vec<_> = (0..4)
         .map(|_| {
             command(dir.path(), &url)
@@ -413,6 +408,10 @@ fn concurrent_migrations(backend: Backend) {
 }
 
 #[test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 fn four_migrate_processes_at_once_all_succeed_on_postgres() {
     concurrent_migrations(Backend::Postgres);
 }
@@ -422,37 +421,10 @@ fn four_migrate_processes_at_once_all_succeed_on_sqlite() {
     concurrent_migrations(Backend::Sqlite);
 }
 
-/// A Postmark-like API on a free port that answers each message after
-/// `delay`; returns its base URL and the recipients it accepted.
-fn slow_mail_api(delay: Duration) -> (String, Arc<Mutex<Vec<String>>>) {
-    let accepted = Arc::new(Mutex::new(Vec::new()));
-    let data = web::Data::new(accepted.clone());
-    let server = HttpServer::new(move || {
-        App::new().app_data(data.clone()).route(
-            "/email",
-            web::post().to(
-                move |body: web::Json<Value>, seen: web::Data<Arc<Mutex<Vec<String>>>>| async move {
-                    tokio::time::sleep(delay).await;
-                    let to = body["To"].as_str().unwrap_or_default().to_owned();
-                    seen.lock().unwrap().push(to);
-                    HttpResponse::Ok().json(json!({"ErrorCode": 0, "Message": "OK"}))
-                },
-            ),
-        )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    actix_web::rt::spawn(server.run());
-    (format!("http://127.0.0.1:{port}"), accepted)
-}
-
 async fn sigterm_during_a_burst(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let Some((url, _fresh)) = database(backend, dir.path(), "term") else {
-        return;
-    };
+    let (url, _fresh) =
+        database(backend, dir.path(), "term").expect("TEST_DATABASE_URL is set (or CI=true)");
     let (account, user) = bootstrap(dir.path(), &url, &["--licenses", "attorney=2000"]);
     let token = run(
         dir.path(),
@@ -469,12 +441,15 @@ async fn sigterm_during_a_burst(backend: Backend) {
     .to_owned();
     // A mail API that takes 300 ms per message, so the worker is surely in the
     // middle of a batch when SIGTERM comes.
-    let (api, delivered) = slow_mail_api(Duration::from_millis(300));
+    let api = FakeHttp::answering(200)
+        .json(json!({"ErrorCode": 0, "Message": "OK"}))
+        .delay(Duration::from_millis(300))
+        .start();
     let settings = [
         ("INVITATIONS_RATE_INVITATIONS_PER_HOUR", "100000"),
         ("INVITATIONS_MAIL_PROVIDER", "postmark"),
         ("INVITATIONS_MAIL_API_KEY", "key"),
-        ("INVITATIONS_MAIL_API_BASE", api.as_str()),
+        ("INVITATIONS_MAIL_API_BASE", api.base.as_str()),
     ];
     let mut service = serve_with(dir.path(), &url, &settings);
     invitations::webhooks::install_tls_provider();
@@ -517,23 +492,21 @@ async fn sigterm_during_a_burst(backend: Backend) {
             }
         }));
     }
-    while acknowledged.lock().unwrap().len() < 60 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(
+        "60 acknowledged invitations",
+        Duration::from_secs(60),
+        || async { (acknowledged.lock().unwrap().len() >= 60).then_some(()) },
+    )
+    .await;
     let pid = service.child.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
-    let stopped_at = Instant::now();
-    let status = loop {
-        if let Some(status) = service.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            stopped_at.elapsed() < Duration::from_secs(40),
-            "serve did not stop within its 30 s deadline"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = eventually(
+        "serve to stop within its 30 s deadline",
+        Duration::from_secs(40),
+        || std::future::ready(service.child.try_wait().unwrap()),
+    )
+    .await;
     assert!(
         status.success(),
         "SIGTERM ends serve with exit 0: {status:?}"
@@ -581,24 +554,31 @@ async fn sigterm_during_a_burst(backend: Backend) {
             "acknowledged but not stored: {email}"
         );
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let delivered: HashSet<String> = delivered.lock().unwrap().iter().cloned().collect();
-        let missing: Vec<&String> = acknowledged
+    let missing = |delivered: &HashSet<String>| -> Vec<String> {
+        acknowledged
             .iter()
             .filter(|e| !delivered.contains(*e))
-            .collect();
-        if missing.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
+            .cloned()
+            .collect()
+    };
+    let delivered = || -> HashSet<String> {
+        api.succeeded()
+            .iter()
+            .map(|call| call.json()["To"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let all_sent = poll_until(Duration::from_secs(30), || async {
+        missing(&delivered()).is_empty().then_some(())
+    })
+    .await;
+    if all_sent.is_none() {
+        let missing = missing(&delivered());
+        panic!(
             "{} of {} acknowledged invitations never got their email, e.g. {:?}",
             missing.len(),
             acknowledged.len(),
             &missing[..missing.len().min(5)]
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -608,6 +588,10 @@ async fn sigterm_finishes_in_flight_work_and_loses_nothing_on_sqlite() {
 }
 
 #[actix_web::test]
+#[cfg_attr(
+    no_test_database,
+    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
+)]
 async fn sigterm_finishes_in_flight_work_and_loses_nothing_on_postgres() {
     sigterm_during_a_burst(Backend::Postgres).await;
 }

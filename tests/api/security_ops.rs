@@ -1,43 +1,17 @@
 //! Stale privileges (issue 7): a manager who is disabled or demoted takes the
 //! pending invitations they sent with them.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Owner, TestApp};
+use crate::helpers::{AccountSpec, FakeHttp, Owner, TestApp};
 
 db_tests!(
     disabling_a_manager_revokes_the_invitations_they_sent,
     demoting_a_manager_revokes_the_invitations_they_sent,
 );
-
-/// A webhook receiver on a free port that answers 204 and keeps each body.
-pub(crate) fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let data = web::Data::new(received.clone());
-    let server = HttpServer::new(move || {
-        App::new().app_data(data.clone()).route(
-            "/hook",
-            web::post().to(
-                |body: web::Bytes, seen: web::Data<Arc<Mutex<Vec<Value>>>>| async move {
-                    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    seen.lock().unwrap().push(json);
-                    HttpResponse::NoContent().finish()
-                },
-            ),
-        )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    actix_web::rt::spawn(server.run());
-    (format!("http://127.0.0.1:{port}/hook"), received)
-}
 
 /// Webhook receivers on 127.0.0.1 need this (issue 7's SSRF rule).
 pub(crate) const PRIVATE_WEBHOOKS: (&str, &str) =
@@ -64,18 +38,18 @@ struct Scene {
     by_admin: Vec<(Value, String)>,
     /// Sent by the owner.
     by_owner: (Value, String),
-    hooks: Arc<Mutex<Vec<Value>>>,
+    hooks: FakeHttp,
 }
 
 /// A classic annual account (2 attorney + 2 non-attorney open licenses) whose
 /// owner made Alice an administrator; Alice invited two people, the owner one.
 async fn scene(app: &TestApp) -> Scene {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let (url, hooks) = receiver();
+    let hooks = FakeHttp::answering(204).start();
     app.post(
         &format!("/accounts/{}/webhooks", owner.account_id),
         &owner.token,
-        json!({"url": url, "events": ["invitation.revoked"]}),
+        json!({"url": hooks.url("/hook"), "events": ["invitation.revoked"]}),
     )
     .await
     .ok(201);
@@ -174,16 +148,13 @@ async fn assert_revoked_with_their_sender(app: &TestApp, scene: &Scene, reason: 
     }
 
     // And the same webhooks as any revoke.
-    let mut hooked = Vec::new();
-    for _ in 0..200 {
-        hooked = scene.hooks.lock().unwrap().clone();
-        if hooked.len() >= expected.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let hooked = scene
+        .hooks
+        .wait_for_succeeded(expected.len(), Duration::from_secs(5))
+        .await;
     let mut hooked: Vec<i64> = hooked
         .iter()
+        .map(|call| call.json())
         .inspect(|h| assert_eq!(h["type"], "invitation.revoked", "{h}"))
         .map(|h| h["subject"]["id"].as_i64().unwrap())
         .collect();

@@ -2,13 +2,12 @@
 //! headers of the HTML pages, client IPs behind proxies, password checks
 //! under load, and webhooks that cannot reach private networks.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Backend, TestApp, assert_fields, error_code};
+use crate::helpers::{AccountSpec, Backend, FakeHttp, TestApp, assert_fields, error_code};
 
 const BIN: &str = env!("CARGO_BIN_EXE_invitations");
 
@@ -333,39 +332,6 @@ async fn respawn(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
         .expect("the same backend again")
 }
 
-/// When each delivery arrived, with its event type.
-type Arrivals = Arc<Mutex<Vec<(Instant, String)>>>;
-
-/// A webhook receiver on 127.0.0.1 that answers after `delay`; returns its
-/// port and when each delivery arrived (with its event type).
-fn receiver(delay: Duration) -> (u16, Arrivals) {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    let arrived: Arrivals = Arc::default();
-    let log = web::Data::new(arrived.clone());
-    let server = HttpServer::new(move || {
-        App::new().app_data(log.clone()).route(
-            "/hook",
-            web::post().to(
-                move |body: web::Bytes, log: web::Data<Arrivals>| async move {
-                    let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    log.lock().unwrap().push((
-                        Instant::now(),
-                        event["type"].as_str().unwrap_or("").to_owned(),
-                    ));
-                    tokio::time::sleep(delay).await;
-                    HttpResponse::NoContent().finish()
-                },
-            ),
-        )
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    actix_web::rt::spawn(server.run());
-    (port, arrived)
-}
-
 async fn webhook_urls_that_reach_private_networks_are_refused(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     let hooks = format!("/accounts/{}/webhooks", owner.account_id);
@@ -418,8 +384,9 @@ async fn deliveries_never_connect_to_private_addresses(app: TestApp) {
     let database_url = app.database_url.clone();
     // `app` keeps the database; the processes below take turns serving it.
     app.stop().await;
-    let (by_address, to_address) = receiver(Duration::ZERO);
-    let (by_name, to_name) = receiver(Duration::ZERO);
+    let to_address = FakeHttp::answering(204).start();
+    let to_name = FakeHttp::answering(204).start();
+    let (by_address, by_name) = (to_address.port, to_name.port);
     let dev = respawn(backend, &[ALLOW_PRIVATE, ("DATABASE_URL", &database_url)]).await;
     let owner = dev.bootstrap(&AccountSpec::classic_annual());
     let hooks = format!("/accounts/{}/webhooks", owner.account_id);
@@ -444,32 +411,30 @@ async fn deliveries_never_connect_to_private_addresses(app: TestApp) {
             json!({"email": "rebound@example.com", "subscriber_type": "attorney"}),
         )
         .await;
+    // Deliberate: the worker polls every 50 ms and retries after ~1 s; 2.5 s
+    // gives it a first attempt and a retry. That no request arrives is the
+    // point, and an absence cannot be polled for.
     tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert!(
-        to_address.lock().unwrap().is_empty(),
-        "delivered to 127.0.0.1"
-    );
-    assert!(to_name.lock().unwrap().is_empty(), "delivered to localhost");
+    assert!(to_address.calls().is_empty(), "delivered to 127.0.0.1");
+    assert!(to_name.calls().is_empty(), "delivered to localhost");
     strict.stop().await;
 
     // The same deliveries do arrive where private networks are allowed: the
     // receivers above would have seen them.
     let _dev_again = respawn(backend, &[ALLOW_PRIVATE, ("DATABASE_URL", &database_url)]).await;
-    for arrived in [&to_address, &to_name] {
-        let mut waited = 0;
-        while arrived.lock().unwrap().is_empty() {
-            assert!(waited < 200, "the retry never arrived");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            waited += 1;
-        }
+    for receiver in [&to_address, &to_name] {
+        receiver.wait_for_calls(1, Duration::from_secs(10)).await;
     }
     drop(app);
 }
 
 async fn a_slow_webhook_endpoint_does_not_hold_back_other_accounts(app: TestApp) {
     let app = respawn(app.backend, &[ALLOW_PRIVATE]).await;
-    let (slow_port, slow) = receiver(Duration::from_secs(6));
-    let (fast_port, fast) = receiver(Duration::ZERO);
+    let slow = FakeHttp::answering(204)
+        .delay(Duration::from_secs(6))
+        .start();
+    let fast = FakeHttp::answering(204).start();
+    let (slow_port, fast_port) = (slow.port, fast.port);
     let slow_owner = app.bootstrap(&AccountSpec::classic_annual());
     let fast_owner = app.bootstrap(&AccountSpec::classic_annual());
     for (owner, port) in [(&slow_owner, slow_port), (&fast_owner, fast_port)] {
@@ -489,34 +454,19 @@ async fn a_slow_webhook_endpoint_does_not_hold_back_other_accounts(app: TestApp)
         )
         .await;
     }
-    let mut waited = 0;
-    while slow.lock().unwrap().is_empty() {
-        assert!(waited < 100, "the slow endpoint got nothing");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += 1;
-    }
+    slow.wait_for_calls(1, Duration::from_secs(5)).await;
     let sent = Instant::now();
     app.invite(
         &fast_owner,
         json!({"email": "fast@example.com", "subscriber_type": "attorney"}),
     )
     .await;
-    let mut waited = 0;
-    while fast.lock().unwrap().is_empty() {
-        assert!(waited < 200, "the fast endpoint got nothing");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        waited += 1;
-    }
-    let took = fast.lock().unwrap()[0].0 - sent;
+    let took = fast.wait_for_calls(1, Duration::from_secs(5)).await[0].at - sent;
     assert!(
         took < Duration::from_secs(2),
         "the fast endpoint waited {took:?} behind the slow one"
     );
-    assert_eq!(
-        slow.lock().unwrap().len(),
-        1,
-        "one delivery at a time per endpoint"
-    );
+    assert_eq!(slow.calls().len(), 1, "one delivery at a time per endpoint");
 }
 
 /// GET an unknown token (a token endpoint) as if forwarded for `forwarded_for`.

@@ -1,81 +1,17 @@
 //! Webhooks: signed POSTs of invitation and user events to an account's
 //! endpoints, from an outbox with retries. A real HTTP receiver stands in.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, TestApp};
+use crate::helpers::{AccountSpec, FakeHttp, TestApp};
 
 db_tests!(
     subscribed_events_arrive_signed_and_failed_deliveries_are_retried,
     webhook_endpoints_are_validated_and_managed_by_managers,
 );
-
-#[derive(Clone, Default)]
-struct Received {
-    calls: Arc<Mutex<Vec<(String, String, Value)>>>,
-    failures_left: Arc<Mutex<u32>>,
-}
-
-async fn receive(
-    req: HttpRequest,
-    body: web::Bytes,
-    received: web::Data<Received>,
-) -> HttpResponse {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let mut failures = received.failures_left.lock().unwrap();
-    if *failures > 0 {
-        *failures -= 1;
-        return HttpResponse::InternalServerError().finish();
-    }
-    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    received
-        .calls
-        .lock()
-        .unwrap()
-        .push((header("invitations-signature"), text, json));
-    HttpResponse::NoContent().finish()
-}
-
-/// A receiver on a free port; returns its URL and what it got.
-fn receiver(fail_first: u32) -> (String, Received) {
-    let received = Received::default();
-    *received.failures_left.lock().unwrap() = fail_first;
-    let data = web::Data::new(received.clone());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/hook", web::post().to(receive))
-    })
-    .workers(1)
-    .bind(("127.0.0.1", 0))
-    .unwrap();
-    let port = server.addrs()[0].port();
-    actix_web::rt::spawn(server.run());
-    (format!("http://127.0.0.1:{port}/hook"), received)
-}
-
-async fn wait_for(received: &Received, count: usize) -> Vec<(String, String, Value)> {
-    for _ in 0..400 {
-        let calls = received.calls.lock().unwrap().clone();
-        if calls.len() >= count {
-            return calls;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the receiver got fewer than {count} deliveries");
-}
 
 async fn subscribed_events_arrive_signed_and_failed_deliveries_are_retried(app: TestApp) {
     // The receiver listens on 127.0.0.1, which webhooks may reach only in development.
@@ -87,7 +23,9 @@ async fn subscribed_events_arrive_signed_and_failed_deliveries_are_retried(app: 
     )
     .await
     .expect("the same backend again");
-    let (url, received) = receiver(1);
+    // The first delivery gets a 500, the rest a 204.
+    let receiver = FakeHttp::answering(204).fail_first(1).start();
+    let url = receiver.url("/hook");
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     let hooks = format!("/accounts/{}/webhooks", owner.account_id);
     let created = app
@@ -130,18 +68,30 @@ async fn subscribed_events_arrive_signed_and_failed_deliveries_are_retried(app: 
     .ok(200);
 
     // The first attempt got a 500; the retry (after ~1 s of backoff) got through.
-    let calls = wait_for(&received, 3).await;
-    let types: Vec<&str> = calls
+    let calls = receiver
+        .wait_for_succeeded(3, Duration::from_secs(10))
+        .await;
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.method == "POST" && c.path == "/hook")
+    );
+    let types: Vec<String> = calls
         .iter()
-        .map(|(_, _, body)| body["type"].as_str().unwrap())
+        .map(|call| call.json()["type"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(
         types.iter().filter(|t| **t == "invitation.created").count(),
         2
     );
-    assert!(types.contains(&"invitation.accepted"));
-    assert!(!types.contains(&"invitation.revoked"));
-    for (signature, body, json) in &calls {
+    assert!(types.iter().any(|t| t == "invitation.accepted"));
+    assert!(!types.iter().any(|t| t == "invitation.revoked"));
+    for call in &calls {
+        let (signature, body, json) = (
+            call.header("invitations-signature"),
+            &call.body,
+            call.json(),
+        );
         let timestamp: i64 = signature
             .strip_prefix("t=")
             .and_then(|rest| rest.split(',').next())
@@ -149,17 +99,18 @@ async fn subscribed_events_arrive_signed_and_failed_deliveries_are_retried(app: 
             .expect("t=…");
         assert_eq!(
             signature,
-            &invitations::webhooks::signature(&secret, timestamp, body)
+            invitations::webhooks::signature(&secret, timestamp, body)
         );
         assert_eq!(json["account_id"], owner.account_id);
         assert!(!body.contains(&token), "no token in a webhook payload");
     }
     let accepted = calls
         .iter()
-        .find(|(_, _, b)| b["type"] == "invitation.accepted")
+        .map(|call| call.json())
+        .find(|b| b["type"] == "invitation.accepted")
         .unwrap();
     assert_eq!(
-        accepted.2["subject"],
+        accepted["subject"],
         json!({"type": "invitation", "id": invitation["id"]})
     );
 }

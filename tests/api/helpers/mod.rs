@@ -16,6 +16,12 @@ use invitations::services::bootstrap::{self, BootstrapInput};
 use invitations::startup;
 use serde_json::{Value, json};
 
+mod fake_http;
+mod poll;
+
+pub use fake_http::{Call, FakeHttp};
+pub use poll::{eventually, poll_until, poll_until_blocking};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -36,10 +42,11 @@ macro_rules! db_tests {
                 }
 
                 #[actix_web::test]
+                #[cfg_attr(no_test_database, ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant")]
                 async fn postgres() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
-                        super::$name(app).await;
-                    }
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await
+                        .expect("TEST_DATABASE_URL is set (or CI=true)");
+                    super::$name(app).await;
                 }
             }
         )*
@@ -461,17 +468,18 @@ impl TestApp {
 
     /// Waits until at least `count` emails to `to` exist; returns them oldest first.
     pub async fn emails_to(&self, to: &str, count: usize) -> Vec<Email> {
-        for _ in 0..400 {
-            let found: Vec<Email> = read_emails(&self.mail_dir)
-                .into_iter()
-                .filter(|e| e.to.eq_ignore_ascii_case(to))
-                .collect();
-            if found.len() >= count {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("no {count} email(s) to {to} in {}", self.mail_dir.display());
+        eventually(
+            &format!("{count} email(s) to {to} in {}", self.mail_dir.display()),
+            Duration::from_secs(10),
+            || async {
+                let found: Vec<Email> = read_emails(&self.mail_dir)
+                    .into_iter()
+                    .filter(|e| e.to.eq_ignore_ascii_case(to))
+                    .collect();
+                (found.len() >= count).then_some(found)
+            },
+        )
+        .await
     }
 
     /// Invites `email`, reads the email and returns (invitation, token).
@@ -638,15 +646,15 @@ impl TestApp {
             "/accounts/{}/invitations/{}",
             owner.account_id, invitation["id"]
         );
-        let mut seen = Value::Null;
-        for _ in 0..100 {
-            seen = self.get(&path, &owner.token).await.ok(200)["delivery"].clone();
-            if seen == expected {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("delivery stayed {seen}, never {expected}");
+        eventually(
+            &format!("delivery {expected} of {path}"),
+            Duration::from_secs(5),
+            || async {
+                let seen = self.get(&path, &owner.token).await.ok(200)["delivery"].clone();
+                (seen == expected).then_some(())
+            },
+        )
+        .await;
     }
 
     /// Creates a group; returns its id.

@@ -1,0 +1,152 @@
+//! Bearer tokens: missing, garbage, foreign, expired, wrong audience or issuer, disabled user.
+
+use super::*;
+
+crate::db_tests!(
+    a_request_without_a_bearer_token_answers_401,
+    a_garbage_token_answers_401,
+    a_token_signed_with_another_secret_answers_401,
+    an_expired_token_answers_401,
+    a_token_with_the_wrong_audience_or_issuer_answers_401,
+    a_disabled_users_still_valid_token_answers_401,
+);
+
+async fn a_request_without_a_bearer_token_answers_401(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let a = owner.account_id;
+    for (method, path) in [
+        ("GET", format!("/accounts/{a}")),
+        ("GET", format!("/accounts/{a}/invitations")),
+        ("POST", format!("/accounts/{a}/invitations")),
+        ("GET", format!("/accounts/{a}/users")),
+        ("GET", format!("/accounts/{a}/users/{}", owner.user_id)),
+        ("GET", format!("/accounts/{a}/licenses")),
+    ] {
+        without_token(&app, method, &path)
+            .await
+            .problem(401, "unauthorized");
+    }
+    for authorization in [
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        owner.token.as_str(),
+    ] {
+        with_authorization(&app, &account_path(&owner), authorization)
+            .await
+            .problem(401, "unauthorized");
+    }
+    // The same token, properly presented, works.
+    with_authorization(
+        &app,
+        &account_path(&owner),
+        &format!("Bearer {}", owner.token),
+    )
+    .await
+    .ok(200);
+}
+
+async fn a_garbage_token_answers_401(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    // Another signature: the first character of the signature part changed.
+    let (signed, signature) = owner.token.rsplit_once('.').expect("a JWT");
+    let replacement = if signature.starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{signed}.{replacement}{}", &signature[1..]);
+    for token in [
+        "garbage",
+        "a.b.c",
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
+        tampered.as_str(),
+    ] {
+        app.get(&account_path(&owner), token)
+            .await
+            .problem(401, "unauthorized");
+    }
+}
+
+async fn a_token_signed_with_another_secret_answers_401(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let claims = claims_for(&app, &owner);
+    let ours = sign(SECRET, &claims);
+    app.get(&account_path(&owner), &ours).await.ok(200);
+
+    let theirs = sign("another secret, also long enough", &claims);
+    app.get(&account_path(&owner), &theirs)
+        .await
+        .problem(401, "unauthorized");
+}
+
+async fn an_expired_token_answers_401(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let now = app.clock.now().and_utc().timestamp();
+    let mut claims = claims_for(&app, &owner);
+    claims["iat"] = json!(now - 7_200);
+    claims["exp"] = json!(now - 60);
+    app.get(&account_path(&owner), &sign(SECRET, &claims))
+        .await
+        .problem(401, "unauthorized");
+
+    // A token the service issued expires with the service clock.
+    app.get(&account_path(&owner), &owner.token).await.ok(200);
+    app.clock.advance(chrono::Duration::hours(2));
+    app.get(&account_path(&owner), &owner.token)
+        .await
+        .problem(401, "unauthorized");
+}
+
+async fn a_token_with_the_wrong_audience_or_issuer_answers_401(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    for (claim, value) in [
+        ("aud", json!("someone-else")),
+        ("iss", json!("someone-else")),
+    ] {
+        let mut claims = claims_for(&app, &owner);
+        claims[claim] = value;
+        app.get(&account_path(&owner), &sign(SECRET, &claims))
+            .await
+            .problem(401, "unauthorized");
+    }
+    for claim in ["aud", "iss", "exp", "sub"] {
+        let mut claims = claims_for(&app, &owner);
+        claims.as_object_mut().expect("object").remove(claim);
+        app.get(&account_path(&owner), &sign(SECRET, &claims))
+            .await
+            .problem(401, "unauthorized");
+    }
+    // A user id that does not exist, or that is not of the claimed account.
+    let mut claims = claims_for(&app, &owner);
+    claims["sub"] = json!("987654");
+    app.get(&account_path(&owner), &sign(SECRET, &claims))
+        .await
+        .problem(401, "unauthorized");
+    let other = app.bootstrap(&AccountSpec::classic_annual());
+    let mut claims = claims_for(&app, &owner);
+    claims["account_id"] = json!(other.account_id);
+    app.get(&account_path(&other), &sign(SECRET, &claims))
+        .await
+        .problem(401, "unauthorized");
+}
+
+async fn a_disabled_users_still_valid_token_answers_401(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let (user_id, token) = member(&app, &owner, "leaver@example.com", "administrator").await;
+    let me = format!("/accounts/{}/users/{user_id}", owner.account_id);
+    app.get(&account_path(&owner), &token).await.ok(200);
+    app.get(&me, &token).await.ok(200);
+
+    assert_eq!(
+        disable(&app, &owner, user_id).await.ok(200)["status"],
+        "disabled"
+    );
+    app.get(&account_path(&owner), &token)
+        .await
+        .problem(401, "unauthorized");
+    app.get(&me, &token).await.problem(401, "unauthorized");
+    app.get(
+        &format!("/accounts/{}/invitations", owner.account_id),
+        &token,
+    )
+    .await
+    .problem(401, "unauthorized");
+}
