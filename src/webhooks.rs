@@ -18,7 +18,7 @@ use crate::db::{
 };
 use crate::domain::network;
 use crate::error::AppError;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Outcome};
 
 pub const SIGNATURE_HEADER: &str = "Invitations-Signature";
 /// Deliveries in flight at once; each endpoint has at most one, so a slow
@@ -287,9 +287,9 @@ impl Deliverer {
         )
         .await;
         self.metrics.observe_webhook(match &outcome {
-            Ok(()) => "sent",
-            Err(_) if delivery.attempts + 1 >= MAX_ATTEMPTS => "failed",
-            Err(_) => "retry",
+            Ok(()) => Outcome::Sent,
+            Err(_) if delivery.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed,
+            Err(_) => Outcome::Retry,
         });
         let (pool, now) = (self.pool.clone(), self.clock.now());
         tokio::task::spawn_blocking(move || record(&pool, &delivery, outcome, now)).await?

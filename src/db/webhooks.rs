@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
+use crate::domain::outbox::DeliveryStatus;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct EndpointRow {
@@ -91,7 +92,7 @@ pub fn enqueue(
             deliveries::event_id.eq(event_id),
             deliveries::event_type.eq(event_type),
             deliveries::payload.eq(payload),
-            deliveries::status.eq("queued"),
+            deliveries::status.eq(DeliveryStatus::Queued.as_str()),
             deliveries::next_attempt_at.eq(now),
             deliveries::created_at.eq(now),
         ))
@@ -113,7 +114,7 @@ pub fn claim_due(
     use diesel::dsl::min;
     let due = || {
         deliveries::status
-            .eq("queued")
+            .eq(DeliveryStatus::Queued.as_str())
             .and(deliveries::next_attempt_at.le(now))
             .and(
                 deliveries::lease_until
@@ -149,7 +150,7 @@ pub fn claim_due(
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(deliveries::table.find(id))
         .set((
-            deliveries::status.eq("sent"),
+            deliveries::status.eq(DeliveryStatus::Sent.as_str()),
             deliveries::attempts.eq(deliveries::attempts + 1),
             deliveries::sent_at.eq(Some(now)),
             deliveries::lease_until.eq(None::<NaiveDateTime>),
@@ -179,7 +180,7 @@ pub fn mark_retry(
 pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<()> {
     diesel::update(deliveries::table.find(id))
         .set((
-            deliveries::status.eq("failed"),
+            deliveries::status.eq(DeliveryStatus::Failed.as_str()),
             deliveries::attempts.eq(deliveries::attempts + 1),
             deliveries::lease_until.eq(None::<NaiveDateTime>),
             deliveries::last_error.eq(Some(error)),
@@ -188,17 +189,14 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult
         .map(|_| ())
 }
 
-/// States a delivery never leaves.
-pub const FINISHED: [&str; 2] = ["sent", "failed"];
-
 /// Deletes up to `limit` deliveries in one finished `status` created before
 /// `before` (oldest first, in the order of `webhook_deliveries_retention_idx`, one status at a
 /// time so the index gives the order); returns how many.
 pub fn delete_finished_before(
     conn: &mut DbConnection,
-    status: &str,
+    status: DeliveryStatus,
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    delete_oldest_in_status!(conn, deliveries, status, before, limit)
+    delete_oldest_in_status!(conn, deliveries, status.as_str(), before, limit)
 }

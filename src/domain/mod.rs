@@ -9,6 +9,7 @@ pub mod json_fields;
 pub mod membership;
 pub mod name;
 pub mod network;
+pub mod outbox;
 pub mod paging;
 pub mod password;
 pub mod period;
@@ -22,6 +23,7 @@ mod names {
     use super::access::*;
     use super::billing::*;
     use super::invitation::*;
+    use super::outbox::{DeliveryStatus, OutboxStatus};
     use super::permission::Permission;
 
     fn agree<T: serde::Serialize + Copy>(all: &[T], name: impl Fn(T) -> &'static str) {
@@ -44,5 +46,7 @@ mod names {
         agree(InvitationStatus::ALL, InvitationStatus::as_str);
         agree(Delivery::ALL, Delivery::as_str);
         agree(Permission::ALL, Permission::as_str);
+        agree(OutboxStatus::ALL, OutboxStatus::as_str);
+        agree(DeliveryStatus::ALL, DeliveryStatus::as_str);
     }
 }
