@@ -326,7 +326,8 @@ pub struct BulkResponse {
 pub struct AuditActor {
     /// `user` (then `user_id` is set), `invitee` (the holder of an invitation token) or `system`.
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: crate::domain::audit::ActorKind,
     pub user_id: Option<i64>,
 }
 
@@ -334,7 +335,8 @@ pub struct AuditActor {
 pub struct AuditSubject {
     /// `invitation`, `user`, `group`, `charge` or `webhook`.
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: crate::domain::audit::SubjectKind,
     pub id: i64,
 }
 
@@ -343,7 +345,8 @@ pub struct AuditSubject {
 pub struct AuditEvent {
     pub id: i64,
     /// e.g. `invitation.created`, `invitation.accepted`, `user.disabled`, `licenses.purchased`.
-    pub action: String,
+    #[schema(value_type = String)]
+    pub action: crate::domain::audit::AuditAction,
     pub actor: AuditActor,
     pub subject: AuditSubject,
     /// Facts of the event (e.g. the email, the license type, the amount charged). Never a token.
@@ -368,7 +371,7 @@ pub struct WebhookRequest {
     /// Event types to send (distinct); all of them when absent.
     #[serde(default)]
     #[schema(nullable = false)]
-    pub events: Option<Vec<crate::services::webhooks::WebhookEvent>>,
+    pub events: Option<Vec<crate::domain::audit::WebhookEvent>>,
 }
 
 /// An endpoint events are delivered to. Each delivery is a POST of a JSON
@@ -378,8 +381,7 @@ pub struct WebhookRequest {
 pub struct WebhookEndpoint {
     pub id: i64,
     pub url: String,
-    #[schema(value_type = Vec<crate::services::webhooks::WebhookEvent>)]
-    pub events: Vec<String>,
+    pub events: Vec<crate::domain::audit::WebhookEvent>,
     pub created_at: DateTime<Utc>,
     /// The signing secret: returned once, when the endpoint is created.
     #[serde(skip_serializing_if = "Option::is_none")]

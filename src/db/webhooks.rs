@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
+use crate::domain::audit::WebhookEvent;
 use crate::domain::outbox::DeliveryStatus;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct EndpointRow {
@@ -18,11 +20,11 @@ pub struct EndpointRow {
 }
 
 impl EndpointRow {
-    pub fn event_types(&self) -> Vec<String> {
+    pub fn event_types(&self) -> Result<Vec<WebhookEvent>, AppError> {
         self.events
             .split(',')
             .filter(|e| !e.is_empty())
-            .map(str::to_owned)
+            .map(WebhookEvent::from_db)
             .collect()
     }
 }
@@ -32,7 +34,7 @@ pub fn insert(
     account_id: i64,
     url: &str,
     secret: &str,
-    events: &str,
+    events: &[WebhookEvent],
     now: NaiveDateTime,
 ) -> QueryResult<EndpointRow> {
     diesel::insert_into(endpoints::table)
@@ -40,7 +42,11 @@ pub fn insert(
             endpoints::account_id.eq(account_id),
             endpoints::url.eq(url),
             endpoints::secret.eq(secret),
-            endpoints::events.eq(events),
+            endpoints::events.eq(events
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(",")),
             endpoints::created_at.eq(now),
         ))
         .get_result(conn)
@@ -82,7 +88,7 @@ pub fn enqueue(
     conn: &mut DbConnection,
     endpoint_id: i64,
     event_id: i64,
-    event_type: &str,
+    event_type: WebhookEvent,
     payload: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -90,7 +96,7 @@ pub fn enqueue(
         .values((
             deliveries::endpoint_id.eq(endpoint_id),
             deliveries::event_id.eq(event_id),
-            deliveries::event_type.eq(event_type),
+            deliveries::event_type.eq(event_type.as_str()),
             deliveries::payload.eq(payload),
             deliveries::status.eq(DeliveryStatus::Queued.as_str()),
             deliveries::next_attempt_at.eq(now),

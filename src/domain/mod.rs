@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no database, no HTTP.
 
 pub mod access;
+pub mod audit;
 pub mod billing;
 pub mod email;
 pub mod field_error;
@@ -21,6 +22,7 @@ pub mod token;
 #[cfg(test)]
 mod names {
     use super::access::*;
+    use super::audit::*;
     use super::billing::*;
     use super::invitation::*;
     use super::outbox::{DeliveryStatus, OutboxStatus};
@@ -47,6 +49,10 @@ mod names {
         agree(Delivery::ALL, Delivery::as_str);
         agree(Permission::ALL, Permission::as_str);
         agree(OutboxStatus::ALL, OutboxStatus::as_str);
+        agree(AuditAction::ALL, AuditAction::as_str);
+        agree(WebhookEvent::ALL, WebhookEvent::as_str);
+        agree(ActorKind::ALL, ActorKind::as_str);
+        agree(SubjectKind::ALL, SubjectKind::as_str);
         agree(DeliveryStatus::ALL, DeliveryStatus::as_str);
     }
 }

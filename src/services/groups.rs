@@ -4,6 +4,7 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
+use crate::domain::audit::AuditAction;
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::name::DisplayName;
 use crate::error::{AppError, is_unique_violation};
@@ -77,7 +78,7 @@ pub fn create(
             conn,
             account_id,
             principal.into(),
-            "group.created",
+            AuditAction::GroupCreated,
             Subject::Group(group.id),
             json!({"name": group.name}),
             now,
@@ -114,7 +115,7 @@ pub fn rename(
             conn,
             account_id,
             principal.into(),
-            "group.updated",
+            AuditAction::GroupUpdated,
             Subject::Group(group.id),
             json!({"name": renamed.name, "previous_name": group.name}),
             now,
@@ -142,7 +143,7 @@ pub fn delete(
             conn,
             account_id,
             principal.into(),
-            "group.deleted",
+            AuditAction::GroupDeleted,
             Subject::Group(group.id),
             json!({"name": group.name}),
             now,

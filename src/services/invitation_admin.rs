@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::contract;
 use crate::contract::utc;
 use crate::db::{self, DbConnection, invitations::InvitationRow, licenses::Holder};
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::{ChargeReason, LicenseType};
 use crate::domain::email::normalize;
 use crate::domain::invitation::{InvitationStatus, effective_status};
@@ -125,7 +126,7 @@ pub fn revoke_pending(
         conn,
         row.account_id,
         actor,
-        "invitation.revoked",
+        AuditAction::InvitationRevoked,
         Subject::Invitation(row.id),
         details,
         now,
@@ -214,7 +215,7 @@ pub fn resend(
             conn,
             account_id,
             principal.into(),
-            "invitation.resent",
+            AuditAction::InvitationResent,
             Subject::Invitation(row.id),
             json!({"email": row.email, "send_count": row.send_count, "expires_at": utc(row.expires_at)}),
             now,

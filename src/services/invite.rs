@@ -12,6 +12,7 @@ use crate::db::{
     self, DbConnection, accounts::AccountRow, invite_snapshot::InviteSnapshotQuery,
     licenses::Holder,
 };
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::ChargeReason;
 use crate::domain::field_error::Partial;
 use crate::domain::invitation::{
@@ -167,7 +168,7 @@ pub fn create(
             conn,
             account_id,
             Actor::User(caller_id),
-            "invitation.created",
+            AuditAction::InvitationCreated,
             Subject::Invitation(row.id),
             json!({
                 "email": row.email,

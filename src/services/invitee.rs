@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
+use crate::domain::audit::AuditAction;
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::name::DisplayName;
@@ -193,7 +194,7 @@ pub fn accept(
             conn,
             account.id,
             Actor::Invitee,
-            "invitation.accepted",
+            AuditAction::InvitationAccepted,
             Subject::Invitation(invitation.id),
             json!({"email": invitation.email, "user_id": user.id}),
             now,
@@ -226,7 +227,7 @@ pub fn decline(
             conn,
             account_id,
             Actor::Invitee,
-            "invitation.declined",
+            AuditAction::InvitationDeclined,
             Subject::Invitation(invitation.id),
             json!({"email": invitation.email}),
             now,

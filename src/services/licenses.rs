@@ -4,6 +4,7 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::contract;
 use crate::db::{self, DbConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseState, LicenseType};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
@@ -147,7 +148,7 @@ pub fn buy(
             conn,
             account_id,
             principal.into(),
-            "licenses.purchased",
+            AuditAction::LicensesPurchased,
             Subject::Charge(charge.id),
             json!({
                 "license_type": license_type,

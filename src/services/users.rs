@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::contract;
 use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::access::{Role, UserStatus};
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::ChargeReason;
 use crate::domain::field_error::Partial;
 use crate::domain::membership::{self, MAX_GROUP_IDS};
@@ -113,7 +114,7 @@ pub fn update(
                 conn,
                 account_id,
                 principal.into(),
-                "user.updated",
+                AuditAction::UserUpdated,
                 Subject::User(user.id),
                 json!({
                     "role": request.role,
@@ -164,7 +165,7 @@ pub fn disable(
                 conn,
                 account_id,
                 principal.into(),
-                "user.disabled",
+                AuditAction::UserDisabled,
                 Subject::User(user.id),
                 json!({"email": user.email}),
                 now,
@@ -218,7 +219,7 @@ pub fn enable(
                 conn,
                 account_id,
                 principal.into(),
-                "user.enabled",
+                AuditAction::UserEnabled,
                 Subject::User(user.id),
                 json!({
                     "email": user.email,
