@@ -7,6 +7,7 @@ use super::DbConnection;
 use super::schema::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
 use crate::domain::audit::WebhookEvent;
 use crate::domain::outbox::DeliveryStatus;
+use crate::domain::stored_list;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable)]
@@ -21,11 +22,7 @@ pub struct EndpointRow {
 
 impl EndpointRow {
     pub fn event_types(&self) -> Result<Vec<WebhookEvent>, AppError> {
-        self.events
-            .split(',')
-            .filter(|e| !e.is_empty())
-            .map(WebhookEvent::from_db)
-            .collect()
+        stored_list::from_db(&self.events)
     }
 }
 
@@ -42,11 +39,7 @@ pub fn insert(
             endpoints::account_id.eq(account_id),
             endpoints::url.eq(url),
             endpoints::secret.eq(secret),
-            endpoints::events.eq(events
-                .iter()
-                .map(|e| e.as_str())
-                .collect::<Vec<_>>()
-                .join(",")),
+            endpoints::events.eq(stored_list::to_db(events.iter().map(|e| e.as_str()))),
             endpoints::created_at.eq(now),
         ))
         .get_result(conn)
