@@ -11,6 +11,7 @@ use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
 use crate::domain::billing::{BillingSystem, ChargeReason, LicenseType, Plan};
 use crate::domain::invitation::{Delivery, InvitationStatus};
 use crate::domain::permission::Permission;
+use crate::error::{AppError, ErrorCode};
 
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -253,14 +254,37 @@ pub struct ChargeQuote {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Quote {
     pub allowed: bool,
-    /// The error `code` the invite would fail with (e.g. `no_available_license`,
-    /// `already_member`, `invitation_pending`); null when allowed.
-    pub refusal_code: Option<String>,
+    /// The error `code` the invite would fail with; null when allowed.
+    pub refusal_code: Option<RefusalCode>,
     /// Whether an open license of `license_type` exists (reused for free).
     pub license_available: bool,
     pub license_type: LicenseType,
     /// The charge the invite would record; null when none.
     pub charge: Option<ChargeQuote>,
+}
+
+/// Why a valid invite would be refused: the error `code` it would fail with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    RateLimited,
+    AlreadyMember,
+    InvitationPending,
+    NoAvailableLicense,
+}
+
+impl TryFrom<ErrorCode> for RefusalCode {
+    type Error = AppError;
+
+    fn try_from(code: ErrorCode) -> Result<Self, AppError> {
+        match code {
+            ErrorCode::RateLimited => Ok(RefusalCode::RateLimited),
+            ErrorCode::AlreadyMember => Ok(RefusalCode::AlreadyMember),
+            ErrorCode::InvitationPending => Ok(RefusalCode::InvitationPending),
+            ErrorCode::NoAvailableLicense => Ok(RefusalCode::NoAvailableLicense),
+            other => Err(AppError::internal(format!("{other} is not a refusal"))),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,7 +7,7 @@ use crate::db::{self, DbConnection, groups::GroupRow};
 use crate::domain::audit::AuditAction;
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::name::DisplayName;
-use crate::error::{AppError, is_unique_violation};
+use crate::error::{AppError, ErrorCode, is_unique_violation};
 use crate::services::audit::{self, Subject};
 use crate::services::lock_account_as_manager;
 use serde_json::json;
@@ -43,7 +43,7 @@ fn checked_name(request: &contract::GroupRequest) -> Result<DisplayName, FieldEr
 fn name_taken(error: diesel::result::Error) -> AppError {
     if is_unique_violation(&error) {
         AppError::Conflict {
-            code: "group_name_taken",
+            code: ErrorCode::GroupNameTaken,
             detail: "A group with this name already exists in this account.".into(),
         }
     } else {

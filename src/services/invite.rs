@@ -231,7 +231,9 @@ pub fn quote(
         let allowed = refusal.is_none();
         Ok(contract::Quote {
             allowed,
-            refusal_code: refusal.map(|r| r.code().to_owned()),
+            refusal_code: refusal
+                .map(|r| contract::RefusalCode::try_from(r.code()))
+                .transpose()?,
             license_available: offer.license_available(),
             license_type: offer.license_type,
             charge: if allowed { offer.charge_quote() } else { None },

@@ -13,7 +13,7 @@ use crate::domain::field_error::Partial;
 use crate::domain::membership::{self, MAX_GROUP_IDS};
 use crate::domain::paging::PageRequest;
 use crate::domain::permission;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::services::audit::{self, Subject};
 use crate::services::invitation_admin::{self, RevokeReason};
 use crate::services::{licensing, lock_account_as_manager, views};
@@ -85,7 +85,7 @@ pub fn update(
 
         if request.role.is_some() && user.role()? == Role::PrimarySubscriber {
             return Err(AppError::Conflict {
-                code: "primary_subscriber_protected",
+                code: ErrorCode::PrimarySubscriberProtected,
                 detail: "The primary subscriber's role cannot be changed.".into(),
             });
         }
@@ -154,7 +154,7 @@ pub fn disable(
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         if user.role()? == Role::PrimarySubscriber {
             return Err(AppError::Conflict {
-                code: "primary_subscriber_protected",
+                code: ErrorCode::PrimarySubscriberProtected,
                 detail: "The primary subscriber cannot be disabled.".into(),
             });
         }

@@ -14,7 +14,7 @@ use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, webhooks::EndpointRow};
 use crate::domain::audit::{AuditAction, WebhookEvent};
 use crate::domain::field_error::{FieldError, Partial};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::services::audit::{self, Subject};
 use crate::services::lock_account_as_manager;
 use crate::webhooks::DestinationError;
@@ -141,7 +141,7 @@ pub fn create(
         };
         if db::webhooks::list(conn, account_id)?.len() >= MAX_ENDPOINTS {
             return Err(AppError::Conflict {
-                code: "too_many_webhooks",
+                code: ErrorCode::TooManyWebhooks,
                 detail: format!("An account may have at most {MAX_ENDPOINTS} webhook endpoints."),
             });
         }
