@@ -288,25 +288,35 @@ impl From<diesel::result::Error> for AppError {
         match error {
             Error::NotFound => AppError::NotFound,
             Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::SerializationFailure
+                | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => AppError::Unavailable(info.message().to_owned()),
-            Error::DatabaseError(_, info) if is_transient(info.message()) => {
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_transient_unknown(info.message()) =>
+            {
                 AppError::Unavailable(info.message().to_owned())
             }
+            // A commit that failed (e.g. SQLite busy) says why in `commit_error`.
+            Error::RollbackErrorOnCommit { commit_error, .. } => AppError::from(*commit_error),
             Error::BrokenTransactionManager => AppError::Unavailable(error.to_string()),
-            other if is_transient(&other.to_string()) => AppError::Unavailable(other.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }
 }
 
-/// Failures that say the database is busy, gone or restarting: retry later (503), not a bug (500).
-fn is_transient(message: &str) -> bool {
+/// Busy, gone or restarting: retry later (503), not a bug (500) — for the
+/// errors diesel reports as `DatabaseErrorKind::Unknown`. Diesel gives each
+/// kind it knows its own variant (serialization failure, lost connection,
+/// those are matched above) but exposes no SQLSTATE for the rest, and SQLite's
+/// `SQLITE_BUSY`/`SQLITE_LOCKED` reach us only as their message: so for
+/// PostgreSQL's deadlock (40P01), shutdown (57P01–57P03) and a missing
+/// database or relation, and for SQLite's locks, the message is the only signal.
+fn is_transient_unknown(message: &str) -> bool {
     const SIGNS: &[&str] = &[
         "database is locked",
         "database table is locked",
-        "could not serialize",
         "deadlock detected",
         "terminating connection",
         "server closed the connection",
