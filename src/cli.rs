@@ -260,8 +260,8 @@ fn run_worker(config: Config) -> Result<(), String> {
         let config = std::sync::Arc::new(config);
         let worker = crate::mail::worker::Worker {
             pool,
-            provider: crate::mail::provider::MailProvider::from_config(&config),
-            http: crate::webhooks::webhook_client(&config),
+            provider: crate::mail::provider::MailProvider::from_config(&config)?,
+            http: crate::webhooks::webhook_client(&config)?,
             config,
             clock,
             wakeup: Default::default(),

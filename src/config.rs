@@ -131,15 +131,23 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
-                out.push(u8::try_from(value).unwrap_or(b'?'));
+        let hex = |b: &u8| char::from(*b).to_digit(16);
+        let escaped = match (
+            bytes[i],
+            bytes.get(i + 1).and_then(hex),
+            bytes.get(i + 2).and_then(hex),
+        ) {
+            // Two hex digits: at most 255, so the conversion cannot fail.
+            (b'%', Some(h), Some(l)) => u8::try_from(h * 16 + l).ok(),
+            _ => None,
+        };
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
                 i += 3;
             }
-            (b, _, _) => {
-                out.push(b);
+            None => {
+                out.push(bytes[i]);
                 i += 1;
             }
         }
@@ -178,6 +186,54 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where emails go: `INVITATIONS_MAIL_PROVIDER`, with what that provider needs.
+#[derive(Debug, Clone)]
+pub enum MailService {
+    /// `.eml` files in `INVITATIONS_MAIL_DIR`.
+    Log,
+    Postmark {
+        api_key: Secret,
+    },
+    SendGrid {
+        api_key: Secret,
+    },
+    Mailgun {
+        api_key: Secret,
+        domain: String,
+    },
+}
+
+impl MailService {
+    fn parse(
+        name: &str,
+        api_key: Option<Secret>,
+        mailgun_domain: Option<String>,
+    ) -> Result<Self, String> {
+        let needs_key = |api_key: Option<Secret>| {
+            api_key.ok_or_else(|| {
+                format!("INVITATIONS_MAIL_PROVIDER={name} needs INVITATIONS_MAIL_API_KEY")
+            })
+        };
+        match name {
+            "log" => Ok(MailService::Log),
+            "postmark" => Ok(MailService::Postmark {
+                api_key: needs_key(api_key)?,
+            }),
+            "sendgrid" => Ok(MailService::SendGrid {
+                api_key: needs_key(api_key)?,
+            }),
+            "mailgun" => Ok(MailService::Mailgun {
+                api_key: needs_key(api_key)?,
+                domain: mailgun_domain
+                    .ok_or("INVITATIONS_MAIL_PROVIDER=mailgun needs INVITATIONS_MAILGUN_DOMAIN")?,
+            }),
+            other => Err(format!(
+                "INVITATIONS_MAIL_PROVIDER={other} is not supported (log, postmark, sendgrid, mailgun)"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind: String,
@@ -192,12 +248,9 @@ pub struct Config {
     pub invitation_expiry_days: i64,
     pub product_name: String,
     pub app_url: String,
-    pub mail_provider: String,
-    /// API key of the `postmark`, `sendgrid` or `mailgun` provider.
-    pub mail_api_key: Option<Secret>,
+    pub mail_provider: MailService,
     /// Base URL of the provider's API (its public endpoint by default; tests point it elsewhere).
     pub mail_api_base: Option<String>,
-    pub mailgun_domain: Option<String>,
     pub mail_dir: PathBuf,
     pub mail_from: String,
     pub mail_max_attempts: i32,
@@ -414,28 +467,11 @@ impl Config {
                 "INVITATIONS_INVITATION_EXPIRY_DAYS must be between {MIN_EXPIRY_DAYS} and {MAX_EXPIRY_DAYS}"
             ));
         }
-        let mail_provider = get("INVITATIONS_MAIL_PROVIDER");
-        let mail_api_key = optional("INVITATIONS_MAIL_API_KEY").map(Secret::new);
-        let mailgun_domain = optional("INVITATIONS_MAILGUN_DOMAIN");
-        match mail_provider.as_str() {
-            "log" => {}
-            "postmark" | "sendgrid" | "mailgun" if mail_api_key.is_none() => {
-                return Err(format!(
-                    "INVITATIONS_MAIL_PROVIDER={mail_provider} needs INVITATIONS_MAIL_API_KEY"
-                ));
-            }
-            "mailgun" if mailgun_domain.is_none() => {
-                return Err(
-                    "INVITATIONS_MAIL_PROVIDER=mailgun needs INVITATIONS_MAILGUN_DOMAIN".into(),
-                );
-            }
-            "postmark" | "sendgrid" | "mailgun" => {}
-            other => {
-                return Err(format!(
-                    "INVITATIONS_MAIL_PROVIDER={other} is not supported (log, postmark, sendgrid, mailgun)"
-                ));
-            }
-        }
+        let mail_provider = MailService::parse(
+            &get("INVITATIONS_MAIL_PROVIDER"),
+            optional("INVITATIONS_MAIL_API_KEY").map(Secret::new),
+            optional("INVITATIONS_MAILGUN_DOMAIN"),
+        )?;
         let log_format = match get("INVITATIONS_LOG_FORMAT").as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
@@ -466,7 +502,8 @@ impl Config {
             database_url: DatabaseUrl::parse(&get("DATABASE_URL"))?,
             db_pool_size: u32::try_from(positive("INVITATIONS_DB_POOL_SIZE")?)
                 .map_err(|_| "INVITATIONS_DB_POOL_SIZE is too large".to_owned())?,
-            http_workers: usize::try_from(positive("INVITATIONS_HTTP_WORKERS")?).unwrap_or(2),
+            http_workers: usize::try_from(positive("INVITATIONS_HTTP_WORKERS")?)
+                .map_err(|_| "INVITATIONS_HTTP_WORKERS is too large".to_owned())?,
             jwt_secret: jwt_secret(optional("INVITATIONS_JWT_SECRET"))?,
             jwt_public_key: optional("INVITATIONS_JWT_PUBLIC_KEY"),
             jwt_issuer: get("INVITATIONS_JWT_ISSUER"),
@@ -477,14 +514,12 @@ impl Config {
             product_name: get("INVITATIONS_PRODUCT_NAME"),
             app_url: get("INVITATIONS_APP_URL").trim_end_matches('/').to_owned(),
             mail_provider,
-            mail_api_key,
             mail_api_base: optional("INVITATIONS_MAIL_API_BASE")
                 .map(|b| b.trim_end_matches('/').to_owned()),
-            mailgun_domain,
             mail_dir: PathBuf::from(get("INVITATIONS_MAIL_DIR")),
             mail_from: get("INVITATIONS_MAIL_FROM"),
             mail_max_attempts: i32::try_from(positive("INVITATIONS_MAIL_MAX_ATTEMPTS")?)
-                .unwrap_or(8),
+                .map_err(|_| "INVITATIONS_MAIL_MAX_ATTEMPTS is too large".to_owned())?,
             worker_poll_interval: Duration::from_millis(
                 positive("INVITATIONS_WORKER_POLL_MS")?.unsigned_abs(),
             ),

@@ -11,6 +11,7 @@ use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
 use crate::domain::billing::{BillingSystem, ChargeReason, LicenseType, Plan};
 use crate::domain::invitation::{Delivery, InvitationStatus};
 use crate::domain::permission::Permission;
+use crate::error::{AppError, ErrorCode};
 
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -253,14 +254,37 @@ pub struct ChargeQuote {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Quote {
     pub allowed: bool,
-    /// The error `code` the invite would fail with (e.g. `no_available_license`,
-    /// `already_member`, `invitation_pending`); null when allowed.
-    pub refusal_code: Option<String>,
+    /// The error `code` the invite would fail with; null when allowed.
+    pub refusal_code: Option<RefusalCode>,
     /// Whether an open license of `license_type` exists (reused for free).
     pub license_available: bool,
     pub license_type: LicenseType,
     /// The charge the invite would record; null when none.
     pub charge: Option<ChargeQuote>,
+}
+
+/// Why a valid invite would be refused: the error `code` it would fail with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    RateLimited,
+    AlreadyMember,
+    InvitationPending,
+    NoAvailableLicense,
+}
+
+impl TryFrom<ErrorCode> for RefusalCode {
+    type Error = AppError;
+
+    fn try_from(code: ErrorCode) -> Result<Self, AppError> {
+        match code {
+            ErrorCode::RateLimited => Ok(RefusalCode::RateLimited),
+            ErrorCode::AlreadyMember => Ok(RefusalCode::AlreadyMember),
+            ErrorCode::InvitationPending => Ok(RefusalCode::InvitationPending),
+            ErrorCode::NoAvailableLicense => Ok(RefusalCode::NoAvailableLicense),
+            other => Err(AppError::internal(format!("{other} is not a refusal"))),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -326,7 +350,8 @@ pub struct BulkResponse {
 pub struct AuditActor {
     /// `user` (then `user_id` is set), `invitee` (the holder of an invitation token) or `system`.
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: crate::domain::audit::ActorKind,
     pub user_id: Option<i64>,
 }
 
@@ -334,7 +359,8 @@ pub struct AuditActor {
 pub struct AuditSubject {
     /// `invitation`, `user`, `group`, `charge` or `webhook`.
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: crate::domain::audit::SubjectKind,
     pub id: i64,
 }
 
@@ -343,7 +369,8 @@ pub struct AuditSubject {
 pub struct AuditEvent {
     pub id: i64,
     /// e.g. `invitation.created`, `invitation.accepted`, `user.disabled`, `licenses.purchased`.
-    pub action: String,
+    #[schema(value_type = String)]
+    pub action: crate::domain::audit::AuditAction,
     pub actor: AuditActor,
     pub subject: AuditSubject,
     /// Facts of the event (e.g. the email, the license type, the amount charged). Never a token.
@@ -368,7 +395,7 @@ pub struct WebhookRequest {
     /// Event types to send (distinct); all of them when absent.
     #[serde(default)]
     #[schema(nullable = false)]
-    pub events: Option<Vec<crate::services::webhooks::WebhookEvent>>,
+    pub events: Option<Vec<crate::domain::audit::WebhookEvent>>,
 }
 
 /// An endpoint events are delivered to. Each delivery is a POST of a JSON
@@ -378,8 +405,7 @@ pub struct WebhookRequest {
 pub struct WebhookEndpoint {
     pub id: i64,
     pub url: String,
-    #[schema(value_type = Vec<crate::services::webhooks::WebhookEvent>)]
-    pub events: Vec<String>,
+    pub events: Vec<crate::domain::audit::WebhookEvent>,
     pub created_at: DateTime<Utc>,
     /// The signing secret: returned once, when the endpoint is created.
     #[serde(skip_serializing_if = "Option::is_none")]

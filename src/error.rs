@@ -42,7 +42,7 @@ pub enum AppError {
     InvitationRevoked,
     /// Conflicts the contract's table does not name (e.g. a duplicate group name).
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ErrorCode, detail: String },
     #[error("idempotency key reused with another request")]
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still running")]
@@ -124,40 +124,40 @@ impl AppError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         use AppError::*;
         match self {
-            MalformedJson(_) => "malformed_json",
-            Unauthorized => "unauthorized",
-            InvalidCredentials => "invalid_credentials",
-            Forbidden => "forbidden",
-            NotFound => "not_found",
-            MethodNotAllowed => "method_not_allowed",
-            AlreadyMember => "already_member",
-            InvitationPending => "invitation_pending",
-            NoAvailableLicense { .. } => "no_available_license",
-            EmailTaken => "email_taken",
-            InvitationNotPending => "invitation_not_pending",
-            InvitationExpired => "invitation_expired",
-            InvitationRevoked => "invitation_revoked",
-            Conflict { code, .. } => code,
-            IdempotencyKeyReused => "idempotency_key_reused",
-            RateLimited { .. } => "rate_limited",
-            RequestInProgress => "request_in_progress",
-            PayloadTooLarge(_) => "payload_too_large",
-            Validation(_) => "validation_failed",
-            Unavailable(_) => "unavailable",
+            MalformedJson(_) => ErrorCode::MalformedJson,
+            Unauthorized => ErrorCode::Unauthorized,
+            InvalidCredentials => ErrorCode::InvalidCredentials,
+            Forbidden => ErrorCode::Forbidden,
+            NotFound => ErrorCode::NotFound,
+            MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            AlreadyMember => ErrorCode::AlreadyMember,
+            InvitationPending => ErrorCode::InvitationPending,
+            NoAvailableLicense { .. } => ErrorCode::NoAvailableLicense,
+            EmailTaken => ErrorCode::EmailTaken,
+            InvitationNotPending => ErrorCode::InvitationNotPending,
+            InvitationExpired => ErrorCode::InvitationExpired,
+            InvitationRevoked => ErrorCode::InvitationRevoked,
+            Conflict { code, .. } => *code,
+            IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            RateLimited { .. } => ErrorCode::RateLimited,
+            RequestInProgress => ErrorCode::RequestInProgress,
+            PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Validation(_) => ErrorCode::ValidationFailed,
+            Unavailable(_) => ErrorCode::Unavailable,
             Status(status) => match status.as_u16() {
-                400 => "bad_request",
-                406 => "not_acceptable",
-                408 => "request_timeout",
-                411 => "length_required",
-                414 => "uri_too_long",
-                415 => "unsupported_media_type",
-                431 => "request_header_fields_too_large",
-                _ => "http_error",
+                400 => ErrorCode::BadRequest,
+                406 => ErrorCode::NotAcceptable,
+                408 => ErrorCode::RequestTimeout,
+                411 => ErrorCode::LengthRequired,
+                414 => ErrorCode::UriTooLong,
+                415 => ErrorCode::UnsupportedMediaType,
+                431 => ErrorCode::RequestHeaderFieldsTooLarge,
+                _ => ErrorCode::HttpError,
             },
-            Internal(_) => "internal_error",
+            Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -219,7 +219,7 @@ impl AppError {
             status: status.as_u16(),
             detail: self.detail(),
             instance: format!("urn:request:{}", request_id.unwrap_or("unknown")),
-            code: self.code().to_owned(),
+            code: self.code().as_str().to_owned(),
             errors: match self {
                 AppError::Validation(errors) => Some(
                     errors
@@ -288,25 +288,35 @@ impl From<diesel::result::Error> for AppError {
         match error {
             Error::NotFound => AppError::NotFound,
             Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::SerializationFailure,
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::SerializationFailure
+                | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => AppError::Unavailable(info.message().to_owned()),
-            Error::DatabaseError(_, info) if is_transient(info.message()) => {
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_transient_unknown(info.message()) =>
+            {
                 AppError::Unavailable(info.message().to_owned())
             }
+            // A commit that failed (e.g. SQLite busy) says why in `commit_error`.
+            Error::RollbackErrorOnCommit { commit_error, .. } => AppError::from(*commit_error),
             Error::BrokenTransactionManager => AppError::Unavailable(error.to_string()),
-            other if is_transient(&other.to_string()) => AppError::Unavailable(other.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }
 }
 
-/// Failures that say the database is busy, gone or restarting: retry later (503), not a bug (500).
-fn is_transient(message: &str) -> bool {
+/// Busy, gone or restarting: retry later (503), not a bug (500) — for the
+/// errors diesel reports as `DatabaseErrorKind::Unknown`. Diesel gives each
+/// kind it knows its own variant (serialization failure, lost connection,
+/// those are matched above) but exposes no SQLSTATE for the rest, and SQLite's
+/// `SQLITE_BUSY`/`SQLITE_LOCKED` reach us only as their message: so for
+/// PostgreSQL's deadlock (40P01), shutdown (57P01–57P03) and a missing
+/// database or relation, and for SQLite's locks, the message is the only signal.
+fn is_transient_unknown(message: &str) -> bool {
     const SIGNS: &[&str] = &[
         "database is locked",
         "database table is locked",
-        "could not serialize",
         "deadlock detected",
         "terminating connection",
         "server closed the connection",
@@ -340,32 +350,81 @@ pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     )
 }
 
-/// Every code a client's request can provoke; a test checks that each one is
-/// asserted by some black-box test. (`internal_error` is a bug, not a rule;
-/// `method_not_allowed` and the `Status` codes only echo actix's own answers.)
-pub const ALL_CODES: &[&str] = &[
-    "malformed_json",
-    "unauthorized",
-    "invalid_credentials",
-    "forbidden",
-    "not_found",
-    "already_member",
-    "invitation_pending",
-    "no_available_license",
-    "email_taken",
-    "invitation_not_pending",
-    "invitation_expired",
-    "invitation_revoked",
-    "payload_too_large",
-    "rate_limited",
-    "idempotency_key_reused",
-    "request_in_progress",
-    "group_name_taken",
-    "primary_subscriber_protected",
-    "too_many_webhooks",
-    "validation_failed",
-    "unavailable",
-];
+/// Declares `ErrorCode` and `ALL_CODES` from one list, so a new code cannot
+/// be left out of either.
+macro_rules! error_codes {
+    (
+        provoked { $($p:ident => $p_text:literal),+ $(,)? }
+        echoed { $($e:ident => $e_text:literal),+ $(,)? }
+    ) => {
+        /// The stable snake_case `code` of a problem.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($p,)+
+            $($e,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$p,)+ $(ErrorCode::$e,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$p => $p_text,)+
+                    $(ErrorCode::$e => $e_text,)+
+                }
+            }
+        }
+
+        /// Every code a client's request can provoke; a test checks that each one is
+        /// asserted by some black-box test.
+        pub const ALL_CODES: &[&str] = &[$($p_text),+];
+    };
+}
+
+error_codes! {
+    provoked {
+        MalformedJson => "malformed_json",
+        Unauthorized => "unauthorized",
+        InvalidCredentials => "invalid_credentials",
+        Forbidden => "forbidden",
+        NotFound => "not_found",
+        AlreadyMember => "already_member",
+        InvitationPending => "invitation_pending",
+        NoAvailableLicense => "no_available_license",
+        EmailTaken => "email_taken",
+        InvitationNotPending => "invitation_not_pending",
+        InvitationExpired => "invitation_expired",
+        InvitationRevoked => "invitation_revoked",
+        PayloadTooLarge => "payload_too_large",
+        RateLimited => "rate_limited",
+        IdempotencyKeyReused => "idempotency_key_reused",
+        RequestInProgress => "request_in_progress",
+        GroupNameTaken => "group_name_taken",
+        PrimarySubscriberProtected => "primary_subscriber_protected",
+        TooManyWebhooks => "too_many_webhooks",
+        ValidationFailed => "validation_failed",
+        Unavailable => "unavailable",
+    }
+    // `internal_error` is a bug, not a rule; the others only echo actix's own answers.
+    echoed {
+        InternalError => "internal_error",
+        MethodNotAllowed => "method_not_allowed",
+        BadRequest => "bad_request",
+        NotAcceptable => "not_acceptable",
+        RequestTimeout => "request_timeout",
+        LengthRequired => "length_required",
+        UriTooLong => "uri_too_long",
+        UnsupportedMediaType => "unsupported_media_type",
+        RequestHeaderFieldsTooLarge => "request_header_fields_too_large",
+        HttpError => "http_error",
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 impl From<crate::domain::password::HashError> for AppError {
     fn from(error: crate::domain::password::HashError) -> Self {

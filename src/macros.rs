@@ -1,16 +1,16 @@
-//! `string_enum!`: a closed set of snake_case names shared by JSON, the
-//! database and the OpenAPI document, so the three cannot drift apart.
+//! `string_enum!`: a closed set of names shared by JSON, the database and the
+//! OpenAPI document, so the three cannot drift apart.
 
 #[macro_export]
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    // `$text` is a `tt`, not a `literal`: utoipa's derive does not see through the
+    // invisible group a `literal` fragment is wrapped in, and would ignore the rename.
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        // Every name is the snake_case of its variant (a unit test checks the two agree).
-        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($variant),+
+            $(#[serde(rename = $text)] $variant),+
         }
 
         impl $name {

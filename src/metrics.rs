@@ -25,8 +25,28 @@ pub struct RouteLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeliveryLabels {
-    /// `sent`, `retry` or `failed`.
+    /// An `Outcome`'s name.
     pub outcome: String,
+}
+
+/// What became of one attempt to deliver an email or a webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Failed; another attempt will follow.
+    Retry,
+    /// Failed for the last time.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Retry => "retry",
+            Outcome::Failed => "failed",
+        }
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -105,18 +125,18 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn observe_delivery(&self, outcome: &str) {
+    pub fn observe_delivery(&self, outcome: Outcome) {
         self.deliveries
             .get_or_create(&DeliveryLabels {
-                outcome: outcome.to_owned(),
+                outcome: outcome.as_str().to_owned(),
             })
             .inc();
     }
 
-    pub fn observe_webhook(&self, outcome: &str) {
+    pub fn observe_webhook(&self, outcome: Outcome) {
         self.webhooks
             .get_or_create(&DeliveryLabels {
-                outcome: outcome.to_owned(),
+                outcome: outcome.as_str().to_owned(),
             })
             .inc();
     }

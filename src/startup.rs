@@ -65,10 +65,10 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         pool,
         config: config.clone(),
         clock,
-        provider: MailProvider::from_config(&config),
+        provider: MailProvider::from_config(&config)?,
         wakeup: state.mail_wakeup.clone(),
         metrics: state.metrics.clone(),
-        http: crate::webhooks::webhook_client(&config),
+        http: crate::webhooks::webhook_client(&config)?,
     };
     let document = http::openapi_document();
     let data = web::Data::new(state.clone());

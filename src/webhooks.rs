@@ -18,7 +18,7 @@ use crate::db::{
 };
 use crate::domain::network;
 use crate::error::AppError;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Outcome};
 
 pub const SIGNATURE_HEADER: &str = "Invitations-Signature";
 /// Deliveries in flight at once; each endpoint has at most one, so a slow
@@ -56,8 +56,9 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The HTTP client for mail APIs (rustls with ring; no OpenSSL).
-pub fn http_client() -> reqwest::Client {
+/// The HTTP client for mail APIs (rustls with ring; no OpenSSL). An error,
+/// never a default client: that would have no timeouts and follow redirects.
+pub fn http_client() -> Result<reqwest::Client, String> {
     install_tls_provider();
     reqwest::Client::builder()
         .timeout(TIMEOUT)
@@ -65,7 +66,7 @@ pub fn http_client() -> reqwest::Client {
         .user_agent(concat!("invitations-webhooks/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap_or_default()
+        .map_err(|e| format!("cannot build the HTTP client for mail: {e}"))
 }
 
 /// Why an address may not receive webhooks.
@@ -147,8 +148,8 @@ impl reqwest::dns::Resolve for PublicOnly {
 
 /// The HTTP client for webhooks: no redirects, no proxy, a short connect
 /// timeout, and (unless `INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS`) only
-/// public addresses.
-pub fn webhook_client(config: &Config) -> reqwest::Client {
+/// public addresses. An error, never a default client without those limits.
+pub fn webhook_client(config: &Config) -> Result<reqwest::Client, String> {
     install_tls_provider();
     let builder = reqwest::Client::builder()
         .timeout(TIMEOUT)
@@ -161,7 +162,9 @@ pub fn webhook_client(config: &Config) -> reqwest::Client {
     } else {
         builder.dns_resolver(PublicOnly)
     };
-    builder.build().unwrap_or_default()
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client for webhooks: {e}"))
 }
 
 /// Delivers due webhooks, several at once but one at a time per endpoint.
@@ -243,7 +246,7 @@ impl Deliverer {
         let now = self.clock.now();
         let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
         let busy: Vec<i64> = self.busy().iter().copied().collect();
-        let limit = i64::try_from(permits.len()).unwrap_or(1);
+        let limit = i64::try_from(permits.len()).map_err(|e| AppError::internal(e.to_string()))?;
         let batch = {
             let pool = self.pool.clone();
             tokio::task::spawn_blocking(
@@ -287,9 +290,9 @@ impl Deliverer {
         )
         .await;
         self.metrics.observe_webhook(match &outcome {
-            Ok(()) => "sent",
-            Err(_) if delivery.attempts + 1 >= MAX_ATTEMPTS => "failed",
-            Err(_) => "retry",
+            Ok(()) => Outcome::Sent,
+            Err(_) if delivery.attempts + 1 >= MAX_ATTEMPTS => Outcome::Failed,
+            Err(_) => Outcome::Retry,
         });
         let (pool, now) = (self.pool.clone(), self.clock.now());
         tokio::task::spawn_blocking(move || record(&pool, &delivery, outcome, now)).await?

@@ -213,7 +213,7 @@ fn seed_large_account(probe: &mut Probe, app: &TestApp, owner: &Owner) -> Seeded
         "{} INSERT INTO users (account_id, email, email_normalized, first_name, last_name, \
          password_hash, role, subscriber_type, permissions, status, created_at, updated_at) \
          SELECT {a}, 'member' || n || '@seed.example', 'member' || n || '@seed.example', 'Member', 'No' || n, \
-         'not a password hash', 'standard', {kind}, '', \
+         'not a password hash', 'standard', {kind}, '[]', \
          CASE WHEN n <= 14000 THEN 'active' ELSE 'disabled' END, {old}, {old} FROM seq",
         seq(15_000)
     ));
@@ -221,7 +221,7 @@ fn seed_large_account(probe: &mut Probe, app: &TestApp, owner: &Owner) -> Seeded
         "{} INSERT INTO users (account_id, email, email_normalized, first_name, last_name, \
          password_hash, role, subscriber_type, permissions, status, created_at, updated_at) \
          SELECT a.id, 'small' || a.id || '.' || n || '@seed.example', 'small' || a.id || '.' || n || '@seed.example', \
-         'Small', 'No' || n, 'not a password hash', 'standard', 'attorney', '', \
+         'Small', 'No' || n, 'not a password hash', 'standard', 'attorney', '[]', \
          CASE WHEN n <= 47 THEN 'active' ELSE 'disabled' END, {old}, {old} \
          FROM accounts a, seq WHERE a.id IN ({small})",
         seq(50)
@@ -230,7 +230,7 @@ fn seed_large_account(probe: &mut Probe, app: &TestApp, owner: &Owner) -> Seeded
         "{} INSERT INTO invitations (account_id, email, email_normalized, role, subscriber_type, \
          permissions, status, token_hash, expires_in_days, expires_at, invited_by_user_id, \
          send_count, last_sent_at, delivery, license_type, created_at, updated_at) \
-         SELECT {a}, 'invitee' || n || '@seed.example', 'invitee' || n || '@seed.example', 'standard', {kind}, '', \
+         SELECT {a}, 'invitee' || n || '@seed.example', 'invitee' || n || '@seed.example', 'standard', {kind}, '[]', \
          CASE WHEN n <= 2000 THEN 'expired' WHEN n <= 4000 THEN 'accepted' WHEN n <= 5000 THEN 'revoked' \
               WHEN n <= 5500 THEN 'declined' ELSE 'pending' END, \
          'seeded-token-' || n, 7, {soon}, {by}, 1, {old}, 'sent', {kind}, {old}, {old} FROM seq",
@@ -241,7 +241,7 @@ fn seed_large_account(probe: &mut Probe, app: &TestApp, owner: &Owner) -> Seeded
          permissions, status, token_hash, expires_in_days, expires_at, invited_by_user_id, \
          send_count, last_sent_at, delivery, license_type, created_at, updated_at) \
          SELECT a.id, 'guest' || a.id || '.' || n || '@seed.example', 'guest' || a.id || '.' || n || '@seed.example', \
-         'standard', NULL, '', \
+         'standard', NULL, '[]', \
          CASE WHEN n <= 30 THEN 'expired' WHEN n <= 60 THEN 'accepted' WHEN n <= 70 THEN 'revoked' \
               WHEN n <= 75 THEN 'declined' ELSE 'pending' END, \
          'seeded-token-' || a.id || '.' || n, 7, {soon}, \

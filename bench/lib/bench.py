@@ -71,7 +71,7 @@ def seed_sqlite_account(db, account, assigned, reserved, open_count):
     db.executemany(
         "INSERT INTO users (account_id, email, email_normalized, first_name, last_name, password_hash,"
         " role, subscriber_type, permissions, status, created_at, updated_at)"
-        " VALUES (?, ?, ?, 'Seeded', ?, ?, 'standard', 'attorney', '', 'active', ?, ?)",
+        " VALUES (?, ?, ?, 'Seeded', ?, ?, 'standard', 'attorney', '[]', 'active', ?, ?)",
         (
             (account, f"{prefix}member{n}@seed.example", f"{prefix}member{n}@seed.example",
              f"Member {n}", password_hash, ts, ts)
@@ -88,7 +88,7 @@ def seed_sqlite_account(db, account, assigned, reserved, open_count):
         "INSERT INTO invitations (account_id, email, email_normalized, role, subscriber_type, permissions,"
         " message, status, token_hash, expires_in_days, expires_at, invited_by_user_id, send_count,"
         " last_sent_at, delivery, license_type, created_at, updated_at)"
-        " VALUES (?, ?, ?, 'standard', 'attorney', '', NULL, 'pending', ?, 30, ?, ?, 1, ?, 'sent', ?, ?, ?)",
+        " VALUES (?, ?, ?, 'standard', 'attorney', '[]', NULL, 'pending', ?, 30, ?, ?, 1, ?, 'sent', ?, ?, ?)",
         (
             (account, f"{prefix}invitee{n}@seed.example", f"{prefix}invitee{n}@seed.example",
              token_hash(token(f"{prefix}{n}")), expires, owner_id, ts, ltype, ts, ts)

@@ -30,7 +30,7 @@ BEGIN
     INSERT INTO users (account_id, email, email_normalized, first_name, last_name, password_hash,
                        role, subscriber_type, permissions, status, created_at, updated_at)
     SELECT acct, prefix || 'member' || n || '@seed.example', prefix || 'member' || n || '@seed.example',
-           'Seeded', 'Member ' || n, owner_hash, 'standard', 'attorney', '', 'active', ts, ts
+           'Seeded', 'Member ' || n, owner_hash, 'standard', 'attorney', '[]', 'active', ts, ts
     FROM generate_series(1, assigned) AS n;
     INSERT INTO licenses (account_id, license_type, state, invitation_id, user_id, created_at, updated_at)
     SELECT acct, ltype, 'assigned', NULL, id, ts, ts
@@ -41,7 +41,7 @@ BEGIN
                              invited_by_user_id, send_count, last_sent_at, delivery, license_type,
                              created_at, updated_at)
     SELECT acct, prefix || 'invitee' || n || '@seed.example', prefix || 'invitee' || n || '@seed.example',
-           'standard', 'attorney', '', NULL, 'pending',
+           'standard', 'attorney', '[]', NULL, 'pending',
            encode(sha256(convert_to('inv_' || rtrim(translate(
                encode(sha256(convert_to(prefix || n, 'UTF8')), 'base64'), '+/', '-_'), '='), 'UTF8')), 'hex'),
            30, ts + interval '30 days', owner_id, 1, ts, 'sent', ltype, ts, ts

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::audit_events;
+use crate::domain::audit::AuditAction;
 use crate::domain::paging::PageRequest;
 
 #[derive(Debug, Clone, Queryable)]
@@ -44,7 +45,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<i
 pub fn list(
     conn: &mut DbConnection,
     account_id: i64,
-    action: Option<&str>,
+    action: Option<AuditAction>,
     page: PageRequest,
 ) -> QueryResult<Vec<AuditRow>> {
     // Ordered by the whole key of the matching index (account, [action,] id),
@@ -61,7 +62,7 @@ pub fn list(
             .load(conn),
         Some(action) => audit_events::table
             .filter(audit_events::account_id.eq(account_id))
-            .filter(audit_events::action.eq(action))
+            .filter(audit_events::action.eq(action.as_str()))
             .filter(audit_events::id.lt(before))
             .order((
                 audit_events::account_id.desc(),

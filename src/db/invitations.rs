@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{invitation_groups, invitations};
-use crate::domain::invitation::InvitationStatus;
+use crate::domain::invitation::{Delivery, InvitationStatus};
 use crate::domain::paging::PageRequest;
 
 #[derive(Debug, Clone, Queryable)]
@@ -318,7 +318,7 @@ pub fn reissue(
             invitations::expires_at.eq(expires_at),
             invitations::send_count.eq(invitations::send_count + 1),
             invitations::last_sent_at.eq(Some(now)),
-            invitations::delivery.eq("queued"),
+            invitations::delivery.eq(Delivery::Queued.as_str()),
             invitations::updated_at.eq(now),
         ))
         .get_result(conn)
@@ -345,19 +345,23 @@ pub fn lock_rows(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
     }
 }
 
-pub fn set_delivery_many(conn: &mut DbConnection, ids: &[i64], delivery: &str) -> QueryResult<()> {
+pub fn set_delivery_many(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    delivery: Delivery,
+) -> QueryResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
     diesel::update(invitations::table.filter(invitations::id.eq_any(ids)))
-        .set(invitations::delivery.eq(delivery))
+        .set(invitations::delivery.eq(delivery.as_str()))
         .execute(conn)
         .map(|_| ())
 }
 
-pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: &str) -> QueryResult<()> {
+pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: Delivery) -> QueryResult<()> {
     diesel::update(invitations::table.find(id))
-        .set(invitations::delivery.eq(delivery))
+        .set(invitations::delivery.eq(delivery.as_str()))
         .execute(conn)
         .map(|_| ())
 }

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Timestamp};
 
 use super::DbConnection;
 use super::schema::email_outbox;
+use crate::domain::outbox::OutboxStatus;
 
 #[derive(Debug, Clone, Queryable, QueryableByName)]
 #[diesel(table_name = email_outbox)]
@@ -61,13 +62,15 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
-    const DUE: &str =
-        "status = 'queued' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)";
+    let queued = OutboxStatus::Queued;
+    let due = format!(
+        "status = '{queued}' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)"
+    );
     let mut claimed: Vec<OutboxRow> = match conn {
         DbConnection::Postgres(pg) => diesel::sql_query(format!(
             "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
-             (SELECT id FROM email_outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             AND {DUE} RETURNING *"
+             (SELECT id FROM email_outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             AND {due} RETURNING *"
         ))
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(now)
@@ -77,8 +80,8 @@ pub fn claim_due(
             format!(
                 "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
                  (SELECT id FROM email_outbox INDEXED BY email_outbox_due_idx \
-                  WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $3) \
-                 AND {DUE} RETURNING *"
+                  WHERE {due} ORDER BY next_attempt_at, id LIMIT $3) \
+                 AND {due} RETURNING *"
             )
             .replace('$', "?"),
         )
@@ -101,7 +104,7 @@ pub fn mark_sent_many(
 ) -> QueryResult<Vec<i64>> {
     let sent = || {
         (
-            email_outbox::status.eq("sent"),
+            email_outbox::status.eq(OutboxStatus::Sent.as_str()),
             email_outbox::attempts.eq(email_outbox::attempts + 1),
             email_outbox::sent_at.eq(Some(now)),
             email_outbox::lease_until.eq(None::<NaiveDateTime>),
@@ -110,7 +113,7 @@ pub fn mark_sent_many(
             email_outbox::last_error.eq(None::<String>),
         )
     };
-    let queued = || email_outbox::status.eq("queued");
+    let queued = || email_outbox::status.eq(OutboxStatus::Queued.as_str());
     let invitations: Vec<Option<i64>> = match conn {
         _ if ids.is_empty() => Vec::new(),
         // One statement for the batch: a round trip each would cost more.
@@ -150,7 +153,7 @@ pub fn mark_retry(
     diesel::update(
         email_outbox::table
             .find(id)
-            .filter(email_outbox::status.eq("queued")),
+            .filter(email_outbox::status.eq(OutboxStatus::Queued.as_str())),
     )
     .set((
         email_outbox::attempts.eq(email_outbox::attempts + 1),
@@ -166,10 +169,10 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult
     diesel::update(
         email_outbox::table
             .find(id)
-            .filter(email_outbox::status.eq("queued")),
+            .filter(email_outbox::status.eq(OutboxStatus::Queued.as_str())),
     )
     .set((
-        email_outbox::status.eq("failed"),
+        email_outbox::status.eq(OutboxStatus::Failed.as_str()),
         email_outbox::attempts.eq(email_outbox::attempts + 1),
         email_outbox::lease_until.eq(None::<NaiveDateTime>),
         email_outbox::last_error.eq(Some(error)),
@@ -188,10 +191,10 @@ pub fn cancel_queued_for_invitation(
     diesel::update(
         email_outbox::table
             .filter(email_outbox::invitation_id.eq(invitation_id))
-            .filter(email_outbox::status.eq("queued")),
+            .filter(email_outbox::status.eq(OutboxStatus::Queued.as_str())),
     )
     .set((
-        email_outbox::status.eq("cancelled"),
+        email_outbox::status.eq(OutboxStatus::Cancelled.as_str()),
         email_outbox::lease_until.eq(None::<NaiveDateTime>),
         email_outbox::text_body.eq(""),
         email_outbox::html_body.eq(""),
@@ -218,22 +221,19 @@ pub fn resends_since(
 
 pub fn count_queued(conn: &mut DbConnection) -> QueryResult<i64> {
     email_outbox::table
-        .filter(email_outbox::status.eq("queued"))
+        .filter(email_outbox::status.eq(OutboxStatus::Queued.as_str()))
         .count()
         .get_result(conn)
 }
-
-/// States an email never leaves (bodies already erased).
-pub const FINISHED: [&str; 3] = ["sent", "failed", "cancelled"];
 
 /// Deletes up to `limit` emails in one finished `status` created before
 /// `before` (oldest first, in the order of `email_outbox_retention_idx`, one status at a
 /// time so the index gives the order); returns how many.
 pub fn delete_finished_before(
     conn: &mut DbConnection,
-    status: &str,
+    status: OutboxStatus,
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    delete_oldest_in_status!(conn, email_outbox, status, before, limit)
+    delete_oldest_in_status!(conn, email_outbox, status.as_str(), before, limit)
 }

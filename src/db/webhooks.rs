@@ -5,6 +5,10 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
+use crate::domain::audit::WebhookEvent;
+use crate::domain::outbox::DeliveryStatus;
+use crate::domain::stored_list;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct EndpointRow {
@@ -17,12 +21,8 @@ pub struct EndpointRow {
 }
 
 impl EndpointRow {
-    pub fn event_types(&self) -> Vec<String> {
-        self.events
-            .split(',')
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect()
+    pub fn event_types(&self) -> Result<Vec<WebhookEvent>, AppError> {
+        stored_list::from_db(&self.events)
     }
 }
 
@@ -31,7 +31,7 @@ pub fn insert(
     account_id: i64,
     url: &str,
     secret: &str,
-    events: &str,
+    events: &[WebhookEvent],
     now: NaiveDateTime,
 ) -> QueryResult<EndpointRow> {
     diesel::insert_into(endpoints::table)
@@ -39,7 +39,7 @@ pub fn insert(
             endpoints::account_id.eq(account_id),
             endpoints::url.eq(url),
             endpoints::secret.eq(secret),
-            endpoints::events.eq(events),
+            endpoints::events.eq(stored_list::to_db(events.iter().map(|e| e.as_str()))),
             endpoints::created_at.eq(now),
         ))
         .get_result(conn)
@@ -81,7 +81,7 @@ pub fn enqueue(
     conn: &mut DbConnection,
     endpoint_id: i64,
     event_id: i64,
-    event_type: &str,
+    event_type: WebhookEvent,
     payload: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -89,9 +89,9 @@ pub fn enqueue(
         .values((
             deliveries::endpoint_id.eq(endpoint_id),
             deliveries::event_id.eq(event_id),
-            deliveries::event_type.eq(event_type),
+            deliveries::event_type.eq(event_type.as_str()),
             deliveries::payload.eq(payload),
-            deliveries::status.eq("queued"),
+            deliveries::status.eq(DeliveryStatus::Queued.as_str()),
             deliveries::next_attempt_at.eq(now),
             deliveries::created_at.eq(now),
         ))
@@ -113,7 +113,7 @@ pub fn claim_due(
     use diesel::dsl::min;
     let due = || {
         deliveries::status
-            .eq("queued")
+            .eq(DeliveryStatus::Queued.as_str())
             .and(deliveries::next_attempt_at.le(now))
             .and(
                 deliveries::lease_until
@@ -149,7 +149,7 @@ pub fn claim_due(
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(deliveries::table.find(id))
         .set((
-            deliveries::status.eq("sent"),
+            deliveries::status.eq(DeliveryStatus::Sent.as_str()),
             deliveries::attempts.eq(deliveries::attempts + 1),
             deliveries::sent_at.eq(Some(now)),
             deliveries::lease_until.eq(None::<NaiveDateTime>),
@@ -179,7 +179,7 @@ pub fn mark_retry(
 pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult<()> {
     diesel::update(deliveries::table.find(id))
         .set((
-            deliveries::status.eq("failed"),
+            deliveries::status.eq(DeliveryStatus::Failed.as_str()),
             deliveries::attempts.eq(deliveries::attempts + 1),
             deliveries::lease_until.eq(None::<NaiveDateTime>),
             deliveries::last_error.eq(Some(error)),
@@ -188,17 +188,14 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult
         .map(|_| ())
 }
 
-/// States a delivery never leaves.
-pub const FINISHED: [&str; 2] = ["sent", "failed"];
-
 /// Deletes up to `limit` deliveries in one finished `status` created before
 /// `before` (oldest first, in the order of `webhook_deliveries_retention_idx`, one status at a
 /// time so the index gives the order); returns how many.
 pub fn delete_finished_before(
     conn: &mut DbConnection,
-    status: &str,
+    status: DeliveryStatus,
     before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    delete_oldest_in_status!(conn, deliveries, status, before, limit)
+    delete_oldest_in_status!(conn, deliveries, status.as_str(), before, limit)
 }

@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no database, no HTTP.
 
 pub mod access;
+pub mod audit;
 pub mod billing;
 pub mod email;
 pub mod field_error;
@@ -8,19 +9,23 @@ pub mod invitation;
 pub mod membership;
 pub mod name;
 pub mod network;
+pub mod outbox;
 pub mod paging;
 pub mod password;
 pub mod period;
 pub mod permission;
 pub mod proration;
 pub mod retry;
+pub mod stored_list;
 pub mod token;
 
 #[cfg(test)]
 mod names {
     use super::access::*;
+    use super::audit::*;
     use super::billing::*;
     use super::invitation::*;
+    use super::outbox::{DeliveryStatus, OutboxStatus};
     use super::permission::Permission;
 
     fn agree<T: serde::Serialize + Copy>(all: &[T], name: impl Fn(T) -> &'static str) {
@@ -43,5 +48,11 @@ mod names {
         agree(InvitationStatus::ALL, InvitationStatus::as_str);
         agree(Delivery::ALL, Delivery::as_str);
         agree(Permission::ALL, Permission::as_str);
+        agree(OutboxStatus::ALL, OutboxStatus::as_str);
+        agree(AuditAction::ALL, AuditAction::as_str);
+        agree(WebhookEvent::ALL, WebhookEvent::as_str);
+        agree(ActorKind::ALL, ActorKind::as_str);
+        agree(SubjectKind::ALL, SubjectKind::as_str);
+        agree(DeliveryStatus::ALL, DeliveryStatus::as_str);
     }
 }

@@ -1,6 +1,8 @@
 //! The permission catalog (`GET /permissions`), modelled on Clio Manage's
 //! permission types. "Administrator" is a role, not a permission.
 
+use crate::domain::stored_list;
+
 string_enum! {
     /// A permission a firm member may hold in addition to their role.
     Permission {
@@ -20,23 +22,16 @@ impl Permission {
     }
 }
 
-/// Permissions are stored as a comma-separated, sorted list of names.
+/// Permissions are stored sorted and distinct, as a JSON array of names.
 pub fn to_db(permissions: &[Permission]) -> String {
     let mut sorted = permissions.to_vec();
     sorted.sort();
     sorted.dedup();
-    sorted
-        .iter()
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    stored_list::to_db(sorted.iter().map(|p| p.as_str()))
 }
 
 pub fn from_db(text: &str) -> Result<Vec<Permission>, crate::error::AppError> {
-    text.split(',')
-        .filter(|s| !s.is_empty())
-        .map(Permission::from_db)
-        .collect()
+    stored_list::from_db(text)
 }
 
 #[cfg(test)]
@@ -50,11 +45,12 @@ mod tests {
             Permission::Accounts,
             Permission::Reports,
         ]);
-        assert_eq!(stored, "accounts,reports");
+        assert_eq!(stored, r#"["accounts","reports"]"#);
         assert_eq!(
             from_db(&stored).unwrap(),
             vec![Permission::Accounts, Permission::Reports]
         );
-        assert!(from_db("").unwrap().is_empty());
+        assert!(from_db(&to_db(&[])).unwrap().is_empty());
+        assert!(from_db("accounts,reports").is_err());
     }
 }

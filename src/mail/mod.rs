@@ -7,6 +7,7 @@ pub mod worker;
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection};
+use crate::domain::outbox::OutboxStatus;
 use crate::error::AppError;
 
 /// Queues an email in the caller's transaction; the worker sends it after commit.
@@ -27,7 +28,7 @@ pub fn enqueue(
             subject: &email.subject,
             text_body: &email.text,
             html_body: &email.html,
-            status: "queued",
+            status: OutboxStatus::Queued.as_str(),
             attempts: 0,
             next_attempt_at: now,
             created_at: now,

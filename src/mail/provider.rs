@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use mail_builder::MessageBuilder;
 use mail_builder::mime::MimePart;
 
-use crate::config::{Config, Secret};
+use crate::config::{Config, MailService, Secret};
 
 /// A message ready to leave.
 #[derive(Debug, Clone)]
@@ -27,32 +27,33 @@ pub enum MailProvider {
 }
 
 impl MailProvider {
-    pub fn from_config(config: &Config) -> Self {
-        let kind = match config.mail_provider.as_str() {
-            "postmark" => ApiKind::Postmark,
-            "sendgrid" => ApiKind::SendGrid,
-            "mailgun" => ApiKind::Mailgun {
-                domain: config.mailgun_domain.clone().unwrap_or_default(),
-            },
-            _ => {
-                return MailProvider::Log(LogProvider {
+    /// Fails only if the HTTP client for an API provider cannot be built.
+    pub fn from_config(config: &Config) -> Result<Self, String> {
+        let (kind, key) = match &config.mail_provider {
+            MailService::Log => {
+                return Ok(MailProvider::Log(LogProvider {
                     dir: config.mail_dir.clone(),
-                });
+                }));
             }
+            MailService::Postmark { api_key } => (ApiKind::Postmark, api_key),
+            MailService::SendGrid { api_key } => (ApiKind::SendGrid, api_key),
+            MailService::Mailgun { api_key, domain } => (
+                ApiKind::Mailgun {
+                    domain: domain.clone(),
+                },
+                api_key,
+            ),
         };
         let base = config
             .mail_api_base
             .clone()
             .unwrap_or_else(|| kind.public_base().to_owned());
-        MailProvider::Api(ApiProvider {
+        Ok(MailProvider::Api(ApiProvider {
             kind,
             base,
-            key: config
-                .mail_api_key
-                .clone()
-                .unwrap_or_else(|| Secret::new("")),
-            client: crate::webhooks::http_client(),
-        })
+            key: key.clone(),
+            client: crate::webhooks::http_client()?,
+        }))
     }
 
     /// Sends one message. The log provider is idempotent per outbox id (a

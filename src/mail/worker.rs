@@ -14,7 +14,7 @@ use crate::db::{self, DbPool, outbox::OutboxRow};
 use crate::domain::invitation::Delivery;
 use crate::error::AppError;
 use crate::mail::provider::{MailProvider, OutgoingEmail};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Outcome};
 use crate::services::{expiry, retention};
 
 const BATCH: i64 = 50;
@@ -160,9 +160,9 @@ impl Worker {
         };
         let outcome = self.provider.send(&email).await;
         self.metrics.observe_delivery(match &outcome {
-            Ok(()) => "sent",
-            Err(_) if row.attempts + 1 >= self.config.mail_max_attempts => "failed",
-            Err(_) => "retry",
+            Ok(()) => Outcome::Sent,
+            Err(_) if row.attempts + 1 >= self.config.mail_max_attempts => Outcome::Failed,
+            Err(_) => Outcome::Retry,
         });
         outcome
     }
@@ -214,7 +214,7 @@ fn record_in(
     // Messages cancelled meanwhile (resend, revoke) are not among those
     // marked, and say nothing about their invitation.
     let delivered = db::outbox::mark_sent_many(conn, &sent, now)?;
-    db::invitations::set_delivery_many(conn, &delivered, Delivery::Sent.as_str())?;
+    db::invitations::set_delivery_many(conn, &delivered, Delivery::Sent)?;
     for (row, outcome) in outcomes {
         let (updated, delivery) = match outcome {
             Ok(()) => continue,
@@ -235,7 +235,7 @@ fn record_in(
             }
         };
         if let (1, Some(invitation_id)) = (updated, row.invitation_id) {
-            db::invitations::set_delivery(conn, invitation_id, delivery.as_str())?;
+            db::invitations::set_delivery(conn, invitation_id, delivery)?;
         }
     }
     Ok(())

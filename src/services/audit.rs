@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection};
+use crate::domain::audit::{ActorKind, AuditAction, SubjectKind};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
 use crate::services::context::{Context, Manager};
@@ -48,31 +49,31 @@ pub fn record(
     conn: &mut DbConnection,
     account_id: i64,
     actor: Actor,
-    action: &str,
+    action: AuditAction,
     subject: Subject,
     details: Value,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let (actor_type, actor_user_id) = match actor {
-        Actor::User(id) => ("user", Some(id)),
-        Actor::Invitee => ("invitee", None),
-        Actor::System => ("system", None),
+        Actor::User(id) => (ActorKind::User, Some(id)),
+        Actor::Invitee => (ActorKind::Invitee, None),
+        Actor::System => (ActorKind::System, None),
     };
     let (subject_type, subject_id) = match subject {
-        Subject::Invitation(id) => ("invitation", id),
-        Subject::User(id) => ("user", id),
-        Subject::Group(id) => ("group", id),
-        Subject::Charge(id) => ("charge", id),
-        Subject::Webhook(id) => ("webhook", id),
+        Subject::Invitation(id) => (SubjectKind::Invitation, id),
+        Subject::User(id) => (SubjectKind::User, id),
+        Subject::Group(id) => (SubjectKind::Group, id),
+        Subject::Charge(id) => (SubjectKind::Charge, id),
+        Subject::Webhook(id) => (SubjectKind::Webhook, id),
     };
     let event_id = db::audit::insert(
         conn,
         &db::audit::NewAuditEvent {
             account_id,
-            actor_type,
+            actor_type: actor_type.as_str(),
             actor_user_id,
-            action,
-            subject_type,
+            action: action.as_str(),
+            subject_type: subject_type.as_str(),
             subject_id,
             details: &details.to_string(),
             created_at: now,
@@ -86,7 +87,12 @@ pub fn record(
         "subject": {"type": subject_type, "id": subject_id},
         "data": details,
     });
-    crate::services::webhooks::fan_out(conn, account_id, event_id, action, &payload, now)
+    match action.webhook_event() {
+        Some(event) => {
+            crate::services::webhooks::fan_out(conn, account_id, event_id, event, &payload, now)
+        }
+        None => Ok(()),
+    }
 }
 
 pub fn list(
@@ -95,26 +101,41 @@ pub fn list(
     action: Option<&str>,
     page: PageRequest,
 ) -> Result<contract::AuditEventPage, AppError> {
+    // No event was ever recorded with an action outside the vocabulary.
+    let action = match action.map(AuditAction::parse) {
+        None => None,
+        Some(Some(action)) => Some(action),
+        Some(None) => {
+            return Ok(contract::AuditEventPage {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+    };
     let rows = db::audit::list(conn, ctx.caller.account_id, action, page)?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id);
     Ok(contract::AuditEventPage {
         items: rows
             .into_iter()
-            .map(|row| contract::AuditEvent {
-                id: row.id,
-                action: row.action,
-                actor: contract::AuditActor {
-                    kind: row.actor_type,
-                    user_id: row.actor_user_id,
-                },
-                subject: contract::AuditSubject {
-                    kind: row.subject_type,
-                    id: row.subject_id,
-                },
-                details: serde_json::from_str(&row.details).unwrap_or(Value::Null),
-                created_at: utc(row.created_at),
+            .map(|row| {
+                Ok(contract::AuditEvent {
+                    id: row.id,
+                    action: AuditAction::from_db(&row.action)?,
+                    actor: contract::AuditActor {
+                        kind: ActorKind::from_db(&row.actor_type)?,
+                        user_id: row.actor_user_id,
+                    },
+                    subject: contract::AuditSubject {
+                        kind: SubjectKind::from_db(&row.subject_type)?,
+                        id: row.subject_id,
+                    },
+                    details: serde_json::from_str(&row.details).map_err(|e| {
+                        AppError::internal(format!("audit event {} details: {e}", row.id))
+                    })?,
+                    created_at: utc(row.created_at),
+                })
             })
-            .collect(),
+            .collect::<Result<_, AppError>>()?,
         next_cursor,
     })
 }

@@ -8,6 +8,7 @@ use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::email::EmailAddress;
 use crate::domain::name::DisplayName;
 use crate::domain::password;
+use crate::domain::permission;
 use crate::error::{AppError, is_unique_violation};
 
 /// Ten billion in major units: keeps every charge (quantity ≤ 100) far from overflow.
@@ -130,7 +131,7 @@ pub fn run(
                 password_hash: &password_hash,
                 role: Role::PrimarySubscriber.as_str(),
                 subscriber_type: SubscriberType::Attorney.as_str(),
-                permissions: "",
+                permissions: &permission::to_db(&[]),
                 status: UserStatus::Active.as_str(),
                 created_at: now,
                 updated_at: now,

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection, DbPool};
+use crate::domain::audit::AuditAction;
 use crate::error::AppError;
 use crate::services::audit::{self, Actor, Subject};
 use serde_json::json;
@@ -24,7 +25,7 @@ pub fn expire_overdue(
             conn,
             account_id,
             Actor::System,
-            "invitation.expired",
+            AuditAction::InvitationExpired,
             Subject::Invitation(id),
             json!({"email": email}),
             now,

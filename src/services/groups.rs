@@ -2,9 +2,10 @@
 
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
+use crate::domain::audit::AuditAction;
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::name::DisplayName;
-use crate::error::{AppError, is_unique_violation};
+use crate::error::{AppError, ErrorCode, is_unique_violation};
 use crate::services::audit::{self, Subject};
 use crate::services::context::{Context, Manager};
 use crate::services::lock_account_as_manager;
@@ -40,7 +41,7 @@ fn checked_name(request: &contract::GroupRequest) -> Result<DisplayName, FieldEr
 fn name_taken(error: diesel::result::Error) -> AppError {
     if is_unique_violation(&error) {
         AppError::Conflict {
-            code: "group_name_taken",
+            code: ErrorCode::GroupNameTaken,
             detail: "A group with this name already exists in this account.".into(),
         }
     } else {
@@ -73,7 +74,7 @@ pub fn create(
             conn,
             account_id,
             ctx.caller.into(),
-            "group.created",
+            AuditAction::GroupCreated,
             Subject::Group(group.id),
             json!({"name": group.name}),
             now,
@@ -109,7 +110,7 @@ pub fn rename(
             conn,
             account_id,
             ctx.caller.into(),
-            "group.updated",
+            AuditAction::GroupUpdated,
             Subject::Group(group.id),
             json!({"name": renamed.name, "previous_name": group.name}),
             now,
@@ -136,7 +137,7 @@ pub fn delete(
             conn,
             account_id,
             ctx.caller.into(),
-            "group.deleted",
+            AuditAction::GroupDeleted,
             Subject::Group(group.id),
             json!({"name": group.name}),
             now,

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use crate::contract;
 use crate::contract::utc;
 use crate::db::{self, DbConnection, invitations::InvitationRow, licenses::Holder};
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::{ChargeReason, LicenseType};
 use crate::domain::email::normalize;
 use crate::domain::invitation::{InvitationStatus, effective_status};
@@ -118,7 +119,7 @@ pub fn revoke_pending(
         conn,
         row.account_id,
         actor,
-        "invitation.revoked",
+        AuditAction::InvitationRevoked,
         Subject::Invitation(row.id),
         details,
         now,
@@ -204,7 +205,7 @@ pub fn resend(
             conn,
             account_id,
             ctx.caller.into(),
-            "invitation.resent",
+            AuditAction::InvitationResent,
             Subject::Invitation(row.id),
             json!({"email": row.email, "send_count": row.send_count, "expires_at": utc(row.expires_at)}),
             now,

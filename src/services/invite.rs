@@ -10,6 +10,7 @@ use crate::db::{
     self, DbConnection, accounts::AccountRow, invite_snapshot::InviteSnapshotQuery,
     licenses::Holder,
 };
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::ChargeReason;
 use crate::domain::field_error::Partial;
 use crate::domain::invitation::{
@@ -168,7 +169,7 @@ pub fn create(
             conn,
             account_id,
             Actor::User(caller_id),
-            "invitation.created",
+            AuditAction::InvitationCreated,
             Subject::Invitation(row.id),
             json!({
                 "email": row.email,
@@ -227,7 +228,9 @@ pub fn quote(
         let allowed = refusal.is_none();
         Ok(contract::Quote {
             allowed,
-            refusal_code: refusal.map(|r| r.code().to_owned()),
+            refusal_code: refusal
+                .map(|r| contract::RefusalCode::try_from(r.code()))
+                .transpose()?,
             license_available: offer.license_available(),
             license_type: offer.license_type,
             charge: if allowed { offer.charge_quote() } else { None },

@@ -6,6 +6,7 @@ use crate::auth::JwtKeys;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
+use crate::domain::audit::AuditAction;
 use crate::domain::field_error::{FieldError, Partial};
 use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::name::DisplayName;
@@ -192,7 +193,7 @@ pub fn accept(
             conn,
             account.id,
             Actor::Invitee,
-            "invitation.accepted",
+            AuditAction::InvitationAccepted,
             Subject::Invitation(invitation.id),
             json!({"email": invitation.email, "user_id": user.id}),
             now,
@@ -225,7 +226,7 @@ pub fn decline(
             conn,
             account_id,
             Actor::Invitee,
-            "invitation.declined",
+            AuditAction::InvitationDeclined,
             Subject::Invitation(invitation.id),
             json!({"email": invitation.email}),
             now,

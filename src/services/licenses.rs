@@ -2,6 +2,7 @@
 
 use crate::contract;
 use crate::db::{self, DbConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseState, LicenseType};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::AppError;
@@ -104,15 +105,18 @@ pub fn buy(
                 errors.push(FieldError::required("quantity"));
                 None
             }
-            Some(q) if !(1..=MAX_PURCHASE).contains(&q) => {
-                errors.push(FieldError::new(
-                    "quantity",
-                    "out_of_range",
-                    format!("quantity must be between 1 and {MAX_PURCHASE}"),
-                ));
-                None
-            }
-            Some(q) => Some(q),
+            // In range, so it fits the charge's `i32` quantity too.
+            Some(q) => match i32::try_from(q) {
+                Ok(q) if (1..=MAX_PURCHASE).contains(&i64::from(q)) => Some(q),
+                _ => {
+                    errors.push(FieldError::new(
+                        "quantity",
+                        "out_of_range",
+                        format!("quantity must be between 1 and {MAX_PURCHASE}"),
+                    ));
+                    None
+                }
+            },
         };
         let (Some(license_type), Some(quantity), true) =
             (license_type, quantity, input.errors.is_empty())
@@ -128,12 +132,12 @@ pub fn buy(
             period,
             proration,
         };
-        db::licenses::add_open(conn, account.id, license_type, quantity, now)?;
+        db::licenses::add_open(conn, account.id, license_type, i64::from(quantity), now)?;
         let charge = licensing::record_charge(
             conn,
             &account,
             &offer,
-            i32::try_from(quantity).unwrap_or(1),
+            quantity,
             ChargeReason::LicensePurchase,
             None,
             None,
@@ -143,7 +147,7 @@ pub fn buy(
             conn,
             account_id,
             ctx.caller.into(),
-            "licenses.purchased",
+            AuditAction::LicensesPurchased,
             Subject::Charge(charge.id),
             json!({
                 "license_type": license_type,

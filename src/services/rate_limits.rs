@@ -8,7 +8,7 @@ use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::error::AppError;
 
 fn seconds_until(moment: NaiveDateTime, now: NaiveDateTime) -> u64 {
-    u64::try_from((moment - now).num_seconds().max(1)).unwrap_or(1)
+    (moment - now).num_seconds().max(1).unsigned_abs()
 }
 
 /// The rolling window of the invitation limit, and how many it allows.

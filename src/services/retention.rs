@@ -7,6 +7,7 @@
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbPool};
+use crate::domain::outbox::{DeliveryStatus, OutboxStatus};
 use crate::error::AppError;
 
 /// Rows deleted per statement: short statements, short locks.
@@ -20,23 +21,29 @@ pub fn prune(pool: &DbPool, now: NaiveDateTime, retention_days: i64) -> Result<u
     let before = now - chrono::Duration::days(retention_days);
     let mut conn = pool.get()?;
     let mut deleted = 0;
-    type Delete = fn(&mut db::DbConnection, &str, NaiveDateTime, i64) -> diesel::QueryResult<usize>;
-    let tables: [(Delete, &[&str]); 2] = [
-        (db::outbox::delete_finished_before, &db::outbox::FINISHED),
-        (
-            db::webhooks::delete_finished_before,
-            &db::webhooks::FINISHED,
-        ),
-    ];
-    for (delete, statuses) in tables {
-        for status in statuses {
-            for _ in 0..MAX_BATCHES {
-                let n = delete(&mut conn, status, before, BATCH)?;
-                deleted += n;
-                if n < BATCH as usize {
-                    break;
-                }
-            }
+    for status in OutboxStatus::FINISHED {
+        deleted += in_batches(|limit| {
+            db::outbox::delete_finished_before(&mut conn, *status, before, limit)
+        })?;
+    }
+    for status in DeliveryStatus::FINISHED {
+        deleted += in_batches(|limit| {
+            db::webhooks::delete_finished_before(&mut conn, *status, before, limit)
+        })?;
+    }
+    Ok(deleted)
+}
+
+/// Deletes in batches of `BATCH` until one comes back short (or `MAX_BATCHES`).
+fn in_batches(
+    mut delete: impl FnMut(i64) -> diesel::QueryResult<usize>,
+) -> Result<usize, AppError> {
+    let mut deleted = 0;
+    for _ in 0..MAX_BATCHES {
+        let n = delete(BATCH)?;
+        deleted += n;
+        if n < BATCH as usize {
+            break;
         }
     }
     Ok(deleted)

@@ -5,12 +5,13 @@ use std::collections::HashSet;
 use crate::contract;
 use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::access::{Role, UserStatus};
+use crate::domain::audit::AuditAction;
 use crate::domain::billing::ChargeReason;
 use crate::domain::field_error::Partial;
 use crate::domain::membership::{self, MAX_GROUP_IDS};
 use crate::domain::paging::PageRequest;
 use crate::domain::permission;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::services::audit::{self, Subject};
 use crate::services::context::{Context, Manager, Member};
 use crate::services::invitation_admin::{self, RevokeReason};
@@ -80,7 +81,7 @@ pub fn update(
 
         if request.role.is_some() && user.role()? == Role::PrimarySubscriber {
             return Err(AppError::Conflict {
-                code: "primary_subscriber_protected",
+                code: ErrorCode::PrimarySubscriberProtected,
                 detail: "The primary subscriber's role cannot be changed.".into(),
             });
         }
@@ -109,7 +110,7 @@ pub fn update(
                 conn,
                 account_id,
                 ctx.caller.into(),
-                "user.updated",
+                AuditAction::UserUpdated,
                 Subject::User(user.id),
                 json!({
                     "role": request.role,
@@ -148,7 +149,7 @@ pub fn disable(
             db::users::find_in_account(conn, account_id, user_id)?.ok_or(AppError::NotFound)?;
         if user.role()? == Role::PrimarySubscriber {
             return Err(AppError::Conflict {
-                code: "primary_subscriber_protected",
+                code: ErrorCode::PrimarySubscriberProtected,
                 detail: "The primary subscriber cannot be disabled.".into(),
             });
         }
@@ -159,7 +160,7 @@ pub fn disable(
                 conn,
                 account_id,
                 ctx.caller.into(),
-                "user.disabled",
+                AuditAction::UserDisabled,
                 Subject::User(user.id),
                 json!({"email": user.email}),
                 now,
@@ -212,7 +213,7 @@ pub fn enable(
                 conn,
                 account_id,
                 ctx.caller.into(),
-                "user.enabled",
+                AuditAction::UserEnabled,
                 Subject::User(user.id),
                 json!({
                     "email": user.email,

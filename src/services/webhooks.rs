@@ -10,65 +10,25 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, webhooks::EndpointRow};
+use crate::domain::audit::{AuditAction, WebhookEvent};
 use crate::domain::field_error::{FieldError, Partial};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::services::audit::{self, Subject};
 use crate::services::context::{Context, Manager};
 use crate::services::lock_account_as_manager;
 use crate::webhooks::DestinationError;
 
-/// The events an endpoint can subscribe to (`WebhookEvent`'s names).
-pub const EVENTS: &[&str] = &[
-    "invitation.created",
-    "invitation.accepted",
-    "invitation.declined",
-    "invitation.revoked",
-    "invitation.expired",
-    "user.disabled",
-    "user.enabled",
-];
-
-/// A webhook event type, as clients send and receive it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-pub enum WebhookEvent {
-    #[serde(rename = "invitation.created")]
-    InvitationCreated,
-    #[serde(rename = "invitation.accepted")]
-    InvitationAccepted,
-    #[serde(rename = "invitation.declined")]
-    InvitationDeclined,
-    #[serde(rename = "invitation.revoked")]
-    InvitationRevoked,
-    #[serde(rename = "invitation.expired")]
-    InvitationExpired,
-    #[serde(rename = "user.disabled")]
-    UserDisabled,
-    #[serde(rename = "user.enabled")]
-    UserEnabled,
-}
-
-impl WebhookEvent {
-    pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-}
-
 pub const MAX_URL_LEN: usize = 2_048;
 pub const MAX_ENDPOINTS: usize = 10;
 
-fn view(row: EndpointRow, secret: Option<String>) -> contract::WebhookEndpoint {
-    contract::WebhookEndpoint {
+fn view(row: EndpointRow, secret: Option<String>) -> Result<contract::WebhookEndpoint, AppError> {
+    Ok(contract::WebhookEndpoint {
         id: row.id,
-        events: row.event_types(),
+        events: row.event_types()?,
         url: row.url,
         created_at: utc(row.created_at),
         secret,
-    }
+    })
 }
 
 /// `url`'s field error when its host is, or resolves to, an address that is
@@ -99,7 +59,7 @@ pub async fn destination_error(
 fn checked(
     request: &contract::WebhookRequest,
     destination: Option<FieldError>,
-) -> Result<(String, Vec<String>), Vec<FieldError>> {
+) -> Result<(String, Vec<WebhookEvent>), Vec<FieldError>> {
     let mut errors = Vec::new();
     let url = request.url.as_deref().map(str::trim).unwrap_or_default();
     match reqwest::Url::parse(url) {
@@ -119,10 +79,10 @@ fn checked(
     if errors.is_empty() {
         errors.extend(destination);
     }
-    let events: Vec<String> = match &request.events {
-        Some(events) => events.iter().map(|e| e.name()).collect(),
-        None => EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-    };
+    let events = request
+        .events
+        .clone()
+        .unwrap_or_else(|| WebhookEvent::ALL.to_vec());
     let mut seen = std::collections::HashSet::new();
     for (i, event) in events.iter().enumerate() {
         if !seen.insert(event) {
@@ -152,7 +112,7 @@ pub fn list(
         items: db::webhooks::list(conn, account_id)?
             .into_iter()
             .map(|row| view(row, None))
-            .collect(),
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -178,23 +138,23 @@ pub fn create(
         };
         if db::webhooks::list(conn, account_id)?.len() >= MAX_ENDPOINTS {
             return Err(AppError::Conflict {
-                code: "too_many_webhooks",
+                code: ErrorCode::TooManyWebhooks,
                 detail: format!("An account may have at most {MAX_ENDPOINTS} webhook endpoints."),
             });
         }
         let bytes: [u8; 32] = rand::rng().random();
         let secret = format!("whsec_{}", URL_SAFE_NO_PAD.encode(bytes));
-        let row = db::webhooks::insert(conn, account_id, &url, &secret, &events.join(","), now)?;
+        let row = db::webhooks::insert(conn, account_id, &url, &secret, &events, now)?;
         audit::record(
             conn,
             account_id,
             ctx.caller.into(),
-            "webhook.created",
+            AuditAction::WebhookCreated,
             Subject::Webhook(row.id),
             json!({"url": row.url, "events": events}),
             now,
         )?;
-        Ok(view(row, Some(secret)))
+        view(row, Some(secret))
     })
 }
 
@@ -213,7 +173,7 @@ pub fn delete(
             conn,
             account_id,
             ctx.caller.into(),
-            "webhook.deleted",
+            AuditAction::WebhookDeleted,
             Subject::Webhook(webhook_id),
             json!({}),
             now,
@@ -226,32 +186,15 @@ pub fn fan_out(
     conn: &mut DbConnection,
     account_id: i64,
     event_id: i64,
-    event_type: &str,
+    event: WebhookEvent,
     payload: &Value,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    if !EVENTS.contains(&event_type) {
-        return Ok(());
-    }
     let body = payload.to_string();
     for endpoint in db::webhooks::list(conn, account_id)? {
-        if endpoint.event_types().iter().any(|e| e == event_type) {
-            db::webhooks::enqueue(conn, endpoint.id, event_id, event_type, &body, now)?;
+        if endpoint.event_types()?.contains(&event) {
+            db::webhooks::enqueue(conn, endpoint.id, event_id, event, &body, now)?;
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_event_name_is_a_webhook_event() {
-        for name in EVENTS {
-            let event: WebhookEvent =
-                serde_json::from_value(Value::String((*name).into())).unwrap();
-            assert_eq!(event.name(), *name);
-        }
-    }
 }
