@@ -144,7 +144,7 @@ async fn run(label: &str, database_url: &str) {
     let pid = server.child.id();
     let idle_kib = memory_kib(pid, "VmRSS");
 
-    invitations::webhooks::install_tls_provider();
+    invitations::outbound::install_tls_provider();
     let client = reqwest::Client::new();
     println!("\n{label}: {invites} invitations, {concurrency} in flight");
 

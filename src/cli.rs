@@ -258,10 +258,10 @@ fn run_worker(config: Config) -> Result<(), String> {
         let (pool, _) = startup::prepare(&config, &clock)?;
         let deadline = config.shutdown_timeout;
         let config = std::sync::Arc::new(config);
-        let worker = crate::mail::worker::Worker {
+        let worker = crate::jobs::worker::Worker {
             pool,
             provider: crate::mail::provider::MailProvider::from_config(&config)?,
-            http: crate::webhooks::webhook_client(&config)?,
+            http: crate::outbound::webhook_client(&config)?,
             config,
             clock,
             wakeup: Default::default(),

@@ -426,6 +426,12 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+impl From<crate::domain::CorruptValue> for AppError {
+    fn from(error: crate::domain::CorruptValue) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
 impl From<crate::domain::password::HashError> for AppError {
     fn from(error: crate::domain::password::HashError) -> Self {
         AppError::Internal(error.to_string())

@@ -27,8 +27,8 @@ macro_rules! string_enum {
 
             /// Reads a value written by this service; an unknown name means the row was
             /// written by something else, which is a bug worth surfacing as a 500.
-            pub fn from_db(text: &str) -> Result<Self, $crate::error::AppError> {
-                Self::parse(text).ok_or_else(|| $crate::error::AppError::internal(
+            pub fn from_db(text: &str) -> Result<Self, $crate::domain::CorruptValue> {
+                Self::parse(text).ok_or_else(|| $crate::domain::CorruptValue(
                     format!("unknown {} value in database: {text}", stringify!($name))))
             }
 

@@ -14,8 +14,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::http::{self, state::AppState};
+use crate::jobs::worker::Worker;
 use crate::mail::provider::MailProvider;
-use crate::mail::worker::Worker;
 use crate::metrics::Metrics;
 
 /// Pool, migrations and keys: what every subcommand needs first.
@@ -68,7 +68,7 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         provider: MailProvider::from_config(&config)?,
         wakeup: state.mail_wakeup.clone(),
         metrics: state.metrics.clone(),
-        http: crate::webhooks::webhook_client(&config)?,
+        http: crate::outbound::webhook_client(&config)?,
     };
     let document = http::openapi_document();
     let data = web::Data::new(state.clone());

@@ -25,11 +25,11 @@ pub struct AccountRow {
 
 impl AccountRow {
     pub fn billing_system(&self) -> Result<BillingSystem, AppError> {
-        BillingSystem::from_db(&self.billing_system)
+        Ok(BillingSystem::from_db(&self.billing_system)?)
     }
 
     pub fn plan(&self) -> Result<Plan, AppError> {
-        Plan::from_db(&self.plan)
+        Ok(Plan::from_db(&self.plan)?)
     }
 
     pub fn period_at(&self, now: NaiveDateTime) -> Result<BillingPeriod, AppError> {

@@ -28,15 +28,15 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn role(&self) -> Result<Role, AppError> {
-        Role::from_db(&self.role)
+        Ok(Role::from_db(&self.role)?)
     }
 
     pub fn subscriber_type(&self) -> Result<SubscriberType, AppError> {
-        SubscriberType::from_db(&self.subscriber_type)
+        Ok(SubscriberType::from_db(&self.subscriber_type)?)
     }
 
     pub fn status(&self) -> Result<UserStatus, AppError> {
-        UserStatus::from_db(&self.status)
+        Ok(UserStatus::from_db(&self.status)?)
     }
 
     pub fn full_name(&self) -> String {

@@ -22,7 +22,7 @@ pub struct EndpointRow {
 
 impl EndpointRow {
     pub fn event_types(&self) -> Result<Vec<WebhookEvent>, AppError> {
-        stored_list::from_db(&self.events)
+        Ok(stored_list::from_db(&self.events)?)
     }
 }
 

@@ -19,6 +19,12 @@ pub mod retry;
 pub mod stored_list;
 pub mod token;
 
+/// A stored value this service did not write (an unknown name, a list that is
+/// not one): a bug or a foreign write, surfaced as a 500, never guessed at.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CorruptValue(pub String);
+
 #[cfg(test)]
 mod names {
     use super::access::*;

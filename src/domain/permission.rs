@@ -30,7 +30,7 @@ pub fn to_db(permissions: &[Permission]) -> String {
     stored_list::to_db(sorted.iter().map(|p| p.as_str()))
 }
 
-pub fn from_db(text: &str) -> Result<Vec<Permission>, crate::error::AppError> {
+pub fn from_db(text: &str) -> Result<Vec<Permission>, super::CorruptValue> {
     stored_list::from_db(text)
 }
 

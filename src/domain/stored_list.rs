@@ -5,15 +5,15 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::AppError;
+use crate::domain::CorruptValue;
 
 pub fn to_db<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     Value::Array(names.into_iter().map(|n| Value::String(n.into())).collect()).to_string()
 }
 
-pub fn from_db<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, AppError> {
+pub fn from_db<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, CorruptValue> {
     serde_json::from_str(text).map_err(|e| {
-        AppError::internal(format!(
+        CorruptValue(format!(
             "stored list {text:?} is not an array of {}: {e}",
             std::any::type_name::<T>()
         ))

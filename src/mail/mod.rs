@@ -2,7 +2,6 @@
 
 pub mod provider;
 pub mod template;
-pub mod worker;
 
 use chrono::NaiveDateTime;
 

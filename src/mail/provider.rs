@@ -52,7 +52,7 @@ impl MailProvider {
             kind,
             base,
             key: key.clone(),
-            client: crate::webhooks::http_client()?,
+            client: crate::outbound::http_client()?,
         }))
     }
 

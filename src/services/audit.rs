@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection};
-use crate::domain::audit::{ActorKind, AuditAction, SubjectKind};
+use crate::domain::audit::{ActorKind, AuditAction, SubjectKind, WebhookEvent};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
 use crate::services::context::{Context, Manager};
@@ -88,9 +88,7 @@ pub fn record(
         "data": details,
     });
     match action.webhook_event() {
-        Some(event) => {
-            crate::services::webhooks::fan_out(conn, account_id, event_id, event, &payload, now)
-        }
+        Some(event) => fan_out(conn, account_id, event_id, event, &payload, now),
         None => Ok(()),
     }
 }
@@ -138,4 +136,22 @@ pub fn list(
             .collect::<Result<_, AppError>>()?,
         next_cursor,
     })
+}
+
+/// Queues the event for every endpoint of the account subscribed to it.
+fn fan_out(
+    conn: &mut DbConnection,
+    account_id: i64,
+    event_id: i64,
+    event: WebhookEvent,
+    payload: &Value,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let body = payload.to_string();
+    for endpoint in db::webhooks::list(conn, account_id)? {
+        if endpoint.event_types()?.contains(&event) {
+            db::webhooks::enqueue(conn, endpoint.id, event_id, event, &body, now)?;
+        }
+    }
+    Ok(())
 }

@@ -3,9 +3,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDateTime;
 use rand::RngExt;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::config::Config;
 use crate::contract::{self, utc};
@@ -13,10 +12,10 @@ use crate::db::{self, DbConnection, webhooks::EndpointRow};
 use crate::domain::audit::{AuditAction, WebhookEvent};
 use crate::domain::field_error::{FieldError, Partial};
 use crate::error::{AppError, ErrorCode};
+use crate::outbound::DestinationError;
 use crate::services::audit::{self, Subject};
 use crate::services::context::{Context, Manager};
 use crate::services::lock_account_as_manager;
-use crate::webhooks::DestinationError;
 
 pub const MAX_URL_LEN: usize = 2_048;
 pub const MAX_ENDPOINTS: usize = 10;
@@ -45,7 +44,7 @@ pub async fn destination_error(
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    match crate::webhooks::check_destination(&url).await {
+    match crate::outbound::check_destination(&url).await {
         Err(DestinationError::NotPublic) => Some(FieldError::new(
             "url",
             "private_address",
@@ -179,22 +178,4 @@ pub fn delete(
             now,
         )
     })
-}
-
-/// Queues the event for every endpoint of the account subscribed to it.
-pub fn fan_out(
-    conn: &mut DbConnection,
-    account_id: i64,
-    event_id: i64,
-    event: WebhookEvent,
-    payload: &Value,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    let body = payload.to_string();
-    for endpoint in db::webhooks::list(conn, account_id)? {
-        if endpoint.event_types()?.contains(&event) {
-            db::webhooks::enqueue(conn, endpoint.id, event_id, event, &body, now)?;
-        }
-    }
-    Ok(())
 }

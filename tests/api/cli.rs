@@ -166,7 +166,7 @@ async fn the_binary_runs_the_readme_walkthrough(database_url: String, dir: tempf
     assert_eq!(token.split('.').count(), 3, "a JWT");
 
     let service = serve(dir, &database_url);
-    invitations::webhooks::install_tls_provider();
+    invitations::outbound::install_tls_provider();
     let client = reqwest::Client::new();
     let base = &service.base;
     let (status, body) = send(

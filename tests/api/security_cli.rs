@@ -360,7 +360,7 @@ async fn database_passwords_never_appear_in_messages_or_logs() {
     assert!(!message.contains(password), "{message}");
 
     let service = serve_with(dir.path(), &with_password, &[("RUST_LOG", "debug")]);
-    invitations::webhooks::install_tls_provider();
+    invitations::outbound::install_tls_provider();
     let client = reqwest::Client::new();
     let ready = client
         .get(format!("{}/readyz", service.base))
@@ -452,7 +452,7 @@ async fn sigterm_during_a_burst(backend: Backend) {
         ("INVITATIONS_MAIL_API_BASE", api.base.as_str()),
     ];
     let mut service = serve_with(dir.path(), &url, &settings);
-    invitations::webhooks::install_tls_provider();
+    invitations::outbound::install_tls_provider();
     // A new connection per request: after SIGTERM nothing new gets in.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)

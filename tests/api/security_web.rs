@@ -635,7 +635,7 @@ async fn a_burst_of_wrong_password_logins_stays_small_and_never_fails_badly() {
         .unwrap();
     assert!(bootstrapped.status.success());
     let served = Served::start(dir.path(), database_url);
-    invitations::webhooks::install_tls_provider();
+    invitations::outbound::install_tls_provider();
     let client = reqwest::Client::new();
     let login = |email: &'static str| {
         let request = client

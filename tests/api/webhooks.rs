@@ -99,7 +99,7 @@ async fn subscribed_events_arrive_signed_and_failed_deliveries_are_retried(app: 
             .expect("t=…");
         assert_eq!(
             signature,
-            invitations::webhooks::signature(&secret, timestamp, body)
+            invitations::jobs::webhook_delivery::signature(&secret, timestamp, body)
         );
         assert_eq!(json["account_id"], owner.account_id);
         assert!(!body.contains(&token), "no token in a webhook payload");

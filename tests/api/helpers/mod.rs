@@ -298,7 +298,7 @@ impl TestApp {
         TestApp {
             base,
             client: {
-                invitations::webhooks::install_tls_provider();
+                invitations::outbound::install_tls_provider();
                 reqwest::Client::new()
             },
             clock,

@@ -52,7 +52,7 @@ async fn the_openapi_document_and_the_docs_page_are_served(app: TestApp) {
     );
     assert!(docs.text.to_ascii_lowercase().contains("<html"));
     // `/docs` itself answers with the same page (its assets resolve under /docs/).
-    invitations::webhooks::install_tls_provider();
+    invitations::outbound::install_tls_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

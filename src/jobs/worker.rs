@@ -112,7 +112,7 @@ impl Worker {
     }
 
     async fn webhook_loop(&self, stop: watch::Receiver<bool>) {
-        crate::webhooks::Deliverer::new(
+        crate::jobs::webhook_delivery::Deliverer::new(
             self.pool.clone(),
             self.http.clone(),
             &self.config,
