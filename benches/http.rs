@@ -3,6 +3,7 @@
 //! server's peak memory. PostgreSQL too when BENCH_DATABASE_URL is set.
 //!
 //! Knobs: BENCH_INVITES (default 1000), BENCH_CONCURRENCY (default 32).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -262,7 +262,7 @@ pub struct Config {
     pub invitations_per_hour: u32,
     pub resend_interval: Duration,
     pub resends_per_day: u32,
-    pub token_requests_per_minute: u32,
+    pub token_requests_per_minute: std::num::NonZeroU32,
     /// How long delivered, failed or cancelled emails and webhook deliveries are kept.
     pub retention_days: i64,
     /// On SIGTERM: how long in-flight requests and the current delivery batch may take.
@@ -548,7 +548,9 @@ impl Config {
             token_requests_per_minute: u32::try_from(positive(
                 "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE",
             )?)
-            .map_err(|_| "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE is too large".to_owned())?,
+            .ok()
+            .and_then(std::num::NonZeroU32::new)
+            .ok_or_else(|| "INVITATIONS_RATE_TOKEN_REQUESTS_PER_MINUTE is too large".to_owned())?,
             retention_days: within(
                 "INVITATIONS_RETENTION_DAYS",
                 number("INVITATIONS_RETENTION_DAYS")?,

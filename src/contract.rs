@@ -337,7 +337,7 @@ pub struct BulkResult {
     pub invitation: Option<Invitation>,
     /// Why the item failed, otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<crate::error::Problem>,
+    pub problem: Option<crate::contract::Problem>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -426,4 +426,28 @@ where
     T: serde::Deserialize<'de>,
 {
     T::deserialize(deserializer).map(Some)
+}
+
+/// RFC 9457 problem details as this service sends them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI reference identifying the problem type: `/problems/{code}`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Identifies this occurrence: `urn:request:{X-Request-Id}`.
+    pub instance: String,
+    /// Stable snake_case code to switch on.
+    pub code: String,
+    /// On 422 `validation_failed`: every invalid field (at most 100 are listed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<crate::domain::field_error::FieldError>>,
+    /// On 409 `no_available_license`: the license type that has no open license.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license_type: Option<LicenseType>,
+    /// On 409 `no_available_license`: where to buy licenses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buy_licenses_url: Option<String>,
 }

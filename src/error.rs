@@ -1,10 +1,6 @@
-//! `AppError`: every failure the service reports, and the one place that maps
-//! it to HTTP as RFC 9457 problem details.
-
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
-use utoipa::ToSchema;
+//! `AppError`: every failure the service reports, with its stable `code` and
+//! what the client is told. How it is answered over HTTP (status, problem
+//! details, headers) is `http::problem`'s job.
 
 use crate::domain::billing::LicenseType;
 use crate::domain::field_error::FieldError;
@@ -59,34 +55,10 @@ pub enum AppError {
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// A status decided outside our handlers that no variant above names (e.g. 406, 415).
-    #[error("{0}")]
-    Status(StatusCode),
+    #[error("HTTP status {0}")]
+    Status(u16),
     #[error("internal error: {0}")]
     Internal(String),
-}
-
-/// RFC 9457 problem details as this service sends them.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// URI reference identifying the problem type: `/problems/{code}`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Identifies this occurrence: `urn:request:{X-Request-Id}`.
-    pub instance: String,
-    /// Stable snake_case code to switch on.
-    pub code: String,
-    /// On 422 `validation_failed`: every invalid field (at most 100 are listed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
-    /// On 409 `no_available_license`: the license type that has no open license.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub license_type: Option<LicenseType>,
-    /// On 409 `no_available_license`: where to buy licenses.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub buy_licenses_url: Option<String>,
 }
 
 impl AppError {
@@ -96,32 +68,6 @@ impl AppError {
 
     pub fn validation_one(field: &str, code: &str, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError::new(field, code, message)])
-    }
-
-    pub fn status(&self) -> StatusCode {
-        use AppError::*;
-        match self {
-            MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Unauthorized | InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
-            NotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AlreadyMember
-            | InvitationPending
-            | NoAvailableLicense { .. }
-            | EmailTaken
-            | InvitationNotPending
-            | Conflict { .. } => StatusCode::CONFLICT,
-            InvitationExpired | InvitationRevoked => StatusCode::GONE,
-            IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            RequestInProgress => StatusCode::CONFLICT,
-            PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Status(status) => *status,
-            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -147,7 +93,7 @@ impl AppError {
             PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Validation(_) => ErrorCode::ValidationFailed,
             Unavailable(_) => ErrorCode::Unavailable,
-            Status(status) => match status.as_u16() {
+            Status(status) => match status {
                 400 => ErrorCode::BadRequest,
                 406 => ErrorCode::NotAcceptable,
                 408 => ErrorCode::RequestTimeout,
@@ -162,7 +108,7 @@ impl AppError {
     }
 
     /// What the client is told. Never internals: 5xx details stay in the log.
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         use AppError::*;
         match self {
             MalformedJson(why) => format!("The request body is not valid JSON: {why}"),
@@ -193,92 +139,9 @@ impl AppError {
             PayloadTooLarge(why) => why.clone(),
             Validation(_) => "One or more fields are invalid; see errors.".into(),
             Unavailable(_) => "The service is temporarily unavailable; retry later.".into(),
-            Status(status) => format!(
-                "The request was refused: {}.",
-                status.canonical_reason().unwrap_or("error")
-            ),
+            Status(status) => format!("The request was refused: {}.", reason(*status)),
             Internal(_) => "An unexpected error occurred.".into(),
         }
-    }
-
-    pub fn problem(&self, request_id: Option<&str>) -> Problem {
-        let status = self.status();
-        let (license_type, buy_licenses_url) = match self {
-            AppError::NoAvailableLicense {
-                license_type,
-                account_id,
-            } => (
-                Some(*license_type),
-                Some(format!("/accounts/{account_id}/licenses")),
-            ),
-            _ => (None, None),
-        };
-        Problem {
-            type_: format!("/problems/{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail: self.detail(),
-            instance: format!("urn:request:{}", request_id.unwrap_or("unknown")),
-            code: self.code().as_str().to_owned(),
-            errors: match self {
-                AppError::Validation(errors) => Some(
-                    errors
-                        .iter()
-                        .take(crate::domain::field_error::MAX_FIELD_ERRORS)
-                        .cloned()
-                        .collect(),
-                ),
-                _ => None,
-            },
-            license_type,
-            buy_licenses_url,
-        }
-    }
-
-    pub fn to_response(&self, request_id: Option<&str>) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status());
-        response.content_type("application/problem+json");
-        match self {
-            AppError::RateLimited {
-                retry_after_seconds,
-                ..
-            } => {
-                response.insert_header(("Retry-After", retry_after_seconds.max(&1).to_string()));
-            }
-            // Busy or briefly unreachable: a prompt retry usually succeeds.
-            AppError::Unavailable(_) => {
-                response.insert_header(("Retry-After", "1"));
-            }
-            _ => {}
-        }
-        response.body(serde_json::to_string(&self.problem(request_id)).unwrap_or_default())
-    }
-
-    /// The error for a status produced outside our handlers (router, actix extractors).
-    pub fn from_status(status: StatusCode) -> Self {
-        match status {
-            StatusCode::NOT_FOUND => AppError::NotFound,
-            StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
-            StatusCode::UNAUTHORIZED => AppError::Unauthorized,
-            StatusCode::FORBIDDEN => AppError::Forbidden,
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::PayloadTooLarge("The request body is larger than 1 MiB.".into())
-            }
-            // A 400 from outside our handlers (e.g. a refused CORS preflight).
-            StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable(status.to_string()),
-            status if status.is_server_error() => AppError::Internal(format!("status {status}")),
-            status => AppError::Status(status),
-        }
-    }
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        self.status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        self.to_response(None)
     }
 }
 
@@ -333,12 +196,6 @@ fn is_transient_unknown(message: &str) -> bool {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         AppError::Unavailable(error.to_string())
-    }
-}
-
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(error: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(error.to_string())
     }
 }
 
@@ -441,5 +298,20 @@ impl From<crate::domain::password::HashError> for AppError {
 impl From<tokio::task::JoinError> for AppError {
     fn from(error: tokio::task::JoinError) -> Self {
         AppError::Internal(error.to_string())
+    }
+}
+
+/// The reason phrase of the statuses `AppError::Status` carries (those
+/// answered outside our handlers, e.g. by the router or a header check).
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        411 => "Length Required",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        431 => "Request Header Fields Too Large",
+        _ => "error",
     }
 }

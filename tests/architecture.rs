@@ -2,6 +2,7 @@
 //! cycles between files, no module importing a layer above its own, a
 //! `domain` free of I/O and of the web framework, and no hidden channel
 //! (thread- or task-local) carrying request state.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -278,4 +279,17 @@ fn the_checks_see_imports() {
     assert!(paths.contains(&"db".to_owned()));
     assert!(paths.contains(&"db::outbox::OutboxRow".to_owned()));
     assert!(paths.contains(&"error::AppError::NotFound".to_owned()));
+}
+
+#[test]
+fn the_error_type_knows_no_framework() {
+    // `AppError` and its codes are the core's; their HTTP rendering is `http::problem`'s.
+    let error = sources()
+        .into_iter()
+        .find(|s| s.module == "error")
+        .expect("src/error.rs");
+    assert!(
+        !error.text.contains("actix_web"),
+        "src/error.rs uses actix_web"
+    );
 }

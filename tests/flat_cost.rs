@@ -26,6 +26,7 @@
 //! `FLAT_COST_DUMP=1` prints every recorded statement by step;
 //! `FLAT_COST_DROP_INDEX=licenses_account_type_state_idx,…` drops indexes after the seed, to
 //! see the check fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 #[path = "api/helpers/mod.rs"]
 #[allow(

@@ -156,12 +156,11 @@ pub fn price_of(
     conn: &mut DbConnection,
     account_id: i64,
     license_type: LicenseType,
-) -> QueryResult<i64> {
+) -> QueryResult<Option<i64>> {
     license_prices::table
         .filter(license_prices::account_id.eq(account_id))
         .filter(license_prices::license_type.eq(license_type.as_str()))
         .select(license_prices::price_cents)
         .first(conn)
         .optional()
-        .map(|p| p.unwrap_or(0))
 }

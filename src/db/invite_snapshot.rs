@@ -21,7 +21,8 @@ pub struct InviteSnapshot {
     /// `rate_window_start`: `Some` means the limit is reached.
     pub rate_limit_reached_by: Option<NaiveDateTime>,
     pub open_license_id: Option<i64>,
-    pub price_cents: i64,
+    /// `None` if the account has no price for the type (a broken account).
+    pub price_cents: Option<i64>,
 }
 
 pub struct InviteSnapshotQuery<'a> {
@@ -75,6 +76,6 @@ pub fn read(conn: &mut DbConnection, q: &InviteSnapshotQuery<'_>) -> QueryResult
         invitation_pending,
         rate_limit_reached_by,
         open_license_id,
-        price_cents: price.unwrap_or(0),
+        price_cents: price,
     })
 }

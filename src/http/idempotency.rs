@@ -105,10 +105,17 @@ pub async fn idempotency(
         Ok(Claim::Reused) => return refuse(req, AppError::IdempotencyKeyReused),
         Ok(Claim::InProgress) => return refuse(req, AppError::RequestInProgress),
         Ok(Claim::Replay(row)) => {
-            let status = u16::try_from(row.status.unwrap_or(200))
-                .ok()
+            // Only a completed row (status and body stored together) is replayed.
+            let Some(status) = row
+                .status
+                .and_then(|s| u16::try_from(s).ok())
                 .and_then(|s| StatusCode::from_u16(s).ok())
-                .unwrap_or(StatusCode::OK);
+            else {
+                return refuse(
+                    req,
+                    AppError::internal("stored response without a valid status"),
+                );
+            };
             let mut response = HttpResponse::build(status);
             if let Some(content_type) = row.content_type {
                 response.insert_header((header::CONTENT_TYPE, content_type));

@@ -11,6 +11,7 @@ pub mod json_fields;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
+pub mod problem;
 pub mod rate_limit;
 pub mod state;
 

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use crate::error::Problem;
+use crate::contract::Problem;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -20,8 +20,7 @@ pub type IpLimiter = DefaultKeyedRateLimiter<IpAddr>;
 /// Forgotten clients are dropped once the table grows past this.
 const TIDY_AFTER: usize = 10_000;
 
-pub fn ip_limiter(per_minute: u32) -> Arc<IpLimiter> {
-    let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+pub fn ip_limiter(per_minute: NonZeroU32) -> Arc<IpLimiter> {
     Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)))
 }
 

@@ -24,15 +24,19 @@ use crate::outbound::DestinationError;
 pub const SIGNATURE_HEADER: &str = "Invitations-Signature";
 /// Deliveries in flight at once; each endpoint has at most one, so a slow
 /// receiver holds one slot, never the others' deliveries.
-pub const CONCURRENCY: usize = 16;
+pub const CONCURRENCY: u32 = 16;
 /// Longer than one delivery can take (connect + answer within `outbound::TIMEOUT`).
-const LEASE: Duration = Duration::from_secs(300);
+const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// With backoff doubling up to an hour, 20 attempts span about nine hours:
 /// a receiver down for a deploy, or a night, still gets every event.
 pub const MAX_ATTEMPTS: i32 = 20;
 
 /// `t={unix seconds},v1={hex HMAC-SHA256(secret, "{t}.{body}")}`: receivers
 /// recompute it and reject old timestamps to stop replays.
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC takes keys of any length: new_from_slice cannot fail"
+)]
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes keys of any length");
@@ -75,7 +79,7 @@ impl Deliverer {
             clock,
             metrics,
             allow_private: config.webhook_allow_private_networks,
-            slots: Arc::new(Semaphore::new(CONCURRENCY)),
+            slots: Arc::new(Semaphore::new(CONCURRENCY as usize)),
             busy: Arc::default(),
             finished: Arc::default(),
         }
@@ -111,7 +115,7 @@ impl Deliverer {
             }
         }
         // Every slot free again = every delivery in flight recorded.
-        let all = u32::try_from(CONCURRENCY).unwrap_or(u32::MAX);
+        let all = CONCURRENCY;
         let _ = self.slots.acquire_many(all).await;
     }
 
@@ -123,7 +127,7 @@ impl Deliverer {
             permits.push(permit);
         }
         let now = self.clock.now();
-        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let lease_until = now + LEASE;
         let busy: Vec<i64> = self.busy().iter().copied().collect();
         let limit = i64::try_from(permits.len()).map_err(|e| AppError::internal(e.to_string()))?;
         let batch = {

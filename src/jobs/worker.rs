@@ -23,7 +23,7 @@ const GATHER: Duration = Duration::from_millis(10);
 /// Longer than a whole batch can take (its sends run side by side, each with a 10 s timeout), so
 /// a live worker's lease never runs out under it; after a crash, the messages
 /// it held are sent by whoever claims them next.
-const LEASE: Duration = Duration::from_secs(300);
+const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 #[derive(Clone)]
 pub struct Worker {
@@ -127,7 +127,7 @@ impl Worker {
     pub async fn deliver_due(&self) -> Result<usize, AppError> {
         let pool = self.pool.clone();
         let now = self.clock.now();
-        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let lease_until = now + LEASE;
         let batch = tokio::task::spawn_blocking(move || -> Result<Vec<OutboxRow>, AppError> {
             let mut conn = pool.get()?;
             Ok(db::outbox::claim_due(&mut conn, now, lease_until, BATCH)?)

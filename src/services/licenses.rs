@@ -38,19 +38,20 @@ fn summary_of(
                 count(LicenseState::Assigned),
             );
             let total = open + reserved + assigned;
-            contract::LicenseCount {
+            let price = prices
+                .iter()
+                .find(|(t, _)| t == license_type.as_str())
+                .map(|(_, p)| *p);
+            Ok(contract::LicenseCount {
                 license_type: *license_type,
-                price_cents: prices
-                    .iter()
-                    .find(|(t, _)| t == license_type.as_str())
-                    .map_or(0, |(_, p)| *p),
+                price_cents: licensing::priced(account, *license_type, price)?,
                 total,
                 open,
                 reserved,
                 assigned,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, AppError>>()?;
     Ok(contract::LicenseSummary { items })
 }
 

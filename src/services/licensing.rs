@@ -54,7 +54,7 @@ pub fn proration_at(
     now: NaiveDateTime,
 ) -> Result<(BillingPeriod, Proration), AppError> {
     let price = db::accounts::price_of(conn, account.id, license_type)?;
-    proration_for(account, price, now)
+    proration_for(account, priced(account, license_type, price)?, now)
 }
 
 fn proration_for(
@@ -77,14 +77,30 @@ pub fn offer(
     offer_from(account, license_type, open_license_id, price_cents, now)
 }
 
+/// The account's price for the type. Every account is created with a price
+/// for each type, so none is a broken account: an error, never a free license.
+pub fn priced(
+    account: &AccountRow,
+    license_type: LicenseType,
+    price_cents: Option<i64>,
+) -> Result<i64, AppError> {
+    price_cents.ok_or_else(|| {
+        AppError::internal(format!(
+            "account {} has no price for {license_type} licenses",
+            account.id
+        ))
+    })
+}
+
 /// The offer, from the open license and the price already read.
 pub fn offer_from(
     account: &AccountRow,
     license_type: LicenseType,
     open_license_id: Option<i64>,
-    price_cents: i64,
+    price_cents: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<LicenseOffer, AppError> {
+    let price_cents = priced(account, license_type, price_cents)?;
     let (period, proration) = proration_for(account, price_cents, now)?;
     Ok(LicenseOffer {
         license_type,

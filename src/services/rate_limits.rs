@@ -45,7 +45,8 @@ pub fn resend(
     invitation: &InvitationRow,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let interval = Duration::from_std(config.resend_interval).unwrap_or_default();
+    let interval = Duration::from_std(config.resend_interval)
+        .map_err(|_| AppError::internal("resend interval out of range"))?;
     if let Some(last) = invitation
         .last_sent_at
         .filter(|last| *last + interval > now)

@@ -1,4 +1,5 @@
 //! Black-box HTTP tests. Every scenario runs twice: on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
 mod helpers;
 

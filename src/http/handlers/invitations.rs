@@ -4,9 +4,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::contract;
+use crate::contract::Problem;
 use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::extract::{JsonBody, JsonFields, PageParams, QueryParams, both};
 use crate::http::gate::ManagerCheckedUnderLock;
 use crate::http::handlers::paths::{AccountPath, InvitationPath};

@@ -31,7 +31,7 @@ pub async fn healthz() -> HttpResponse {
     responses(
         (status = 200, description = "Ready", body = contract::Health),
         (status = 503, description = "`unavailable`: database unreachable or migrations pending",
-            body = crate::error::Problem, content_type = "application/problem+json")
+            body = crate::contract::Problem, content_type = "application/problem+json")
     )
 )]
 #[get("/readyz")]

@@ -23,7 +23,7 @@ use crate::services::context::{Anonymous, Context};
     request_body = contract::SessionRequest,
     responses(
         (status = 200, description = "Signed in", body = contract::SessionGrant),
-        (status = 401, description = "`invalid_credentials`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`", body = crate::contract::Problem, content_type = "application/problem+json"),
         PublicWrite
     )
 )]

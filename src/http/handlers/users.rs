@@ -3,8 +3,9 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::contract::Problem;
 use crate::domain::access::UserStatus;
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::http::extract::{JsonFields, PageParams, QueryParams, both};
 use crate::http::handlers::json;
 use crate::http::handlers::paths::{AccountPath, UserPath};

@@ -1,7 +1,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 
-use crate::error::{AppError, Problem};
+use crate::contract::Problem;
+use crate::error::AppError;
 use crate::http::extract::JsonFields;
 use crate::http::handlers::json;
 use crate::http::handlers::paths::{AccountPath, WebhookPath};
