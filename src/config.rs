@@ -248,6 +248,8 @@ pub struct Config {
     pub invitation_expiry_days: i64,
     pub product_name: String,
     pub app_url: String,
+    /// Where the accept page sends a new member to sign in (default: `app_url`).
+    pub login_url: String,
     pub mail_provider: MailService,
     /// Base URL of the provider's API (its public endpoint by default; tests point it elsewhere).
     pub mail_api_base: Option<String>,
@@ -338,6 +340,11 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "INVITATIONS_APP_URL",
         Some("http://127.0.0.1:8080"),
         "base of the accept link: {APP_URL}/invitations/accept?token=…",
+    ),
+    (
+        "INVITATIONS_LOGIN_URL",
+        None,
+        "where the accept page sends a new member to sign in; unset: INVITATIONS_APP_URL",
     ),
     (
         "INVITATIONS_MAIL_PROVIDER",
@@ -513,6 +520,10 @@ impl Config {
             invitation_expiry_days,
             product_name: get("INVITATIONS_PRODUCT_NAME"),
             app_url: get("INVITATIONS_APP_URL").trim_end_matches('/').to_owned(),
+            login_url: login_url(
+                optional("INVITATIONS_LOGIN_URL"),
+                &get("INVITATIONS_APP_URL"),
+            )?,
             mail_provider,
             mail_api_base: optional("INVITATIONS_MAIL_API_BASE")
                 .map(|b| b.trim_end_matches('/').to_owned()),
@@ -573,6 +584,22 @@ impl Config {
             .map_err(|e| format!("INVITATIONS_TRUSTED_PROXIES: {e}"))?,
         })
     }
+}
+
+/// `INVITATIONS_LOGIN_URL`, or the app URL when unset; only an `http(s)`
+/// address, since the accept page makes a link of it.
+fn login_url(configured: Option<String>, app_url: &str) -> Result<String, String> {
+    let Some(url) = configured else {
+        return Ok(app_url.trim_end_matches('/').to_owned());
+    };
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://"))
+        || url.contains(char::is_whitespace)
+    {
+        return Err("INVITATIONS_LOGIN_URL must be an http:// or https:// address".into());
+    }
+    Ok(url.to_owned())
 }
 
 fn within(name: &str, value: i64, min: i64, max: i64) -> Result<i64, String> {
@@ -811,6 +838,7 @@ mod tests {
         );
         assert_eq!(config.invitation_expiry_days, 7);
         assert_eq!(config.product_name, "Clio");
+        assert_eq!(config.login_url, "http://127.0.0.1:8080");
         assert!(!config.webhook_allow_private_networks);
         assert!(config.trusted_proxies.is_empty());
     }
@@ -820,6 +848,10 @@ mod tests {
         let with = |name: &'static str, value: &'static str| {
             Config::from_lookup(move |n| (n == name).then(|| value.to_owned()))
         };
+        let error = with("INVITATIONS_LOGIN_URL", "javascript:alert(1)").unwrap_err();
+        assert!(error.contains("INVITATIONS_LOGIN_URL"), "{error}");
+        let login = with("INVITATIONS_LOGIN_URL", "https://app.example.com/login").unwrap();
+        assert_eq!(login.login_url, "https://app.example.com/login");
         let error = with("INVITATIONS_TRUSTED_PROXIES", "10.0.0.0/8, 300.1.1.1").unwrap_err();
         assert!(error.contains("INVITATIONS_TRUSTED_PROXIES"), "{error}");
         let error = with("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe").unwrap_err();

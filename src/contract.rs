@@ -140,15 +140,30 @@ pub struct ChargePage {
     pub next_cursor: Option<String>,
 }
 
-/// What the invitee sees before accepting.
+/// What the invitee sees before accepting (served for every `status`, so
+/// that a page can explain an expired, revoked or answered invitation).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationPreview {
+    /// The firm's account name.
     pub account_name: String,
+    /// Who sent the invitation (first and last name).
     pub inviter_name: String,
     pub email: String,
     pub role: InvitableRole,
     pub expires_at: DateTime<Utc>,
     pub status: InvitationStatus,
+    /// The product the invitee joins (`INVITATIONS_PRODUCT_NAME`).
+    pub product_name: String,
+    /// The inviter's personal message, if any (plain text).
+    #[schema(required = true)]
+    pub message: Option<String>,
+    /// Where a member signs in once the invitation is accepted
+    /// (`INVITATIONS_LOGIN_URL`, by default `INVITATIONS_APP_URL`).
+    pub login_url: String,
+    /// The shortest password accept takes, in characters.
+    pub password_min_length: usize,
+    /// The longest password accept takes, in characters.
+    pub password_max_length: usize,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 
 use crate::auth::JwtKeys;
+use crate::config::Config;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
@@ -38,6 +39,7 @@ fn ensure_answerable(row: &InvitationRow, now: NaiveDateTime) -> Result<(), AppE
 
 fn preview_of(
     conn: &mut DbConnection,
+    config: &Config,
     row: &InvitationRow,
     now: NaiveDateTime,
 ) -> Result<contract::InvitationPreview, AppError> {
@@ -52,6 +54,11 @@ fn preview_of(
         role: InvitableRole::from_db(&row.role)?,
         expires_at: utc(row.expires_at),
         status: effective_status(InvitationStatus::from_db(&row.status)?, row.expires_at, now),
+        product_name: config.product_name.clone(),
+        message: row.message.clone(),
+        login_url: config.login_url.clone(),
+        password_min_length: password::MIN_PASSWORD_LEN,
+        password_max_length: password::MAX_PASSWORD_LEN,
     })
 }
 
@@ -72,7 +79,7 @@ pub fn preview(
     secret: &str,
 ) -> Result<contract::InvitationPreview, AppError> {
     let row = find_by_token(conn, secret)?;
-    preview_of(conn, &row, ctx.now())
+    preview_of(conn, &ctx.config, &row, ctx.now())
 }
 
 /// A checked accept request.
@@ -232,6 +239,6 @@ pub fn decline(
             now,
         )?;
         let invitation = find_by_token(conn, secret)?;
-        preview_of(conn, &invitation, now)
+        preview_of(conn, &ctx.config, &invitation, now)
     })
 }

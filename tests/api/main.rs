@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accept_page;
 mod audit;
 mod billing;
 mod cli;
