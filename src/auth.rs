@@ -105,9 +105,17 @@ impl JwtKeys {
 }
 
 fn parse_public_key(pem: &str) -> Result<(DecodingKey, Algorithm), String> {
-    let text = match std::fs::read_to_string(pem) {
-        Ok(contents) if !pem.contains("-----BEGIN") => contents,
-        _ => pem.to_owned(),
+    // The key itself, or the path of a file holding it.
+    let text = if pem.contains("-----BEGIN") {
+        pem.to_owned()
+    } else {
+        std::fs::read_to_string(pem).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "file not found".to_owned(),
+                _ => e.to_string(),
+            };
+            format!("INVITATIONS_JWT_PUBLIC_KEY: cannot read the key file {pem}: {why}")
+        })?
     };
     if let Ok(key) = DecodingKey::from_ed_pem(text.as_bytes()) {
         return Ok((key, Algorithm::EdDSA));

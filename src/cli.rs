@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::clock::Clock;
 use crate::config::{Config, parse_token_ttl};
@@ -26,60 +26,92 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP API and the outbox worker (the default).
+    /// Run the HTTP API and the outbox worker (the default). Configured by
+    /// environment variables (and ./.env), listed below.
     Serve,
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations (DATABASE_URL) and exit.
     Migrate,
-    /// Print the OpenAPI document.
+    /// Print the OpenAPI document (needs no configuration or database).
     Openapi,
     /// Create an account with its primary subscriber; prints {"account_id", "user_id", "access_token"}.
     Bootstrap(BootstrapArgs),
     /// Mint a bearer token for a user; prints the JWT alone on one line.
     Token(TokenArgs),
-    /// Run only the outbox worker (email delivery and expiry sweeps).
+    /// Run only the background worker (email delivery, webhooks, expiry and retention sweeps).
     Worker,
 }
 
 #[derive(Debug, Args)]
 struct BootstrapArgs {
-    #[arg(long)]
+    /// The firm's name, 1–100 characters.
+    #[arg(long, value_name = "NAME")]
     account_name: String,
-    #[arg(long, value_parser = parse_billing_system)]
+    /// `classic` (attorney and non_attorney licenses priced apart) or `new` (one `user` license).
+    #[arg(long, value_name = "classic|new", value_parser = parse_billing_system)]
     billing_system: BillingSystem,
-    #[arg(long, value_parser = parse_plan)]
+    /// `monthly` (prices per calendar month) or `annual` (per year).
+    #[arg(long, value_name = "monthly|annual", value_parser = parse_plan)]
     plan: Plan,
-    #[arg(long)]
+    /// The primary subscriber's email (their sign-in).
+    #[arg(long, value_name = "EMAIL")]
     owner_email: String,
-    #[arg(long)]
+    /// The primary subscriber's password, 8–1024 characters (never printed).
+    #[arg(long, value_name = "PASSWORD")]
     owner_password: String,
-    /// "First Last".
-    #[arg(long, default_value = "Account Owner")]
+    /// The primary subscriber's name, "First Last".
+    #[arg(long, value_name = "NAME", default_value = "Account Owner")]
     owner_name: String,
-    /// Price of one license for one whole period, e.g. attorney=120000 (repeatable; default 0).
+    /// Price in cents of one license for one whole period; TYPE is attorney or
+    /// non_attorney (classic) or user (new). Repeatable; a type not given costs 0.
     #[arg(long = "price", value_name = "TYPE=CENTS", value_parser = parse_type_amount)]
     prices: Vec<(LicenseType, i64)>,
-    /// Open licenses to start with, e.g. attorney=3 (repeatable).
+    /// Open (paid, unused) licenses to start with, e.g. attorney=3. Repeatable.
     #[arg(long = "licenses", value_name = "TYPE=N", value_parser = parse_type_amount)]
     licenses: Vec<(LicenseType, i64)>,
-    #[arg(long, default_value = "USD")]
+    /// ISO 4217 currency of the prices.
+    #[arg(long, value_name = "CODE", default_value = "USD")]
     currency: String,
-    /// Start of the first billing period (RFC 3339; default now).
-    #[arg(long, value_parser = parse_rfc3339)]
+    /// Start of the first billing period, RFC 3339 (e.g. 2026-12-01T00:00:00Z),
+    /// not in the future; default: now.
+    #[arg(long, value_name = "TIMESTAMP", value_parser = parse_rfc3339)]
     period_start: Option<DateTime<Utc>>,
-    /// Lifetime of the printed access token (at most 366d).
-    #[arg(long, default_value = "24h", value_parser = parse_token_ttl)]
+    /// Lifetime of the printed access token: a number and s, m, h or d
+    /// (e.g. 90d, 12h, 30m), at most 366d.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_token_ttl)]
     ttl: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
 struct TokenArgs {
-    #[arg(long)]
+    /// The account id (as `bootstrap` printed it).
+    #[arg(long, value_name = "ID")]
     account: i64,
-    #[arg(long)]
+    /// The id of an active user of that account.
+    #[arg(long, value_name = "ID")]
     user: i64,
-    /// Lifetime, e.g. 90d, 12h, 30m (at most 366d).
-    #[arg(long, default_value = "24h", value_parser = parse_token_ttl)]
+    /// Lifetime: a number and s, m, h or d (e.g. 90d, 12h, 30m), at most 366d.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_token_ttl)]
     ttl: std::time::Duration,
+}
+
+/// `serve --help`'s list of environment variables, from the one table.
+fn environment_help() -> String {
+    let mut text = String::from("Environment variables (also read from ./.env):\n");
+    for (name, default, what) in crate::config::VARIABLES {
+        let default = default.map_or("unset".to_owned(), |d| format!("default {d:?}"));
+        text.push_str(&format!("  {name} ({default})\n      {what}\n"));
+    }
+    text
+}
+
+fn parse_command_line() -> Cli {
+    let command = Cli::command().mut_subcommand("serve", |serve| {
+        serve.after_long_help(environment_help()).after_help(
+            "Run `invitations serve --help` for every environment variable and its default.",
+        )
+    });
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn parse_billing_system(text: &str) -> Result<BillingSystem, String> {
@@ -112,12 +144,19 @@ fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
 
 pub fn main() -> ExitCode {
     limit_malloc_arenas();
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi = command {
         // Printing the document needs neither configuration nor a database.
         print!("{}", crate::http::openapi_json());
         return ExitCode::SUCCESS;
+    }
+    // `./.env` (if any) for every subcommand; variables already set win.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("invitations: configuration error: .env: {e}");
+        return ExitCode::from(2);
     }
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -126,7 +165,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(config.log_format);
+    if let Err(e) = crate::telemetry::init(config.log_format) {
+        eprintln!("invitations: configuration error: {e}");
+        return ExitCode::from(2);
+    }
     let result = match command {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
@@ -169,11 +211,10 @@ fn serve(config: Config) -> Result<(), String> {
     });
     system.block_on(async move {
         let database = describe_database(&config);
-        let host = config.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h).to_owned();
         let mail_dir = config.mail_dir.display().to_string();
         let deadline = config.shutdown_timeout;
         let running = startup::build(config, Clock::default())?;
-        let base = format!("http://{host}:{}", running.port);
+        let base = startup::listening_base(&running.state.config.bind, running.port);
         println!("invitations listening on {base} ({database}; emails written to {mail_dir})");
         println!("API reference: {base}/docs   OpenAPI: {base}/openapi.json");
         println!(

@@ -247,6 +247,7 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub invitation_expiry_days: i64,
     pub product_name: String,
+    /// Empty until `resolve_urls` when `INVITATIONS_APP_URL` is unset.
     pub app_url: String,
     /// Where the accept page sends a new member to sign in (default: `app_url`).
     pub login_url: String,
@@ -338,8 +339,8 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     ),
     (
         "INVITATIONS_APP_URL",
-        Some("http://127.0.0.1:8080"),
-        "base of the accept link: {APP_URL}/invitations/accept?token=…",
+        None,
+        "base of the accept link: {APP_URL}/invitations/accept?token=…; unset: the address the service listens on",
     ),
     (
         "INVITATIONS_LOGIN_URL",
@@ -405,7 +406,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "INVITATIONS_RATE_RESEND_INTERVAL_SECONDS",
         Some("60"),
-        "minimum time between two sends of one invitation (0–86400)",
+        "minimum time between two resends of one invitation (0–86400); the first resend may follow the original send at once",
     ),
     (
         "INVITATIONS_RATE_RESENDS_PER_DAY",
@@ -519,11 +520,14 @@ impl Config {
                 .map_err(|e| format!("INVITATIONS_ACCESS_TOKEN_TTL: {e}"))?,
             invitation_expiry_days,
             product_name: get("INVITATIONS_PRODUCT_NAME"),
-            app_url: get("INVITATIONS_APP_URL").trim_end_matches('/').to_owned(),
-            login_url: login_url(
-                optional("INVITATIONS_LOGIN_URL"),
-                &get("INVITATIONS_APP_URL"),
-            )?,
+            app_url: optional("INVITATIONS_APP_URL")
+                .map(|url| http_url("INVITATIONS_APP_URL", &url))
+                .transpose()?
+                .unwrap_or_default(),
+            login_url: optional("INVITATIONS_LOGIN_URL")
+                .map(|url| http_url("INVITATIONS_LOGIN_URL", &url))
+                .transpose()?
+                .unwrap_or_default(),
             mail_provider,
             mail_api_base: optional("INVITATIONS_MAIL_API_BASE")
                 .map(|b| b.trim_end_matches('/').to_owned()),
@@ -586,20 +590,39 @@ impl Config {
     }
 }
 
-/// `INVITATIONS_LOGIN_URL`, or the app URL when unset; only an `http(s)`
-/// address, since the accept page makes a link of it.
-fn login_url(configured: Option<String>, app_url: &str) -> Result<String, String> {
-    let Some(url) = configured else {
-        return Ok(app_url.trim_end_matches('/').to_owned());
-    };
+impl Config {
+    /// Fills what defaults to the service's own address once it is known
+    /// (after binding, so `INVITATIONS_BIND=…:0` gets the real port).
+    pub fn resolve_urls(&mut self, listening_at: &str) {
+        if self.app_url.is_empty() {
+            listening_at
+                .trim_end_matches('/')
+                .clone_into(&mut self.app_url);
+        }
+        if self.login_url.is_empty() {
+            self.login_url.clone_from(&self.app_url);
+        }
+    }
+}
+
+/// An absolute `http(s)` address with a host (emails and the accept page make
+/// links of it), without a trailing slash.
+fn http_url(name: &str, url: &str) -> Result<String, String> {
     let url = url.trim();
     let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://"))
-        || url.contains(char::is_whitespace)
-    {
-        return Err("INVITATIONS_LOGIN_URL must be an http:// or https:// address".into());
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) =>
+        {
+            Ok(url.trim_end_matches('/').to_owned())
+        }
+        _ => Err(format!(
+            "{name} must be an absolute http:// or https:// address (got {url:?})"
+        )),
     }
-    Ok(url.to_owned())
 }
 
 fn within(name: &str, value: i64, min: i64, max: i64) -> Result<i64, String> {
@@ -838,7 +861,11 @@ mod tests {
         );
         assert_eq!(config.invitation_expiry_days, 7);
         assert_eq!(config.product_name, "Clio");
-        assert_eq!(config.login_url, "http://127.0.0.1:8080");
+        assert_eq!(config.app_url, "", "resolved once the service listens");
+        let mut config = config;
+        config.resolve_urls("http://127.0.0.1:40123");
+        assert_eq!(config.app_url, "http://127.0.0.1:40123");
+        assert_eq!(config.login_url, "http://127.0.0.1:40123");
         assert!(!config.webhook_allow_private_networks);
         assert!(config.trusted_proxies.is_empty());
     }
@@ -850,6 +877,17 @@ mod tests {
         };
         let error = with("INVITATIONS_LOGIN_URL", "javascript:alert(1)").unwrap_err();
         assert!(error.contains("INVITATIONS_LOGIN_URL"), "{error}");
+        for relative in [
+            "/app",
+            "app.example.com",
+            "ftp://app.example.com",
+            "https://",
+        ] {
+            let error = with("INVITATIONS_APP_URL", relative).unwrap_err();
+            assert!(error.contains("INVITATIONS_APP_URL"), "{relative}: {error}");
+        }
+        let app = with("INVITATIONS_APP_URL", "https://app.example.com/").unwrap();
+        assert_eq!(app.app_url, "https://app.example.com");
         let login = with("INVITATIONS_LOGIN_URL", "https://app.example.com/login").unwrap();
         assert_eq!(login.login_url, "https://app.example.com/login");
         let error = with("INVITATIONS_TRUSTED_PROXIES", "10.0.0.0/8, 300.1.1.1").unwrap_err();

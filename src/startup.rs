@@ -44,11 +44,21 @@ impl Running {
 
 /// Binds the listener and builds the server and the outbox worker; the caller
 /// runs both (`serve` awaits them, tests spawn them).
-pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
+pub fn build(mut config: Config, clock: Clock) -> Result<Running, String> {
     let (pool, jwt) = prepare(&config, &clock)?;
-    let listener = TcpListener::bind(&config.bind)
-        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let listener = TcpListener::bind(&config.bind).map_err(|e| {
+        format!(
+            "cannot listen on {} (INVITATIONS_BIND): {}",
+            config.bind,
+            match e.kind() {
+                std::io::ErrorKind::AddrInUse => "the address is already in use".to_owned(),
+                _ => e.to_string(),
+            }
+        )
+    })?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let base = listening_base(&config.bind, port);
+    config.resolve_urls(&base);
     let config = Arc::new(config);
     let state = AppState {
         config: config.clone(),
@@ -107,6 +117,18 @@ pub fn build(config: Config, clock: Clock) -> Result<Running, String> {
         state,
         worker,
     })
+}
+
+/// `http://host:port` of the bound listener; an any-address bind (`0.0.0.0`,
+/// `[::]`) is reached on this machine through loopback.
+pub fn listening_base(bind: &str, port: u16) -> String {
+    let host = bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
+    let host = match host {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "[::]" => "[::1]",
+        host => host,
+    };
+    format!("http://{host}:{port}")
 }
 
 fn blocking_threads_per_worker(config: &Config) -> usize {

@@ -37,7 +37,8 @@ pub fn invitations_per_hour(
     }
 }
 
-/// One send per `INVITATIONS_RATE_RESEND_INTERVAL_SECONDS`, and at most
+/// The first resend is allowed at once (the original send does not count);
+/// then one resend per `INVITATIONS_RATE_RESEND_INTERVAL_SECONDS`, and at most
 /// `INVITATIONS_RATE_RESENDS_PER_DAY` resends in any rolling 24 hours.
 pub fn resend(
     conn: &mut DbConnection,
@@ -47,14 +48,15 @@ pub fn resend(
 ) -> Result<(), AppError> {
     let interval = Duration::from_std(config.resend_interval)
         .map_err(|_| AppError::internal("resend interval out of range"))?;
+    let resent_before = invitation.send_count > 1;
     if let Some(last) = invitation
         .last_sent_at
-        .filter(|last| *last + interval > now)
+        .filter(|last| resent_before && *last + interval > now)
     {
         return Err(AppError::RateLimited {
             retry_after_seconds: seconds_until(last + interval, now),
             detail: format!(
-                "An invitation may be sent at most once every {} seconds.",
+                "An invitation may be resent at most once every {} seconds.",
                 interval.num_seconds()
             ),
         });

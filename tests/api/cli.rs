@@ -209,6 +209,14 @@ async fn the_binary_runs_the_readme_walkthrough(database_url: String, dir: tempf
     )
     .await;
     assert_eq!(email.subject, "You've been invited to Clio");
+    // No INVITATIONS_APP_URL, bound to port 0: the link names the real address.
+    assert!(
+        email
+            .text
+            .contains(&format!("{base}/invitations/accept?token={}", email.token)),
+        "{base}: {}",
+        email.text
+    );
     let invitation_token = email.token.clone();
     assert_eq!(invitation_token.len(), 47);
     assert!(invitation_token.starts_with("inv_"));

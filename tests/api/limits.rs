@@ -115,13 +115,13 @@ async fn resends_are_limited_per_invitation(app: TestApp) {
         "/accounts/{}/invitations/{}/resend",
         owner.account_id, invitation["id"]
     );
+    // The original send does not count: the first resend goes at once.
+    app.post(&resend, &owner.token, json!({})).await.ok(200);
     let too_soon = app.post(&resend, &owner.token, json!({})).await;
     too_soon.problem(429, "rate_limited");
     assert!((1..=60).contains(&retry_after(&too_soon)));
-    for _ in 0..2 {
-        app.clock.advance(chrono::Duration::seconds(61));
-        app.post(&resend, &owner.token, json!({})).await.ok(200);
-    }
+    app.clock.advance(chrono::Duration::seconds(61));
+    app.post(&resend, &owner.token, json!({})).await.ok(200);
     app.clock.advance(chrono::Duration::seconds(61));
     let third = app.post(&resend, &owner.token, json!({})).await;
     third.problem(429, "rate_limited");

@@ -11,6 +11,7 @@ mod concurrency;
 mod config_table;
 mod error_codes;
 mod external_keys;
+mod first_contact;
 mod invitations;
 mod lifecycle;
 mod limits;

@@ -267,7 +267,7 @@ pub async fn revoke_invitation(
         (status = 200, description = "The invitation, pending again", body = contract::Invitation),
         (status = 409, description = "`invitation_not_pending`, `already_member`, `invitation_pending` or `no_available_license`",
             body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: sent less than a minute ago, or resent 5 times in 24 hours (configurable); `Retry-After` gives the seconds to wait",
+        (status = 429, description = "`rate_limited`: resent less than a minute ago (the first resend may follow the original send at once), or resent 5 times in 24 hours (configurable); `Retry-After` gives the seconds to wait",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until a retry can succeed"))),
         Manage
