@@ -22,6 +22,7 @@ mod migrations;
 mod openapi;
 mod precedence;
 mod readme_examples;
+mod reference;
 mod resilience;
 mod retention;
 mod retries;
