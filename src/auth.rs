@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::db::{self, DbConnection};
 use crate::domain::access::{Role, UserStatus};
-use crate::error::AppError;
+use crate::error::{AppError, AuthFailure};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -79,13 +79,15 @@ impl JwtKeys {
             .map_err(|e| AppError::internal(format!("cannot sign a token: {e}")))
     }
 
-    /// Checks signature, `exp`, `iss` and `aud`; any failure is `401`.
+    /// Checks signature, `exp`, `iss` and `aud`; any failure is `401`, saying which.
     pub fn verify(&self, token: &str, now: NaiveDateTime) -> Result<Claims, AppError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| AppError::Unauthorized)?;
+        let unauthorized = |failure| AppError::Unauthorized(failure);
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| unauthorized(AuthFailure::Malformed))?;
         let key = match (header.alg, &self.public) {
             (Algorithm::HS256, _) => &self.hs256,
             (alg, Some((key, expected))) if alg == *expected => key,
-            _ => return Err(AppError::Unauthorized),
+            _ => return Err(unauthorized(AuthFailure::BadSignature)),
         };
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.issuer]);
@@ -94,11 +96,22 @@ impl JwtKeys {
         validation.validate_exp = false;
         validation.leeway = 0;
         let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
-            .map_err(|_| AppError::Unauthorized)?
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                unauthorized(match e.kind() {
+                    ErrorKind::InvalidSignature
+                    | ErrorKind::InvalidAlgorithm
+                    | ErrorKind::InvalidAlgorithmName => AuthFailure::BadSignature,
+                    ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
+                        AuthFailure::NotForThisService
+                    }
+                    _ => AuthFailure::Malformed,
+                })
+            })?
             .claims;
         // Expiry against the service clock (the same one that stamped `iat`).
         if claims.exp <= now.and_utc().timestamp() {
-            return Err(AppError::Unauthorized);
+            return Err(unauthorized(AuthFailure::Expired));
         }
         Ok(claims)
     }
@@ -140,7 +153,10 @@ pub struct ClaimedCaller {
 impl ClaimedCaller {
     pub fn from_claims(claims: &Claims) -> Result<Self, AppError> {
         Ok(Self {
-            user_id: claims.sub.parse().map_err(|_| AppError::Unauthorized)?,
+            user_id: claims
+                .sub
+                .parse()
+                .map_err(|_| AppError::Unauthorized(AuthFailure::Malformed))?,
             account_id: claims.account_id,
         })
     }
@@ -158,10 +174,17 @@ impl Principal {
     /// Loads the token's user; a deleted or disabled user, or one moved to another
     /// account, is `401` even while the token is otherwise valid.
     pub fn load(conn: &mut DbConnection, claims: &Claims) -> Result<Self, AppError> {
-        let user_id: i64 = claims.sub.parse().map_err(|_| AppError::Unauthorized)?;
-        let user = db::users::find(conn, user_id)?.ok_or(AppError::Unauthorized)?;
-        if user.account_id != claims.account_id || user.status()? != UserStatus::Active {
-            return Err(AppError::Unauthorized);
+        let user_id: i64 = claims
+            .sub
+            .parse()
+            .map_err(|_| AppError::Unauthorized(AuthFailure::Malformed))?;
+        let user = db::users::find(conn, user_id)?
+            .ok_or(AppError::Unauthorized(AuthFailure::UnknownUser))?;
+        if user.account_id != claims.account_id {
+            return Err(AppError::Unauthorized(AuthFailure::UnknownUser));
+        }
+        if user.status()? != UserStatus::Active {
+            return Err(AppError::Unauthorized(AuthFailure::DisabledUser));
         }
         Ok(Self {
             user_id,

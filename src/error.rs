@@ -5,12 +5,48 @@
 use crate::domain::billing::LicenseType;
 use crate::domain::field_error::FieldError;
 
+/// Why a request is not authenticated; the client is told which (RFC 6750's
+/// `error_description`), never anything secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `Authorization` header at all.
+    Missing,
+    /// An `Authorization` header of another scheme, or an empty bearer token.
+    NotBearer,
+    /// Not a JWT this service can read.
+    Malformed,
+    /// Signed with another key or algorithm.
+    BadSignature,
+    Expired,
+    /// Issued for another issuer or audience.
+    NotForThisService,
+    /// Its user does not exist (or belongs to another account now).
+    UnknownUser,
+    /// Its user is disabled.
+    DisabledUser,
+}
+
+impl AuthFailure {
+    pub fn describe(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "A bearer token is required (Authorization: Bearer <token>).",
+            AuthFailure::NotBearer => "The Authorization header does not carry a bearer token.",
+            AuthFailure::Malformed => "The bearer token is not a valid JWT.",
+            AuthFailure::BadSignature => "The bearer token's signature is not valid.",
+            AuthFailure::Expired => "The bearer token has expired.",
+            AuthFailure::NotForThisService => "The bearer token was not issued for this service.",
+            AuthFailure::UnknownUser => "The bearer token's user does not exist.",
+            AuthFailure::DisabledUser => "The bearer token's user is disabled.",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
     #[error("missing, invalid or expired bearer token")]
-    Unauthorized,
+    Unauthorized(AuthFailure),
     #[error("wrong email or password")]
     InvalidCredentials,
     #[error("not allowed")]
@@ -74,7 +110,7 @@ impl AppError {
         use AppError::*;
         match self {
             MalformedJson(_) => ErrorCode::MalformedJson,
-            Unauthorized => ErrorCode::Unauthorized,
+            Unauthorized(_) => ErrorCode::Unauthorized,
             InvalidCredentials => ErrorCode::InvalidCredentials,
             Forbidden => ErrorCode::Forbidden,
             NotFound => ErrorCode::NotFound,
@@ -112,7 +148,7 @@ impl AppError {
         use AppError::*;
         match self {
             MalformedJson(why) => format!("The request body is not valid JSON: {why}"),
-            Unauthorized => "A valid bearer token is required.".into(),
+            Unauthorized(failure) => failure.describe().into(),
             InvalidCredentials => "The email or password is wrong.".into(),
             Forbidden => "Only the primary subscriber or an administrator may do this.".into(),
             NotFound => "No such resource.".into(),

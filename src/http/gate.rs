@@ -17,16 +17,21 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::auth::{ClaimedCaller, Claims, Principal};
 use crate::db::idempotency::ClaimRef;
-use crate::error::AppError;
+use crate::error::{AppError, AuthFailure};
 use crate::http::rate_limit;
 use crate::http::state::AppState;
 use crate::services::context::{Anonymous, Context, Manager, Member};
 
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer_token(req: &HttpRequest) -> Option<String> {
-    req.headers()
+/// The token of an `Authorization: Bearer …` header: `Missing` without the
+/// header, `NotBearer` for another scheme or an empty token.
+pub fn bearer_token(req: &HttpRequest) -> Result<String, AuthFailure> {
+    let value = req
+        .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .ok_or(AuthFailure::Missing)?;
+    value
+        .to_str()
+        .ok()
         .and_then(|v| {
             let (scheme, token) = v.trim().split_once(' ')?;
             scheme
@@ -34,6 +39,7 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
                 .then(|| token.trim().to_owned())
         })
         .filter(|t| !t.is_empty())
+        .ok_or(AuthFailure::NotBearer)
 }
 
 /// The `{account_id}` of an `/accounts/{account_id}/…` path. Read from the
@@ -51,7 +57,7 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 }
 
 fn verified_claims(req: &HttpRequest, state: &AppState) -> Result<Claims, AppError> {
-    let token = bearer_token(req).ok_or(AppError::Unauthorized)?;
+    let token = bearer_token(req).map_err(AppError::Unauthorized)?;
     state.jwt.verify(&token, state.clock.now())
 }
 

@@ -136,6 +136,7 @@ impl Modify for ResponseHeaders {
             ];
             for (operation, replayable) in operations {
                 let Some(operation) = operation else { continue };
+                let bearer = operation.security.is_some();
                 for (status, response) in operation.responses.responses.iter_mut() {
                     let RefOr::T(response) = response else {
                         continue;
@@ -155,6 +156,15 @@ impl Modify for ResponseHeaders {
                             "Cache-Control".into(),
                             string_header(
                                 "`no-store`: it carries a credential or an invitee's details",
+                            )
+                            .into(),
+                        );
+                    }
+                    if status == "401" && bearer {
+                        response.headers.insert(
+                            "WWW-Authenticate".into(),
+                            string_header(
+                                "RFC 6750 challenge: `Bearer`, or `Bearer error=\"invalid_token\", error_description=\"…\"`",
                             )
                             .into(),
                         );
@@ -196,7 +206,10 @@ fn problems(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<Response>> {
 
 const UNAUTHORIZED: (u16, &str) = (
     401,
-    "`unauthorized`: missing, invalid or expired token, or a disabled user",
+    "`unauthorized`: no bearer token (`WWW-Authenticate: Bearer`), or one that is \
+     not a JWT, badly signed, expired, not issued for this service, or whose user \
+     no longer exists or is disabled (`WWW-Authenticate: Bearer error=\"invalid_token\", \
+     error_description=\"…\"`, and `detail` says which)",
 );
 const FORBIDDEN: (u16, &str) = (
     403,

@@ -2,18 +2,18 @@
 //! problem details (`contract::Problem`), and the headers some errors carry
 //! (`Retry-After`). The one place errors meet HTTP.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::contract;
-use crate::error::AppError;
+use crate::error::{AppError, AuthFailure};
 
 impl AppError {
     pub fn status(&self) -> StatusCode {
         use AppError::*;
         match self {
             MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Unauthorized | InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Unauthorized(_) | InvalidCredentials => StatusCode::UNAUTHORIZED,
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -85,6 +85,19 @@ impl AppError {
             AppError::Unavailable(_) => {
                 response.insert_header(("Retry-After", "1"));
             }
+            // RFC 6750 §3: no credentials, a bare challenge; a bad one, why.
+            AppError::Unauthorized(AuthFailure::Missing) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::Unauthorized(failure) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                        failure.describe()
+                    ),
+                ));
+            }
             _ => {}
         }
         response.body(serde_json::to_string(&self.problem(request_id)).unwrap_or_default())
@@ -95,7 +108,7 @@ impl AppError {
         match status {
             StatusCode::NOT_FOUND => AppError::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
-            StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+            StatusCode::UNAUTHORIZED => AppError::Unauthorized(AuthFailure::Missing),
             StatusCode::FORBIDDEN => AppError::Forbidden,
             StatusCode::PAYLOAD_TOO_LARGE => {
                 AppError::PayloadTooLarge("The request body is larger than 1 MiB.".into())

@@ -27,7 +27,7 @@ use chrono::NaiveDateTime;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, accounts::AccountRow};
 use crate::domain::access::Role;
-use crate::error::AppError;
+use crate::error::{AppError, AuthFailure};
 use crate::services::context::{Context, Manager};
 
 /// An account locked for a write, with the moment the write happens.
@@ -74,7 +74,14 @@ pub fn lock_account_for_manager(
     let horizon = clock.now() + chrono::Duration::minutes(5);
     let (account, caller) = db::accounts::lock_for_caller(conn, account_id, caller_id, horizon)?
         .ok_or(AppError::NotFound)?;
-    let role = caller.role.as_deref().ok_or(AppError::Unauthorized)?;
+    let Some(role) = caller.role.as_deref() else {
+        // Not an active member any more: say which, as the gate would have.
+        let failure = match db::users::find(conn, caller_id)? {
+            Some(user) if user.account_id == account_id => AuthFailure::DisabledUser,
+            _ => AuthFailure::UnknownUser,
+        };
+        return Err(AppError::Unauthorized(failure));
+    };
     if !Role::from_db(role)?.can_manage() {
         return Err(AppError::Forbidden);
     }

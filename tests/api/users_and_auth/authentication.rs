@@ -1,6 +1,32 @@
 //! Bearer tokens: missing, garbage, foreign, expired, wrong audience or issuer, disabled user.
+//! Every 401 carries an RFC 6750 challenge and says which case it is.
 
 use super::*;
+
+/// A 401 whose challenge is `Bearer` alone (no credentials were sent) or
+/// `Bearer error="invalid_token"` with a description containing `why`, which
+/// the problem's `detail` repeats.
+fn challenged(reply: &Reply, why: Option<&str>) {
+    let detail = reply.problem(401, "unauthorized")["detail"]
+        .as_str()
+        .expect("detail")
+        .to_owned();
+    let challenge = reply.header("www-authenticate").expect("WWW-Authenticate");
+    match why {
+        None => {
+            assert_eq!(challenge, "Bearer");
+            assert!(detail.contains("required"), "{detail}");
+        }
+        Some(why) => {
+            assert!(
+                challenge.starts_with("Bearer error=\"invalid_token\", error_description=\""),
+                "{challenge}"
+            );
+            assert!(challenge.contains(&detail), "{challenge} / {detail}");
+            assert!(detail.contains(why), "{detail} should say {why:?}");
+        }
+    }
+}
 
 crate::db_tests!(
     a_request_without_a_bearer_token_answers_401,
@@ -22,9 +48,7 @@ async fn a_request_without_a_bearer_token_answers_401(app: TestApp) {
         ("GET", format!("/accounts/{a}/users/{}", owner.user_id)),
         ("GET", format!("/accounts/{a}/licenses")),
     ] {
-        without_token(&app, method, &path)
-            .await
-            .problem(401, "unauthorized");
+        challenged(&without_token(&app, method, &path).await, None);
     }
     for authorization in [
         "",
@@ -33,9 +57,10 @@ async fn a_request_without_a_bearer_token_answers_401(app: TestApp) {
         "Basic dXNlcjpwYXNz",
         owner.token.as_str(),
     ] {
-        with_authorization(&app, &account_path(&owner), authorization)
-            .await
-            .problem(401, "unauthorized");
+        challenged(
+            &with_authorization(&app, &account_path(&owner), authorization).await,
+            Some("does not carry a bearer token"),
+        );
     }
     // The same token, properly presented, works.
     with_authorization(
@@ -53,16 +78,16 @@ async fn a_garbage_token_answers_401(app: TestApp) {
     let (signed, signature) = owner.token.rsplit_once('.').expect("a JWT");
     let replacement = if signature.starts_with('A') { "B" } else { "A" };
     let tampered = format!("{signed}.{replacement}{}", &signature[1..]);
-    for token in [
-        "garbage",
-        "a.b.c",
-        "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
-        tampered.as_str(),
-    ] {
-        app.get(&account_path(&owner), token)
-            .await
-            .problem(401, "unauthorized");
+    for token in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."] {
+        challenged(
+            &app.get(&account_path(&owner), token).await,
+            Some("not a valid JWT"),
+        );
     }
+    challenged(
+        &app.get(&account_path(&owner), &tampered).await,
+        Some("signature is not valid"),
+    );
 }
 
 async fn a_token_signed_with_another_secret_answers_401(app: TestApp) {
@@ -72,9 +97,10 @@ async fn a_token_signed_with_another_secret_answers_401(app: TestApp) {
     app.get(&account_path(&owner), &ours).await.ok(200);
 
     let theirs = sign("another secret, also long enough", &claims);
-    app.get(&account_path(&owner), &theirs)
-        .await
-        .problem(401, "unauthorized");
+    challenged(
+        &app.get(&account_path(&owner), &theirs).await,
+        Some("signature is not valid"),
+    );
 }
 
 async fn an_expired_token_answers_401(app: TestApp) {
@@ -83,16 +109,18 @@ async fn an_expired_token_answers_401(app: TestApp) {
     let mut claims = claims_for(&app, &owner);
     claims["iat"] = json!(now - 7_200);
     claims["exp"] = json!(now - 60);
-    app.get(&account_path(&owner), &sign(SECRET, &claims))
-        .await
-        .problem(401, "unauthorized");
+    challenged(
+        &app.get(&account_path(&owner), &sign(SECRET, &claims)).await,
+        Some("expired"),
+    );
 
     // A token the service issued expires with the service clock.
     app.get(&account_path(&owner), &owner.token).await.ok(200);
     app.clock.advance(chrono::Duration::hours(2));
-    app.get(&account_path(&owner), &owner.token)
-        .await
-        .problem(401, "unauthorized");
+    challenged(
+        &app.get(&account_path(&owner), &owner.token).await,
+        Some("expired"),
+    );
 }
 
 async fn a_token_with_the_wrong_audience_or_issuer_answers_401(app: TestApp) {
@@ -103,9 +131,10 @@ async fn a_token_with_the_wrong_audience_or_issuer_answers_401(app: TestApp) {
     ] {
         let mut claims = claims_for(&app, &owner);
         claims[claim] = value;
-        app.get(&account_path(&owner), &sign(SECRET, &claims))
-            .await
-            .problem(401, "unauthorized");
+        challenged(
+            &app.get(&account_path(&owner), &sign(SECRET, &claims)).await,
+            Some("not issued for this service"),
+        );
     }
     for claim in ["aud", "iss", "exp", "sub"] {
         let mut claims = claims_for(&app, &owner);
@@ -117,15 +146,17 @@ async fn a_token_with_the_wrong_audience_or_issuer_answers_401(app: TestApp) {
     // A user id that does not exist, or that is not of the claimed account.
     let mut claims = claims_for(&app, &owner);
     claims["sub"] = json!("987654");
-    app.get(&account_path(&owner), &sign(SECRET, &claims))
-        .await
-        .problem(401, "unauthorized");
+    challenged(
+        &app.get(&account_path(&owner), &sign(SECRET, &claims)).await,
+        Some("user does not exist"),
+    );
     let other = app.bootstrap(&AccountSpec::classic_annual());
     let mut claims = claims_for(&app, &owner);
     claims["account_id"] = json!(other.account_id);
-    app.get(&account_path(&other), &sign(SECRET, &claims))
-        .await
-        .problem(401, "unauthorized");
+    challenged(
+        &app.get(&account_path(&other), &sign(SECRET, &claims)).await,
+        Some("user does not exist"),
+    );
 }
 
 async fn a_disabled_users_still_valid_token_answers_401(app: TestApp) {
@@ -139,14 +170,20 @@ async fn a_disabled_users_still_valid_token_answers_401(app: TestApp) {
         disable(&app, &owner, user_id).await.ok(200)["status"],
         "disabled"
     );
-    app.get(&account_path(&owner), &token)
-        .await
-        .problem(401, "unauthorized");
-    app.get(&me, &token).await.problem(401, "unauthorized");
-    app.get(
-        &format!("/accounts/{}/invitations", owner.account_id),
-        &token,
-    )
-    .await
-    .problem(401, "unauthorized");
+    challenged(
+        &app.get(&account_path(&owner), &token).await,
+        Some("disabled"),
+    );
+    challenged(&app.get(&me, &token).await, Some("disabled"));
+    let invitations = format!("/accounts/{}/invitations", owner.account_id);
+    challenged(&app.get(&invitations, &token).await, Some("disabled"));
+    // The invite itself checks its caller under the account lock: same answer.
+    let invite = app
+        .post(
+            &invitations,
+            &token,
+            json!({"email": "late@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    challenged(&invite, Some("disabled"));
 }
