@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::db::{self, DbConnection};
 use crate::domain::access::{Role, UserStatus};
+use crate::domain::ids::{AccountId, UserId};
 use crate::error::AppError;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub exp: i64,
     pub iat: i64,
     pub iss: String,
@@ -61,8 +62,8 @@ impl JwtKeys {
 
     pub fn issue(
         &self,
-        account_id: i64,
-        user_id: i64,
+        account_id: AccountId,
+        user_id: UserId,
         ttl: Duration,
         now: NaiveDateTime,
     ) -> Result<String, AppError> {
@@ -125,8 +126,8 @@ fn parse_public_key(pem: &str) -> Result<(DecodingKey, Algorithm), String> {
 /// statement itself), which saves a round trip per request.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimedCaller {
-    pub user_id: i64,
-    pub account_id: i64,
+    pub user_id: UserId,
+    pub account_id: AccountId,
 }
 
 impl ClaimedCaller {
@@ -141,8 +142,8 @@ impl ClaimedCaller {
 /// The caller, re-read from the database on every request.
 #[derive(Debug, Clone, Copy)]
 pub struct Principal {
-    pub user_id: i64,
-    pub account_id: i64,
+    pub user_id: UserId,
+    pub account_id: AccountId,
     pub role: Role,
 }
 
@@ -150,7 +151,7 @@ impl Principal {
     /// Loads the token's user; a deleted or disabled user, or one moved to another
     /// account, is `401` even while the token is otherwise valid.
     pub fn load(conn: &mut DbConnection, claims: &Claims) -> Result<Self, AppError> {
-        let user_id: i64 = claims.sub.parse().map_err(|_| AppError::Unauthorized)?;
+        let user_id: UserId = claims.sub.parse().map_err(|_| AppError::Unauthorized)?;
         let user = db::users::find(conn, user_id)?.ok_or(AppError::Unauthorized)?;
         if user.account_id != claims.account_id || user.status()? != UserStatus::Active {
             return Err(AppError::Unauthorized);

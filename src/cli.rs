@@ -10,6 +10,7 @@ use crate::config::{Config, parse_token_ttl};
 use crate::db;
 use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
+use crate::domain::ids::{AccountId, UserId};
 use crate::services::bootstrap::{self, BootstrapInput};
 use crate::startup;
 
@@ -74,9 +75,9 @@ struct BootstrapArgs {
 #[derive(Debug, Args)]
 struct TokenArgs {
     #[arg(long)]
-    account: i64,
+    account: AccountId,
     #[arg(long)]
-    user: i64,
+    user: UserId,
     /// Lifetime, e.g. 90d, 12h, 30m (at most 366d).
     #[arg(long, default_value = "24h", value_parser = parse_token_ttl)]
     ttl: std::time::Duration,

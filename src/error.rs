@@ -4,6 +4,7 @@
 
 use crate::domain::billing::LicenseType;
 use crate::domain::field_error::FieldError;
+use crate::domain::ids::AccountId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -26,7 +27,7 @@ pub enum AppError {
     #[error("no open {license_type} license")]
     NoAvailableLicense {
         license_type: LicenseType,
-        account_id: i64,
+        account_id: AccountId,
     },
     #[error("email taken")]
     EmailTaken,
