@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::db::{self, DbConnection};
 use crate::domain::access::{Role, UserStatus};
+use crate::domain::ids::{AccountId, UserId};
 use crate::error::{AppError, AuthFailure};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub exp: i64,
     pub iat: i64,
     pub iss: String,
@@ -61,8 +62,8 @@ impl JwtKeys {
 
     pub fn issue(
         &self,
-        account_id: i64,
-        user_id: i64,
+        account_id: AccountId,
+        user_id: UserId,
         ttl: Duration,
         now: NaiveDateTime,
     ) -> Result<String, AppError> {
@@ -146,8 +147,8 @@ fn parse_public_key(pem: &str) -> Result<(DecodingKey, Algorithm), String> {
 /// statement itself), which saves a round trip per request.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimedCaller {
-    pub user_id: i64,
-    pub account_id: i64,
+    pub user_id: UserId,
+    pub account_id: AccountId,
 }
 
 impl ClaimedCaller {
@@ -165,8 +166,8 @@ impl ClaimedCaller {
 /// The caller, re-read from the database on every request.
 #[derive(Debug, Clone, Copy)]
 pub struct Principal {
-    pub user_id: i64,
-    pub account_id: i64,
+    pub user_id: UserId,
+    pub account_id: AccountId,
     pub role: Role,
 }
 
@@ -174,7 +175,7 @@ impl Principal {
     /// Loads the token's user; a deleted or disabled user, or one moved to another
     /// account, is `401` even while the token is otherwise valid.
     pub fn load(conn: &mut DbConnection, claims: &Claims) -> Result<Self, AppError> {
-        let user_id: i64 = claims
+        let user_id: UserId = claims
             .sub
             .parse()
             .map_err(|_| AppError::Unauthorized(AuthFailure::Malformed))?;

@@ -10,6 +10,7 @@ use crate::config::{Config, parse_token_ttl};
 use crate::db;
 use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
+use crate::domain::ids::{AccountId, UserId};
 use crate::services::bootstrap::{self, BootstrapInput};
 use crate::startup;
 
@@ -85,10 +86,10 @@ struct BootstrapArgs {
 struct TokenArgs {
     /// The account id (as `bootstrap` printed it).
     #[arg(long, value_name = "ID")]
-    account: i64,
+    account: AccountId,
     /// The id of an active user of that account.
     #[arg(long, value_name = "ID")]
-    user: i64,
+    user: UserId,
     /// Lifetime: a number and s, m, h or d (e.g. 90d, 12h, 30m), at most 366d.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_token_ttl)]
     ttl: std::time::Duration,

@@ -9,6 +9,9 @@ use utoipa::ToSchema;
 
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
 use crate::domain::billing::{BillingSystem, ChargeReason, LicenseType, Plan};
+use crate::domain::ids::{
+    AccountId, AuditEventId, ChargeId, GroupId, InvitationId, UserId, WebhookId,
+};
 use crate::domain::invitation::{Delivery, InvitationStatus};
 use crate::domain::permission::Permission;
 use crate::error::{AppError, ErrorCode};
@@ -19,7 +22,8 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Account {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: AccountId,
     pub name: String,
     pub billing_system: BillingSystem,
     pub plan: Plan,
@@ -37,22 +41,26 @@ pub struct Account {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Inviter {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub name: String,
 }
 
 /// A charge in the ledger. Money is integer cents.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Charge {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ChargeId,
     pub amount_cents: i64,
     pub currency: String,
     pub license_type: LicenseType,
     /// Licenses bought by this charge (`amount_cents` covers all of them).
     pub quantity: i32,
     pub reason: ChargeReason,
-    pub invitation_id: Option<i64>,
-    pub user_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub invitation_id: Option<InvitationId>,
+    #[schema(value_type = Option<i64>)]
+    pub user_id: Option<UserId>,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     /// Whole seconds from the charge to the period's end that were paid for.
@@ -62,20 +70,24 @@ pub struct Charge {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Invitation {
-    pub id: i64,
-    pub account_id: i64,
+    #[schema(value_type = i64)]
+    pub id: InvitationId,
+    #[schema(value_type = i64)]
+    pub account_id: AccountId,
     /// As typed (trimmed).
     pub email: String,
     pub role: InvitableRole,
     pub subscriber_type: Option<SubscriberType>,
     pub permissions: Vec<Permission>,
-    pub group_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub group_ids: Vec<GroupId>,
     pub message: Option<String>,
     pub status: InvitationStatus,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub invited_by: Inviter,
-    pub accepted_user_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub accepted_user_id: Option<UserId>,
     pub send_count: i32,
     pub last_sent_at: Option<DateTime<Utc>>,
     pub delivery: Delivery,
@@ -93,15 +105,18 @@ pub struct InvitationPage {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct User {
-    pub id: i64,
-    pub account_id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
+    #[schema(value_type = i64)]
+    pub account_id: AccountId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
     pub subscriber_type: SubscriberType,
     pub permissions: Vec<Permission>,
-    pub group_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub group_ids: Vec<GroupId>,
     pub status: UserStatus,
     pub created_at: DateTime<Utc>,
 }
@@ -124,8 +139,8 @@ pub struct UserUpdateRequest {
     /// Replaces the user's group memberships: distinct ids of this account's
     /// groups, at most 100 (`[]` removes them all).
     #[serde(default, deserialize_with = "not_null")]
-    #[schema(nullable = false, max_items = 100)]
-    pub group_ids: Option<Vec<i64>>,
+    #[schema(nullable = false, max_items = 100, value_type = Option<Vec<i64>>)]
+    pub group_ids: Option<Vec<GroupId>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -304,7 +319,8 @@ impl TryFrom<ErrorCode> for RefusalCode {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Group {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: GroupId,
     pub name: String,
     pub created_at: DateTime<Utc>,
 }
@@ -367,7 +383,8 @@ pub struct AuditActor {
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: crate::domain::audit::ActorKind,
-    pub user_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub user_id: Option<UserId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -382,7 +399,8 @@ pub struct AuditSubject {
 /// One entry of the audit trail.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: AuditEventId,
     /// e.g. `invitation.created`, `invitation.accepted`, `user.disabled`, `licenses.purchased`.
     #[schema(value_type = String)]
     pub action: crate::domain::audit::AuditAction,
@@ -418,7 +436,8 @@ pub struct WebhookRequest {
 /// `Invitations-Signature: t={unix seconds},v1={hex HMAC-SHA256(secret, "{t}.{body}")}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookEndpoint {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: WebhookId,
     pub url: String,
     pub events: Vec<crate::domain::audit::WebhookEvent>,
     pub created_at: DateTime<Utc>,

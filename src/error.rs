@@ -4,6 +4,7 @@
 
 use crate::domain::billing::LicenseType;
 use crate::domain::field_error::FieldError;
+use crate::domain::ids::AccountId;
 
 /// Why a request is not authenticated; the client is told which (RFC 6750's
 /// `error_description`), never anything secret.
@@ -62,7 +63,7 @@ pub enum AppError {
     #[error("no open {license_type} license")]
     NoAvailableLicense {
         license_type: LicenseType,
-        account_id: i64,
+        account_id: AccountId,
     },
     #[error("email taken")]
     EmailTaken,

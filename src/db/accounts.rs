@@ -7,13 +7,14 @@ use super::DbConnection;
 use super::schema::{accounts, invitations, license_prices, users};
 use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
+use crate::domain::ids::{AccountId, UserId};
 use crate::domain::invitation::InvitationStatus;
 use crate::domain::period::{BillingPeriod, period_containing};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct AccountRow {
-    pub id: i64,
+    pub id: AccountId,
     pub name: String,
     pub billing_system: String,
     pub plan: String,
@@ -54,14 +55,14 @@ pub fn insert(conn: &mut DbConnection, new: &NewAccount<'_>) -> QueryResult<Acco
         .get_result(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AccountRow>> {
+pub fn find(conn: &mut DbConnection, id: AccountId) -> QueryResult<Option<AccountRow>> {
     accounts::table.find(id).first(conn).optional()
 }
 
 /// Takes the account's write lock for the rest of the transaction (a row lock on
 /// PostgreSQL, the database write lock on SQLite) and returns the account as it
 /// is under the lock. `None` if the account is unknown.
-pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AccountRow>> {
+pub fn lock(conn: &mut DbConnection, id: AccountId) -> QueryResult<Option<AccountRow>> {
     diesel::update(accounts::table.find(id))
         .set(accounts::lock_version.eq(accounts::lock_version + 1))
         .returning(accounts::all_columns)
@@ -85,8 +86,8 @@ pub struct LockedCaller {
 /// expires by `horizon` (one round trip for all three).
 pub fn lock_for_caller(
     conn: &mut DbConnection,
-    id: i64,
-    caller_id: i64,
+    id: AccountId,
+    caller_id: UserId,
     horizon: NaiveDateTime,
 ) -> QueryResult<Option<(AccountRow, LockedCaller)>> {
     let caller = || {
@@ -129,7 +130,7 @@ pub fn lock_for_caller(
 
 pub fn insert_price(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     license_type: LicenseType,
     price_cents: i64,
 ) -> QueryResult<()> {
@@ -144,7 +145,7 @@ pub fn insert_price(
 }
 
 /// Prices per license type, in the order of the account's license types.
-pub fn prices(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(String, i64)>> {
+pub fn prices(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<Vec<(String, i64)>> {
     license_prices::table
         .filter(license_prices::account_id.eq(account_id))
         .select((license_prices::license_type, license_prices::price_cents))
@@ -154,7 +155,7 @@ pub fn prices(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(Stri
 
 pub fn price_of(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     license_type: LicenseType,
 ) -> QueryResult<Option<i64>> {
     license_prices::table

@@ -6,14 +6,15 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::audit_events;
 use crate::domain::audit::AuditAction;
+use crate::domain::ids::{AccountId, AuditEventId, UserId};
 use crate::domain::paging::PageRequest;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct AuditRow {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: AuditEventId,
+    pub account_id: AccountId,
     pub actor_type: String,
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
     pub action: String,
     pub subject_type: String,
     pub subject_id: i64,
@@ -24,9 +25,9 @@ pub struct AuditRow {
 #[derive(Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct NewAuditEvent<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub actor_type: &'a str,
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
     pub action: &'a str,
     pub subject_type: &'a str,
     pub subject_id: i64,
@@ -34,7 +35,7 @@ pub struct NewAuditEvent<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<i64> {
+pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<AuditEventId> {
     diesel::insert_into(audit_events::table)
         .values(new)
         .returning(audit_events::id)
@@ -44,7 +45,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<i
 /// Newest first, `limit + 1` rows.
 pub fn list(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     action: Option<AuditAction>,
     page: PageRequest,
 ) -> QueryResult<Vec<AuditRow>> {

@@ -5,19 +5,20 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::charges;
+use crate::domain::ids::{AccountId, ChargeId, InvitationId, UserId};
 use crate::domain::paging::PageRequest;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct ChargeRow {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: ChargeId,
+    pub account_id: AccountId,
     pub amount_cents: i64,
     pub currency: String,
     pub license_type: String,
     pub quantity: i32,
     pub reason: String,
-    pub invitation_id: Option<i64>,
-    pub user_id: Option<i64>,
+    pub invitation_id: Option<InvitationId>,
+    pub user_id: Option<UserId>,
     pub period_start: NaiveDateTime,
     pub period_end: NaiveDateTime,
     pub seconds_remaining: i64,
@@ -27,14 +28,14 @@ pub struct ChargeRow {
 #[derive(Insertable)]
 #[diesel(table_name = charges)]
 pub struct NewCharge<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub amount_cents: i64,
     pub currency: &'a str,
     pub license_type: &'a str,
     pub quantity: i32,
     pub reason: &'a str,
-    pub invitation_id: Option<i64>,
-    pub user_id: Option<i64>,
+    pub invitation_id: Option<InvitationId>,
+    pub user_id: Option<UserId>,
     pub period_start: NaiveDateTime,
     pub period_end: NaiveDateTime,
     pub seconds_remaining: i64,
@@ -49,7 +50,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewCharge<'_>) -> QueryResult<Charg
 
 pub fn list(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     page: PageRequest,
 ) -> QueryResult<Vec<ChargeRow>> {
     // Ordered by (account_id, id), not id alone: the order only the account's
@@ -66,7 +67,7 @@ pub fn list(
 /// The latest charge each invitation caused.
 pub fn latest_for_invitations(
     conn: &mut DbConnection,
-    invitation_ids: &[i64],
+    invitation_ids: &[InvitationId],
 ) -> QueryResult<Vec<ChargeRow>> {
     let rows: Vec<ChargeRow> = charges::table
         .filter(charges::invitation_id.eq_any(invitation_ids))

@@ -5,11 +5,12 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::firm_groups;
+use crate::domain::ids::{AccountId, GroupId};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct GroupRow {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: GroupId,
+    pub account_id: AccountId,
     pub name: String,
     pub name_normalized: String,
     pub created_at: NaiveDateTime,
@@ -17,7 +18,7 @@ pub struct GroupRow {
 
 pub fn insert(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     name: &str,
     now: NaiveDateTime,
 ) -> QueryResult<GroupRow> {
@@ -31,7 +32,7 @@ pub fn insert(
         .get_result(conn)
 }
 
-pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<GroupRow>> {
+pub fn list(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<Vec<GroupRow>> {
     firm_groups::table
         .filter(firm_groups::account_id.eq(account_id))
         .order(firm_groups::id.asc())
@@ -40,8 +41,8 @@ pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<GroupRo
 
 pub fn find_in_account(
     conn: &mut DbConnection,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: GroupId,
 ) -> QueryResult<Option<GroupRow>> {
     firm_groups::table
         .find(id)
@@ -52,7 +53,7 @@ pub fn find_in_account(
 
 /// A name taken (case-insensitively) by another group of the account is a
 /// unique violation.
-pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<GroupRow> {
+pub fn rename(conn: &mut DbConnection, id: GroupId, name: &str) -> QueryResult<GroupRow> {
     diesel::update(firm_groups::table.find(id))
         .set((
             firm_groups::name.eq(name),
@@ -62,7 +63,7 @@ pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<Group
 }
 
 /// Deletes the group; the schema deletes its memberships and invitation links.
-pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+pub fn delete(conn: &mut DbConnection, id: GroupId) -> QueryResult<()> {
     diesel::delete(firm_groups::table.find(id))
         .execute(conn)
         .map(|_| ())
@@ -71,9 +72,9 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
 /// Which of `ids` are groups of this account.
 pub fn existing_ids(
     conn: &mut DbConnection,
-    account_id: i64,
-    ids: &[i64],
-) -> QueryResult<Vec<i64>> {
+    account_id: AccountId,
+    ids: &[GroupId],
+) -> QueryResult<Vec<GroupId>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::idempotency_keys as keys;
+use crate::domain::ids::AccountId;
 use crate::error::is_unique_violation;
 
 /// `status` of a key whose request committed but whose answer is not stored
@@ -15,7 +16,7 @@ pub const COMMITTED: i32 = 0;
 /// The key the current request claimed.
 #[derive(Debug, Clone)]
 pub struct ClaimRef {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub key: String,
     pub claimed_at: NaiveDateTime,
 }
@@ -35,7 +36,7 @@ pub fn mark_committed(conn: &mut DbConnection, claim: &ClaimRef) -> QueryResult<
 
 #[derive(Debug, Clone, Queryable)]
 pub struct KeyRow {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub idempotency_key: String,
     pub fingerprint: String,
     pub status: Option<i32>,
@@ -48,7 +49,7 @@ pub struct KeyRow {
 /// `true` if this call claimed the key; `false` if a row exists already.
 pub fn claim(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
     fingerprint: &str,
     now: NaiveDateTime,
@@ -68,7 +69,11 @@ pub fn claim(
     }
 }
 
-pub fn find(conn: &mut DbConnection, account_id: i64, key: &str) -> QueryResult<Option<KeyRow>> {
+pub fn find(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    key: &str,
+) -> QueryResult<Option<KeyRow>> {
     keys::table.find((account_id, key)).first(conn).optional()
 }
 
@@ -76,7 +81,7 @@ pub fn find(conn: &mut DbConnection, account_id: i64, key: &str) -> QueryResult<
 /// condition is in the UPDATE, so of two retries racing only one wins it.
 pub fn reclaim(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
     fingerprint: &str,
     stale_before: NaiveDateTime,
@@ -107,7 +112,7 @@ pub fn reclaim(
 )]
 pub fn complete(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
     claimed_at: NaiveDateTime,
     status: i32,
@@ -133,7 +138,7 @@ pub fn complete(
 /// Gives up the claim made at `claimed_at`, so a retry can run.
 pub fn release(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
     claimed_at: NaiveDateTime,
 ) -> QueryResult<()> {

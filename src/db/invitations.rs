@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{invitation_groups, invitations};
+use crate::domain::ids::{AccountId, GroupId, InvitationId, UserId};
 use crate::domain::invitation::{Delivery, InvitationStatus};
 use crate::domain::paging::PageRequest;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct InvitationRow {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: InvitationId,
+    pub account_id: AccountId,
     pub email: String,
     pub email_normalized: String,
     pub role: String,
@@ -22,8 +23,8 @@ pub struct InvitationRow {
     pub token_hash: String,
     pub expires_in_days: i32,
     pub expires_at: NaiveDateTime,
-    pub invited_by_user_id: i64,
-    pub accepted_user_id: Option<i64>,
+    pub invited_by_user_id: UserId,
+    pub accepted_user_id: Option<UserId>,
     pub send_count: i32,
     pub last_sent_at: Option<NaiveDateTime>,
     pub delivery: String,
@@ -35,7 +36,7 @@ pub struct InvitationRow {
 #[derive(Insertable)]
 #[diesel(table_name = invitations)]
 pub struct NewInvitation<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub email: &'a str,
     pub email_normalized: &'a str,
     pub role: &'a str,
@@ -46,7 +47,7 @@ pub struct NewInvitation<'a> {
     pub token_hash: &'a str,
     pub expires_in_days: i32,
     pub expires_at: NaiveDateTime,
-    pub invited_by_user_id: i64,
+    pub invited_by_user_id: UserId,
     pub send_count: i32,
     pub last_sent_at: Option<NaiveDateTime>,
     pub delivery: &'a str,
@@ -63,8 +64,8 @@ pub fn insert(conn: &mut DbConnection, new: &NewInvitation<'_>) -> QueryResult<I
 
 pub fn link_groups(
     conn: &mut DbConnection,
-    invitation_id: i64,
-    group_ids: &[i64],
+    invitation_id: InvitationId,
+    group_ids: &[GroupId],
 ) -> QueryResult<()> {
     for group_id in group_ids {
         diesel::insert_into(invitation_groups::table)
@@ -80,8 +81,8 @@ pub fn link_groups(
 /// `(invitation_id, group_id)` pairs, ordered by group id.
 pub fn group_ids_of(
     conn: &mut DbConnection,
-    invitation_ids: &[i64],
-) -> QueryResult<Vec<(i64, i64)>> {
+    invitation_ids: &[InvitationId],
+) -> QueryResult<Vec<(InvitationId, GroupId)>> {
     invitation_groups::table
         .filter(invitation_groups::invitation_id.eq_any(invitation_ids))
         .select((
@@ -94,8 +95,8 @@ pub fn group_ids_of(
 
 pub fn find_in_account(
     conn: &mut DbConnection,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: InvitationId,
 ) -> QueryResult<Option<InvitationRow>> {
     invitations::table
         .find(id)
@@ -117,7 +118,7 @@ pub fn find_by_token_hash(
 /// The live pending invitation for an email (stored as pending and not yet expired).
 pub fn find_pending_for_email(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     email_normalized: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<InvitationRow>> {
@@ -169,7 +170,7 @@ macro_rules! page_of {
 /// its filter and order.
 fn stored_page(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     stored: Option<&str>,
     email_normalized: Option<&str>,
     page: PageRequest,
@@ -211,7 +212,7 @@ fn stored_page(
 /// a pending row past its expiry counts as expired.
 pub fn list(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     status: Option<InvitationStatus>,
     email_normalized: Option<&str>,
     page: PageRequest,
@@ -274,7 +275,7 @@ pub fn list(
 
 pub fn set_status(
     conn: &mut DbConnection,
-    id: i64,
+    id: InvitationId,
     status: InvitationStatus,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -289,8 +290,8 @@ pub fn set_status(
 
 pub fn mark_accepted(
     conn: &mut DbConnection,
-    id: i64,
-    user_id: i64,
+    id: InvitationId,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(invitations::table.find(id))
@@ -306,7 +307,7 @@ pub fn mark_accepted(
 /// A new token and expiry, one more send, delivery queued again; pending again if it had expired.
 pub fn reissue(
     conn: &mut DbConnection,
-    id: i64,
+    id: InvitationId,
     token_hash: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
@@ -326,7 +327,7 @@ pub fn reissue(
 
 /// Locks these invitations' rows until the end of the transaction, in id
 /// order. On SQLite the write transaction already excludes every other writer.
-pub fn lock_rows(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+pub fn lock_rows(conn: &mut DbConnection, ids: &[InvitationId]) -> QueryResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -339,7 +340,7 @@ pub fn lock_rows(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
             .select(invitations::id)
             .order(invitations::id.asc())
             .for_update()
-            .load::<i64>(pg)
+            .load::<InvitationId>(pg)
             .map(|_| ()),
         DbConnection::Sqlite(_) => Ok(()),
     }
@@ -347,7 +348,7 @@ pub fn lock_rows(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
 
 pub fn set_delivery_many(
     conn: &mut DbConnection,
-    ids: &[i64],
+    ids: &[InvitationId],
     delivery: Delivery,
 ) -> QueryResult<()> {
     if ids.is_empty() {
@@ -359,7 +360,11 @@ pub fn set_delivery_many(
         .map(|_| ())
 }
 
-pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: Delivery) -> QueryResult<()> {
+pub fn set_delivery(
+    conn: &mut DbConnection,
+    id: InvitationId,
+    delivery: Delivery,
+) -> QueryResult<()> {
     diesel::update(invitations::table.find(id))
         .set(invitations::delivery.eq(delivery.as_str()))
         .execute(conn)
@@ -370,9 +375,9 @@ pub fn set_delivery(conn: &mut DbConnection, id: i64, delivery: Delivery) -> Que
 /// returning their `(id, email)` (in the common case, none: one index probe).
 pub fn expire_overdue(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     now: NaiveDateTime,
-) -> QueryResult<Vec<(i64, String)>> {
+) -> QueryResult<Vec<(InvitationId, String)>> {
     diesel::update(
         invitations::table
             .filter(invitations::account_id.eq(account_id))
@@ -392,10 +397,10 @@ pub fn accounts_with_overdue(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<AccountId>> {
     // In expiry order on the pending-expiry index, de-duplicated here: a
     // DISTINCT would make SQLite read every pending invitation of every account.
-    let mut accounts: Vec<i64> = invitations::table
+    let mut accounts: Vec<AccountId> = invitations::table
         .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
         .filter(invitations::expires_at.le(now))
         .select(invitations::account_id)
@@ -410,8 +415,8 @@ pub fn accounts_with_overdue(
 /// The account's pending invitations sent by `user_id`, oldest first.
 pub fn pending_sent_by(
     conn: &mut DbConnection,
-    account_id: i64,
-    user_id: i64,
+    account_id: AccountId,
+    user_id: UserId,
 ) -> QueryResult<Vec<InvitationRow>> {
     invitations::table
         .filter(invitations::account_id.eq(account_id))

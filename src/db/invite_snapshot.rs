@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{invitations, license_prices, licenses, users};
 use crate::domain::billing::{LicenseState, LicenseType};
+use crate::domain::ids::{AccountId, LicenseId};
 use crate::domain::invitation::InvitationStatus;
 
 #[derive(Debug, Clone)]
@@ -20,13 +21,13 @@ pub struct InviteSnapshot {
     /// Creation time of the `rate_limit`-th newest invitation created after
     /// `rate_window_start`: `Some` means the limit is reached.
     pub rate_limit_reached_by: Option<NaiveDateTime>,
-    pub open_license_id: Option<i64>,
+    pub open_license_id: Option<LicenseId>,
     /// `None` if the account has no price for the type (a broken account).
     pub price_cents: Option<i64>,
 }
 
 pub struct InviteSnapshotQuery<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub email_normalized: &'a str,
     pub license_type: LicenseType,
     pub rate_window_start: NaiveDateTime,
@@ -70,7 +71,13 @@ pub fn read(conn: &mut DbConnection, q: &InviteSnapshotQuery<'_>) -> QueryResult
             open_license,
             price,
         ))
-        .get_result::<(bool, bool, Option<NaiveDateTime>, Option<i64>, Option<i64>)>(conn)?;
+        .get_result::<(
+            bool,
+            bool,
+            Option<NaiveDateTime>,
+            Option<LicenseId>,
+            Option<i64>,
+        )>(conn)?;
     Ok(InviteSnapshot {
         already_member,
         invitation_pending,

@@ -7,16 +7,17 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{license_counts, licenses};
 use crate::domain::billing::{LicenseState, LicenseType};
+use crate::domain::ids::{AccountId, InvitationId, LicenseId, UserId};
 
 /// Who a license is for when it leaves the `open` state.
 #[derive(Debug, Clone, Copy)]
 pub enum Holder {
-    Invitation(i64),
-    User(i64),
+    Invitation(InvitationId),
+    User(UserId),
 }
 
 impl Holder {
-    fn columns(self) -> (&'static str, Option<i64>, Option<i64>) {
+    fn columns(self) -> (&'static str, Option<InvitationId>, Option<UserId>) {
         match self {
             Holder::Invitation(id) => (LicenseState::Reserved.as_str(), Some(id), None),
             Holder::User(id) => (LicenseState::Assigned.as_str(), None, Some(id)),
@@ -27,7 +28,7 @@ impl Holder {
 /// Adds `quantity` licenses of a type, all open.
 pub fn add_open(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     license_type: LicenseType,
     quantity: i64,
     now: NaiveDateTime,
@@ -41,11 +42,11 @@ pub fn add_open(
 /// Adds one license, open or already held.
 pub fn insert(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     license_type: LicenseType,
     holder: Option<Holder>,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> QueryResult<LicenseId> {
     let (state, invitation_id, user_id) =
         holder
             .map(Holder::columns)
@@ -66,9 +67,9 @@ pub fn insert(
 
 pub fn find_open(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     license_type: LicenseType,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<LicenseId>> {
     licenses::table
         .filter(licenses::account_id.eq(account_id))
         .filter(licenses::license_type.eq(license_type.as_str()))
@@ -82,7 +83,7 @@ pub fn find_open(
 /// Moves an open license to its holder. Conditional on it still being open.
 pub fn take(
     conn: &mut DbConnection,
-    license_id: i64,
+    license_id: LicenseId,
     holder: Holder,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -105,8 +106,8 @@ pub fn take(
 /// Turns the invitation's reservation into an assignment to the new user.
 pub fn assign_reserved(
     conn: &mut DbConnection,
-    invitation_id: i64,
-    user_id: i64,
+    invitation_id: InvitationId,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -116,7 +117,7 @@ pub fn assign_reserved(
     )
     .set((
         licenses::state.eq(LicenseState::Assigned.as_str()),
-        licenses::invitation_id.eq(None::<i64>),
+        licenses::invitation_id.eq(None::<InvitationId>),
         licenses::user_id.eq(Some(user_id)),
         licenses::updated_at.eq(now),
     ))
@@ -126,7 +127,7 @@ pub fn assign_reserved(
 /// Opens whatever license the invitation holds.
 pub fn release_for_invitation(
     conn: &mut DbConnection,
-    invitation_id: i64,
+    invitation_id: InvitationId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(licenses::table.filter(licenses::invitation_id.eq(invitation_id)))
@@ -137,7 +138,7 @@ pub fn release_for_invitation(
 /// Opens whatever license the user holds.
 pub fn release_for_user(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(licenses::table.filter(licenses::user_id.eq(user_id)))
@@ -150,21 +151,24 @@ fn open_columns(
     now: NaiveDateTime,
 ) -> (
     diesel::dsl::Eq<licenses::state, &'static str>,
-    diesel::dsl::Eq<licenses::invitation_id, Option<i64>>,
-    diesel::dsl::Eq<licenses::user_id, Option<i64>>,
+    diesel::dsl::Eq<licenses::invitation_id, Option<InvitationId>>,
+    diesel::dsl::Eq<licenses::user_id, Option<UserId>>,
     diesel::dsl::Eq<licenses::updated_at, NaiveDateTime>,
 ) {
     (
         licenses::state.eq(LicenseState::Open.as_str()),
-        licenses::invitation_id.eq(None::<i64>),
-        licenses::user_id.eq(None::<i64>),
+        licenses::invitation_id.eq(None::<InvitationId>),
+        licenses::user_id.eq(None::<UserId>),
         licenses::updated_at.eq(now),
     )
 }
 
 /// `(license_type, state, count)` for the account, from the counts the
 /// database keeps (triggers on `licenses`): a few rows however big the account.
-pub fn counts(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<(String, String, i64)>> {
+pub fn counts(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+) -> QueryResult<Vec<(String, String, i64)>> {
     license_counts::table
         .filter(license_counts::account_id.eq(account_id))
         .select((

@@ -28,6 +28,7 @@ pub mod audit;
 pub mod charges;
 pub mod groups;
 pub mod idempotency;
+pub mod ids;
 pub mod invitations;
 pub mod invite_snapshot;
 pub mod licenses;

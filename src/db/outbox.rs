@@ -7,14 +7,15 @@ use diesel::sql_types::{BigInt, Timestamp};
 
 use super::DbConnection;
 use super::schema::email_outbox;
+use crate::domain::ids::{AccountId, InvitationId};
 use crate::domain::outbox::OutboxStatus;
 
 #[derive(Debug, Clone, Queryable, QueryableByName)]
 #[diesel(table_name = email_outbox)]
 pub struct OutboxRow {
     pub id: i64,
-    pub account_id: i64,
-    pub invitation_id: Option<i64>,
+    pub account_id: AccountId,
+    pub invitation_id: Option<InvitationId>,
     pub recipient: String,
     pub subject: String,
     pub text_body: String,
@@ -31,8 +32,8 @@ pub struct OutboxRow {
 #[derive(Insertable)]
 #[diesel(table_name = email_outbox)]
 pub struct NewEmail<'a> {
-    pub account_id: i64,
-    pub invitation_id: Option<i64>,
+    pub account_id: AccountId,
+    pub invitation_id: Option<InvitationId>,
     pub recipient: &'a str,
     pub subject: &'a str,
     pub text_body: &'a str,
@@ -101,7 +102,7 @@ pub fn mark_sent_many(
     conn: &mut DbConnection,
     ids: &[i64],
     now: NaiveDateTime,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<InvitationId>> {
     let sent = || {
         (
             email_outbox::status.eq(OutboxStatus::Sent.as_str()),
@@ -114,7 +115,7 @@ pub fn mark_sent_many(
         )
     };
     let queued = || email_outbox::status.eq(OutboxStatus::Queued.as_str());
-    let invitations: Vec<Option<i64>> = match conn {
+    let invitations: Vec<Option<InvitationId>> = match conn {
         _ if ids.is_empty() => Vec::new(),
         // One statement for the batch: a round trip each would cost more.
         DbConnection::Postgres(pg) => diesel::update(
@@ -134,7 +135,7 @@ pub fn mark_sent_many(
                     diesel::update(email_outbox::table.find(*id).filter(queued()))
                         .set(sent())
                         .returning(email_outbox::invitation_id)
-                        .get_results::<Option<i64>>(lite)?,
+                        .get_results::<Option<InvitationId>>(lite)?,
                 );
             }
             invitations
@@ -186,7 +187,7 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, error: &str) -> QueryResult
 /// longer pending: never sent, their bodies erased, kept as send history.
 pub fn cancel_queued_for_invitation(
     conn: &mut DbConnection,
-    invitation_id: i64,
+    invitation_id: InvitationId,
 ) -> QueryResult<()> {
     diesel::update(
         email_outbox::table
@@ -206,7 +207,7 @@ pub fn cancel_queued_for_invitation(
 /// When the invitation's emails after its first were queued, since `since`, oldest first.
 pub fn resends_since(
     conn: &mut DbConnection,
-    invitation_id: i64,
+    invitation_id: InvitationId,
     first_sent_at: NaiveDateTime,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<NaiveDateTime>> {

@@ -6,13 +6,14 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{group_memberships, users};
 use crate::domain::access::{Role, SubscriberType, UserStatus};
+use crate::domain::ids::{AccountId, GroupId, UserId};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct UserRow {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: UserId,
+    pub account_id: AccountId,
     pub email: String,
     pub email_normalized: String,
     pub first_name: String,
@@ -49,7 +50,7 @@ impl UserRow {
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub email: &'a str,
     pub email_normalized: &'a str,
     pub first_name: &'a str,
@@ -69,14 +70,14 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<UserRow
         .get_result(conn)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<UserRow>> {
+pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<UserRow>> {
     users::table.find(id).first(conn).optional()
 }
 
 pub fn find_in_account(
     conn: &mut DbConnection,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: UserId,
 ) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
@@ -92,14 +93,14 @@ pub fn find_by_email(conn: &mut DbConnection, normalized: &str) -> QueryResult<O
         .optional()
 }
 
-pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<UserRow>> {
+pub fn find_many(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<UserRow>> {
     users::table.filter(users::id.eq_any(ids)).load(conn)
 }
 
 /// Newest first, `limit + 1` rows (the extra one tells whether there is a next page).
 pub fn list(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     status: Option<UserStatus>,
     page: PageRequest,
 ) -> QueryResult<Vec<UserRow>> {
@@ -131,7 +132,7 @@ pub fn list(
 
 pub fn set_status(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     status: UserStatus,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -150,7 +151,7 @@ pub struct UserChanges<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges<'_>) -> QueryResult<()> {
+pub fn update(conn: &mut DbConnection, id: UserId, changes: &UserChanges<'_>) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(changes)
         .execute(conn)
@@ -158,13 +159,21 @@ pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges<'_>) -> Qu
 }
 
 /// Makes the user a member of exactly these groups.
-pub fn replace_groups(conn: &mut DbConnection, user_id: i64, group_ids: &[i64]) -> QueryResult<()> {
+pub fn replace_groups(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    group_ids: &[GroupId],
+) -> QueryResult<()> {
     diesel::delete(group_memberships::table.filter(group_memberships::user_id.eq(user_id)))
         .execute(conn)?;
     add_to_groups(conn, user_id, group_ids)
 }
 
-pub fn add_to_groups(conn: &mut DbConnection, user_id: i64, group_ids: &[i64]) -> QueryResult<()> {
+pub fn add_to_groups(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    group_ids: &[GroupId],
+) -> QueryResult<()> {
     for group_id in group_ids {
         diesel::insert_into(group_memberships::table)
             .values((
@@ -177,7 +186,10 @@ pub fn add_to_groups(conn: &mut DbConnection, user_id: i64, group_ids: &[i64]) -
 }
 
 /// `(user_id, group_id)` pairs for the given users, ordered by group id.
-pub fn group_ids_of(conn: &mut DbConnection, user_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+pub fn group_ids_of(
+    conn: &mut DbConnection,
+    user_ids: &[UserId],
+) -> QueryResult<Vec<(UserId, GroupId)>> {
     group_memberships::table
         .filter(group_memberships::user_id.eq_any(user_ids))
         .select((group_memberships::user_id, group_memberships::group_id))

@@ -6,14 +6,15 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{webhook_deliveries as deliveries, webhook_endpoints as endpoints};
 use crate::domain::audit::WebhookEvent;
+use crate::domain::ids::{AccountId, AuditEventId, WebhookId};
 use crate::domain::outbox::DeliveryStatus;
 use crate::domain::stored_list;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct EndpointRow {
-    pub id: i64,
-    pub account_id: i64,
+    pub id: WebhookId,
+    pub account_id: AccountId,
     pub url: String,
     pub secret: String,
     pub events: String,
@@ -28,7 +29,7 @@ impl EndpointRow {
 
 pub fn insert(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     url: &str,
     secret: &str,
     events: &[WebhookEvent],
@@ -45,14 +46,14 @@ pub fn insert(
         .get_result(conn)
 }
 
-pub fn list(conn: &mut DbConnection, account_id: i64) -> QueryResult<Vec<EndpointRow>> {
+pub fn list(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<Vec<EndpointRow>> {
     endpoints::table
         .filter(endpoints::account_id.eq(account_id))
         .order(endpoints::id.asc())
         .load(conn)
 }
 
-pub fn delete(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut DbConnection, account_id: AccountId, id: WebhookId) -> QueryResult<usize> {
     diesel::delete(
         endpoints::table
             .find(id)
@@ -64,8 +65,8 @@ pub fn delete(conn: &mut DbConnection, account_id: i64, id: i64) -> QueryResult<
 #[derive(Debug, Clone, Queryable)]
 pub struct DeliveryRow {
     pub id: i64,
-    pub endpoint_id: i64,
-    pub event_id: i64,
+    pub endpoint_id: WebhookId,
+    pub event_id: AuditEventId,
     pub event_type: String,
     pub payload: String,
     pub status: String,
@@ -79,8 +80,8 @@ pub struct DeliveryRow {
 
 pub fn enqueue(
     conn: &mut DbConnection,
-    endpoint_id: i64,
-    event_id: i64,
+    endpoint_id: WebhookId,
+    event_id: AuditEventId,
     event_type: WebhookEvent,
     payload: &str,
     now: NaiveDateTime,
@@ -108,7 +109,7 @@ pub fn claim_due(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
-    busy: &[i64],
+    busy: &[WebhookId],
 ) -> QueryResult<Vec<(DeliveryRow, EndpointRow)>> {
     use diesel::dsl::min;
     let due = || {

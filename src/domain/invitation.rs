@@ -10,6 +10,7 @@ use crate::domain::access::{InvitableRole, SubscriberType};
 use crate::domain::billing::{BillingSystem, LicenseType};
 use crate::domain::email::EmailAddress;
 use crate::domain::field_error::FieldError;
+use crate::domain::ids::GroupId;
 use crate::domain::membership;
 use crate::domain::permission::Permission;
 
@@ -73,8 +74,8 @@ pub struct InvitationRequest {
     pub permissions: Option<Vec<Permission>>,
     /// Distinct ids of this account's groups (at most 100).
     #[serde(default)]
-    #[schema(nullable = false, max_items = 100)]
-    pub group_ids: Option<Vec<i64>>,
+    #[schema(nullable = false, max_items = 100, value_type = Option<Vec<i64>>)]
+    pub group_ids: Option<Vec<GroupId>>,
     /// Plain text shown (HTML-escaped) in the email; at most 2,000 characters.
     #[serde(default)]
     #[schema(nullable = false, max_length = 2000)]
@@ -90,7 +91,7 @@ pub struct DraftContext<'a> {
     pub billing_system: BillingSystem,
     pub default_expiry_days: i64,
     /// The requested group ids that exist in this account.
-    pub known_group_ids: &'a HashSet<i64>,
+    pub known_group_ids: &'a HashSet<GroupId>,
 }
 
 /// A request that passed every field rule.
@@ -100,7 +101,7 @@ pub struct InvitationDraft {
     pub role: InvitableRole,
     pub subscriber_type: Option<SubscriberType>,
     pub permissions: Vec<Permission>,
-    pub group_ids: Vec<i64>,
+    pub group_ids: Vec<GroupId>,
     pub message: Option<String>,
     pub expires_in_days: i64,
     pub license_type: LicenseType,
@@ -192,7 +193,7 @@ impl InvitationRequest {
 mod tests {
     use super::*;
 
-    fn ctx(system: BillingSystem, groups: &HashSet<i64>) -> DraftContext<'_> {
+    fn ctx(system: BillingSystem, groups: &HashSet<GroupId>) -> DraftContext<'_> {
         DraftContext {
             billing_system: system,
             default_expiry_days: 7,
@@ -217,11 +218,11 @@ mod tests {
 
     #[test]
     fn every_violation_is_reported_at_once() {
-        let groups = HashSet::from([1]);
+        let groups = HashSet::from([GroupId::new(1)]);
         let req = InvitationRequest {
             email: Some("nope".into()),
             permissions: Some(vec![Permission::Billing, Permission::Billing]),
-            group_ids: Some(vec![1, 2]),
+            group_ids: Some(vec![GroupId::new(1), GroupId::new(2)]),
             message: Some("x".repeat(2_001)),
             expires_in_days: Some(31),
             ..Default::default()

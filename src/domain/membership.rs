@@ -27,7 +27,10 @@ pub fn permission_errors(permissions: &[Permission]) -> Vec<FieldError> {
 /// `group_ids`: at most `MAX_GROUP_IDS`, distinct, each one of `known` (the
 /// requested ids that are groups of this account; another account's group is
 /// reported exactly like one that does not exist).
-pub fn group_id_errors(group_ids: &[i64], known: &HashSet<i64>) -> Vec<FieldError> {
+pub fn group_id_errors<Id: Eq + std::hash::Hash + std::fmt::Display>(
+    group_ids: &[Id],
+    known: &HashSet<Id>,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if group_ids.len() > MAX_GROUP_IDS {
         errors.push(FieldError::new(

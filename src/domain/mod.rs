@@ -5,6 +5,7 @@ pub mod audit;
 pub mod billing;
 pub mod email;
 pub mod field_error;
+pub mod ids;
 pub mod invitation;
 pub mod membership;
 pub mod name;

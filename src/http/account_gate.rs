@@ -10,23 +10,24 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::domain::ids::AccountId;
 use tokio::sync::OwnedMutexGuard;
 
 #[derive(Default)]
 pub struct AccountGates {
-    gates: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    gates: Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Held while the account's write runs; dropping it lets the next one in.
 pub struct AccountTurn {
     turn: Option<OwnedMutexGuard<()>>,
     gates: Arc<AccountGates>,
-    account_id: i64,
+    account_id: AccountId,
 }
 
 impl AccountGates {
     /// Waits for this account's turn.
-    pub async fn enter(self: &Arc<Self>, account_id: i64) -> AccountTurn {
+    pub async fn enter(self: &Arc<Self>, account_id: AccountId) -> AccountTurn {
         let gate = {
             let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
             gates.entry(account_id).or_default().clone()
@@ -68,11 +69,11 @@ mod tests {
     #[tokio::test]
     async fn one_turn_per_account_and_the_map_empties_afterwards() {
         let gates = Arc::new(AccountGates::default());
-        let first = gates.enter(1).await;
-        let other_account = gates.enter(2).await;
+        let first = gates.enter(AccountId::new(1)).await;
+        let other_account = gates.enter(AccountId::new(2)).await;
         let waiting = {
             let gates = gates.clone();
-            tokio::spawn(async move { gates.enter(1).await })
+            tokio::spawn(async move { gates.enter(AccountId::new(1)).await })
         };
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         assert!(!waiting.is_finished(), "a second write of account 1 waits");

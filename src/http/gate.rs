@@ -17,6 +17,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::auth::{ClaimedCaller, Claims, Principal};
 use crate::db::idempotency::ClaimRef;
+use crate::domain::ids::AccountId;
 use crate::error::{AppError, AuthFailure};
 use crate::http::rate_limit;
 use crate::http::state::AppState;
@@ -45,7 +46,7 @@ pub fn bearer_token(req: &HttpRequest) -> Result<String, AuthFailure> {
 /// The `{account_id}` of an `/accounts/{account_id}/…` path. Read from the
 /// path itself, so the idempotency middleware (which runs before routing)
 /// and the extractors apply the same rule.
-pub fn account_in_path(path: &str) -> Option<i64> {
+pub fn account_in_path(path: &str) -> Option<AccountId> {
     let rest = path.strip_prefix("/accounts/")?;
     rest.split('/').next()?.parse().ok()
 }
@@ -205,11 +206,15 @@ impl FromRequest for TokenEndpointQuota {
 #[cfg(test)]
 mod tests {
     use super::account_in_path;
+    use crate::domain::ids::AccountId;
 
     #[test]
     fn the_account_is_the_first_segment_after_accounts() {
-        assert_eq!(account_in_path("/accounts/42/invitations"), Some(42));
-        assert_eq!(account_in_path("/accounts/42"), Some(42));
+        assert_eq!(
+            account_in_path("/accounts/42/invitations"),
+            Some(AccountId::new(42))
+        );
+        assert_eq!(account_in_path("/accounts/42"), Some(AccountId::new(42)));
         assert_eq!(account_in_path("/accounts/abc/invitations"), None);
         assert_eq!(account_in_path("/accounts//invitations"), None);
         assert_eq!(account_in_path("/invitations/42"), None);

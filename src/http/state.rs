@@ -9,6 +9,7 @@ use crate::auth::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{DbConnection, DbPool};
+use crate::domain::ids::AccountId;
 use crate::error::AppError;
 use crate::http::account_gate::AccountGates;
 use crate::http::rate_limit::IpLimiter;
@@ -48,7 +49,7 @@ impl AppState {
 
     /// `db` for a write to one account: waits for the account's turn in this
     /// process first, so at most one of its writes holds a connection.
-    pub async fn db_for_account<T, F>(&self, account_id: i64, work: F) -> Result<T, AppError>
+    pub async fn db_for_account<T, F>(&self, account_id: AccountId, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,

@@ -16,6 +16,7 @@ use crate::db::{
     self, DbPool,
     webhooks::{DeliveryRow, EndpointRow},
 };
+use crate::domain::ids::WebhookId;
 use crate::domain::network;
 use crate::error::AppError;
 use crate::metrics::{Metrics, Outcome};
@@ -60,7 +61,7 @@ pub struct Deliverer {
     allow_private: bool,
     slots: Arc<Semaphore>,
     /// Endpoints with a delivery in flight in this process.
-    busy: Arc<Mutex<HashSet<i64>>>,
+    busy: Arc<Mutex<HashSet<WebhookId>>>,
     /// Signalled when a delivery finishes (a slot and an endpoint are free).
     finished: Arc<Notify>,
 }
@@ -85,7 +86,7 @@ impl Deliverer {
         }
     }
 
-    fn busy(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    fn busy(&self) -> std::sync::MutexGuard<'_, HashSet<WebhookId>> {
         self.busy.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -128,7 +129,7 @@ impl Deliverer {
         }
         let now = self.clock.now();
         let lease_until = now + LEASE;
-        let busy: Vec<i64> = self.busy().iter().copied().collect();
+        let busy: Vec<WebhookId> = self.busy().iter().copied().collect();
         let limit = i64::try_from(permits.len()).map_err(|e| AppError::internal(e.to_string()))?;
         let batch = {
             let pool = self.pool.clone();

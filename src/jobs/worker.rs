@@ -11,6 +11,7 @@ use tokio::sync::{Notify, watch};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbPool, outbox::OutboxRow};
+use crate::domain::ids::InvitationId;
 use crate::domain::invitation::Delivery;
 use crate::error::AppError;
 use crate::mail::provider::{MailProvider, OutgoingEmail};
@@ -200,7 +201,7 @@ fn record_in(
     // (revoke, resend, expiry) takes them in, so a revoke racing this record
     // waits instead of deadlocking; without taking the account lock, so the
     // worker never queues behind (or holds up) an account's invites.
-    let invitation_ids: Vec<i64> = outcomes
+    let invitation_ids: Vec<InvitationId> = outcomes
         .iter()
         .filter_map(|(row, _)| row.invitation_id)
         .collect();

@@ -6,14 +6,15 @@ pub mod template;
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection};
+use crate::domain::ids::{AccountId, InvitationId};
 use crate::domain::outbox::OutboxStatus;
 use crate::error::AppError;
 
 /// Queues an email in the caller's transaction; the worker sends it after commit.
 pub fn enqueue(
     conn: &mut DbConnection,
-    account_id: i64,
-    invitation_id: Option<i64>,
+    account_id: AccountId,
+    invitation_id: Option<InvitationId>,
     recipient: &str,
     email: &template::RenderedEmail,
     now: NaiveDateTime,

@@ -9,6 +9,9 @@ use crate::auth::Principal;
 use crate::contract::{self, utc};
 use crate::db::{self, DbConnection};
 use crate::domain::audit::{ActorKind, AuditAction, SubjectKind, WebhookEvent};
+use crate::domain::ids::{
+    AccountId, AuditEventId, ChargeId, GroupId, InvitationId, UserId, WebhookId,
+};
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
 use crate::services::context::{Context, Manager};
@@ -16,7 +19,7 @@ use crate::services::context::{Context, Manager};
 /// Who caused an event.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
-    User(i64),
+    User(UserId),
     /// The holder of an invitation token (accept, decline).
     Invitee,
     /// The service itself (expiry).
@@ -38,16 +41,16 @@ impl From<Manager> for Actor {
 /// What an event is about.
 #[derive(Debug, Clone, Copy)]
 pub enum Subject {
-    Invitation(i64),
-    User(i64),
-    Group(i64),
-    Charge(i64),
-    Webhook(i64),
+    Invitation(InvitationId),
+    User(UserId),
+    Group(GroupId),
+    Charge(ChargeId),
+    Webhook(WebhookId),
 }
 
 pub fn record(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     actor: Actor,
     action: AuditAction,
     subject: Subject,
@@ -60,11 +63,11 @@ pub fn record(
         Actor::System => (ActorKind::System, None),
     };
     let (subject_type, subject_id) = match subject {
-        Subject::Invitation(id) => (SubjectKind::Invitation, id),
-        Subject::User(id) => (SubjectKind::User, id),
-        Subject::Group(id) => (SubjectKind::Group, id),
-        Subject::Charge(id) => (SubjectKind::Charge, id),
-        Subject::Webhook(id) => (SubjectKind::Webhook, id),
+        Subject::Invitation(id) => (SubjectKind::Invitation, id.get()),
+        Subject::User(id) => (SubjectKind::User, id.get()),
+        Subject::Group(id) => (SubjectKind::Group, id.get()),
+        Subject::Charge(id) => (SubjectKind::Charge, id.get()),
+        Subject::Webhook(id) => (SubjectKind::Webhook, id.get()),
     };
     let event_id = db::audit::insert(
         conn,
@@ -111,7 +114,7 @@ pub fn list(
         }
     };
     let rows = db::audit::list(conn, ctx.caller.account_id, action, page)?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.get());
     Ok(contract::AuditEventPage {
         items: rows
             .into_iter()
@@ -141,8 +144,8 @@ pub fn list(
 /// Queues the event for every endpoint of the account subscribed to it.
 fn fan_out(
     conn: &mut DbConnection,
-    account_id: i64,
-    event_id: i64,
+    account_id: AccountId,
+    event_id: AuditEventId,
     event: WebhookEvent,
     payload: &Value,
     now: NaiveDateTime,

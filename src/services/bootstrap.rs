@@ -6,6 +6,7 @@ use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::access::{Role, SubscriberType, UserStatus};
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::email::EmailAddress;
+use crate::domain::ids::{AccountId, UserId};
 use crate::domain::name::DisplayName;
 use crate::domain::password;
 use crate::domain::permission;
@@ -30,8 +31,8 @@ pub struct BootstrapInput {
 }
 
 pub struct Bootstrapped {
-    pub account_id: i64,
-    pub user_id: i64,
+    pub account_id: AccountId,
+    pub user_id: UserId,
 }
 
 pub fn run(

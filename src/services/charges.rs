@@ -14,7 +14,7 @@ pub fn list(
 ) -> Result<contract::ChargePage, AppError> {
     let account_id = ctx.caller.account_id;
     let rows = db::charges::list(conn, account_id, page)?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.get());
     Ok(contract::ChargePage {
         items: rows.iter().map(views::charge).collect::<Result<_, _>>()?,
         next_cursor,

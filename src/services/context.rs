@@ -10,6 +10,7 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbConnection, idempotency::ClaimRef};
+use crate::domain::ids::{AccountId, UserId};
 use crate::error::AppError;
 
 pub struct Context<C> {
@@ -48,8 +49,8 @@ impl<C> Context<C> {
 /// checks again under the account lock (a demotion may have committed since).
 #[derive(Debug, Clone, Copy)]
 pub struct Manager {
-    pub user_id: i64,
-    pub account_id: i64,
+    pub user_id: UserId,
+    pub account_id: AccountId,
 }
 
 /// An active member of `account_id` (any role).

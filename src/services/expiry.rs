@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::audit::AuditAction;
+use crate::domain::ids::AccountId;
 use crate::error::AppError;
 use crate::services::audit::{self, Actor, Subject};
 use serde_json::json;
@@ -13,7 +14,7 @@ use serde_json::json;
 /// The caller holds the account lock.
 pub fn expire_overdue(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
     let overdue = db::invitations::expire_overdue(conn, account_id, now)?;

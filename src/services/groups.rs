@@ -4,6 +4,7 @@ use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, groups::GroupRow};
 use crate::domain::audit::AuditAction;
 use crate::domain::field_error::{FieldError, Partial};
+use crate::domain::ids::GroupId;
 use crate::domain::name::DisplayName;
 use crate::error::{AppError, ErrorCode, is_unique_violation};
 use crate::services::audit::{self, Subject};
@@ -52,7 +53,7 @@ fn name_taken(error: diesel::result::Error) -> AppError {
 pub fn get(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    group_id: i64,
+    group_id: GroupId,
 ) -> Result<contract::Group, AppError> {
     let account_id = ctx.caller.account_id;
     db::groups::find_in_account(conn, account_id, group_id)?
@@ -90,7 +91,7 @@ pub fn create(
 pub fn rename(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    group_id: i64,
+    group_id: GroupId,
     input: &Partial<contract::GroupRequest>,
 ) -> Result<contract::Group, AppError> {
     let account_id = ctx.caller.account_id;
@@ -125,7 +126,7 @@ pub fn rename(
 pub fn delete(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    group_id: i64,
+    group_id: GroupId,
 ) -> Result<(), AppError> {
     let account_id = ctx.caller.account_id;
     ctx.transaction(conn, |conn| {

@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 
 use crate::db::{self, DbConnection, idempotency::KeyRow};
+use crate::domain::ids::AccountId;
 use crate::error::AppError;
 
 /// How long a first response is replayed.
@@ -35,7 +36,7 @@ pub enum Claim {
 
 pub fn begin(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
     fingerprint: &str,
     now: NaiveDateTime,

@@ -8,6 +8,7 @@ use crate::db::{self, DbConnection, invitations::InvitationRow, licenses::Holder
 use crate::domain::audit::AuditAction;
 use crate::domain::billing::{ChargeReason, LicenseType};
 use crate::domain::email::normalize;
+use crate::domain::ids::{AccountId, InvitationId, UserId};
 use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::paging::PageRequest;
 use crate::domain::token;
@@ -41,7 +42,7 @@ pub fn list(
         filter.page,
         now,
     )?;
-    let (rows, next_cursor) = filter.page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = filter.page.finish(rows, |r| r.id.get());
     Ok(contract::InvitationPage {
         items: views::invitations(conn, rows, now)?,
         next_cursor,
@@ -51,7 +52,7 @@ pub fn list(
 pub fn get(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    invitation_id: i64,
+    invitation_id: InvitationId,
 ) -> Result<contract::Invitation, AppError> {
     let (account_id, now) = (ctx.caller.account_id, ctx.now());
     let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
@@ -62,7 +63,7 @@ pub fn get(
 pub fn revoke(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    invitation_id: i64,
+    invitation_id: InvitationId,
 ) -> Result<contract::Invitation, AppError> {
     let account_id = ctx.caller.account_id;
     ctx.transaction(conn, |conn| {
@@ -132,8 +133,8 @@ pub fn revoke_pending(
 pub fn revoke_sent_by(
     conn: &mut DbConnection,
     actor: Actor,
-    account_id: i64,
-    inviter_id: i64,
+    account_id: AccountId,
+    inviter_id: UserId,
     reason: RevokeReason,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
@@ -149,7 +150,7 @@ pub fn revoke_sent_by(
 pub fn resend(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    invitation_id: i64,
+    invitation_id: InvitationId,
 ) -> Result<contract::Invitation, AppError> {
     let (config, account_id) = (&ctx.config, ctx.caller.account_id);
     ctx.transaction(conn, |conn| {

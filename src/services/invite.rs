@@ -13,6 +13,7 @@ use crate::db::{
 use crate::domain::audit::AuditAction;
 use crate::domain::billing::ChargeReason;
 use crate::domain::field_error::Partial;
+use crate::domain::ids::GroupId;
 use crate::domain::invitation::{
     Delivery, DraftContext, InvitationDraft, InvitationRequest, InvitationStatus,
 };
@@ -44,7 +45,7 @@ fn assess(
     let request = &input.value;
     let mut requested = request.group_ids.clone().unwrap_or_default();
     requested.truncate(crate::domain::membership::MAX_GROUP_IDS);
-    let known_group_ids: HashSet<i64> = db::groups::existing_ids(conn, account.id, &requested)?
+    let known_group_ids: HashSet<GroupId> = db::groups::existing_ids(conn, account.id, &requested)?
         .into_iter()
         .collect();
     let checked = request.validate(&DraftContext {

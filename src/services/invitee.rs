@@ -9,6 +9,7 @@ use crate::db::{self, DbConnection, invitations::InvitationRow};
 use crate::domain::access::{InvitableRole, Role, SubscriberType, UserStatus};
 use crate::domain::audit::AuditAction;
 use crate::domain::field_error::{FieldError, Partial};
+use crate::domain::ids::GroupId;
 use crate::domain::invitation::{InvitationStatus, effective_status};
 use crate::domain::name::DisplayName;
 use crate::domain::{password, token};
@@ -184,7 +185,7 @@ pub fn accept(
                 e.into()
             }
         })?;
-        let groups: Vec<i64> = db::invitations::group_ids_of(conn, &[invitation.id])?
+        let groups: Vec<GroupId> = db::invitations::group_ids_of(conn, &[invitation.id])?
             .into_iter()
             .map(|(_, group)| group)
             .collect();

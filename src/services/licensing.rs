@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use crate::contract::{ChargeQuote, utc};
 use crate::db::{self, DbConnection, accounts::AccountRow, charges::ChargeRow, licenses::Holder};
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseType, acquisition};
+use crate::domain::ids::{AccountId, InvitationId, LicenseId, UserId};
 use crate::domain::period::BillingPeriod;
 use crate::domain::proration::{Proration, prorate};
 use crate::error::AppError;
@@ -14,7 +15,7 @@ use crate::error::AppError;
 #[derive(Debug, Clone)]
 pub struct LicenseOffer {
     pub license_type: LicenseType,
-    pub open_license_id: Option<i64>,
+    pub open_license_id: Option<LicenseId>,
     pub acquisition: Acquisition,
     pub currency: String,
     pub period: BillingPeriod,
@@ -38,7 +39,7 @@ impl LicenseOffer {
         })
     }
 
-    pub fn refusal(&self, account_id: i64) -> Option<AppError> {
+    pub fn refusal(&self, account_id: AccountId) -> Option<AppError> {
         (self.acquisition == Acquisition::Refuse).then_some(AppError::NoAvailableLicense {
             license_type: self.license_type,
             account_id,
@@ -96,7 +97,7 @@ pub fn priced(
 pub fn offer_from(
     account: &AccountRow,
     license_type: LicenseType,
-    open_license_id: Option<i64>,
+    open_license_id: Option<LicenseId>,
     price_cents: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<LicenseOffer, AppError> {
@@ -161,8 +162,8 @@ pub fn record_charge(
     offer: &LicenseOffer,
     quantity: i32,
     reason: ChargeReason,
-    invitation_id: Option<i64>,
-    user_id: Option<i64>,
+    invitation_id: Option<InvitationId>,
+    user_id: Option<UserId>,
     now: NaiveDateTime,
 ) -> Result<ChargeRow, AppError> {
     Ok(db::charges::insert(

@@ -27,6 +27,7 @@ use chrono::NaiveDateTime;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, accounts::AccountRow};
 use crate::domain::access::Role;
+use crate::domain::ids::AccountId;
 use crate::error::{AppError, AuthFailure};
 use crate::services::context::{Context, Manager};
 
@@ -45,7 +46,7 @@ pub struct Locked {
 /// before the sweeper runs.
 pub fn lock_account(
     conn: &mut DbConnection,
-    account_id: i64,
+    account_id: AccountId,
     clock: &Clock,
 ) -> Result<(AccountRow, NaiveDateTime), AppError> {
     let account = db::accounts::lock(conn, account_id)?.ok_or(AppError::NotFound)?;

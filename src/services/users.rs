@@ -8,6 +8,7 @@ use crate::domain::access::{Role, UserStatus};
 use crate::domain::audit::AuditAction;
 use crate::domain::billing::ChargeReason;
 use crate::domain::field_error::Partial;
+use crate::domain::ids::{GroupId, UserId};
 use crate::domain::membership::{self, MAX_GROUP_IDS};
 use crate::domain::paging::PageRequest;
 use crate::domain::permission;
@@ -26,7 +27,7 @@ pub fn list(
 ) -> Result<contract::UserPage, AppError> {
     let account_id = ctx.caller.account_id;
     let rows = db::users::list(conn, account_id, status, page)?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id);
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.get());
     Ok(contract::UserPage {
         items: views::users(conn, rows)?,
         next_cursor,
@@ -37,7 +38,7 @@ pub fn list(
 pub fn get(
     conn: &mut DbConnection,
     ctx: &Context<Member>,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<contract::User, AppError> {
     let account_id = ctx.caller.account_id;
     if ctx.caller.user_id != user_id && !ctx.caller.role.can_manage() {
@@ -53,7 +54,7 @@ pub fn get(
 pub fn update(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    user_id: i64,
+    user_id: UserId,
     input: &Partial<contract::UserUpdateRequest>,
 ) -> Result<contract::User, AppError> {
     let account_id = ctx.caller.account_id;
@@ -70,7 +71,7 @@ pub fn update(
         if let Some(group_ids) = &request.group_ids {
             let mut requested = group_ids.clone();
             requested.truncate(MAX_GROUP_IDS);
-            let known: HashSet<i64> = db::groups::existing_ids(conn, account_id, &requested)?
+            let known: HashSet<GroupId> = db::groups::existing_ids(conn, account_id, &requested)?
                 .into_iter()
                 .collect();
             errors.extend(membership::group_id_errors(group_ids, &known));
@@ -140,7 +141,7 @@ pub fn update(
 pub fn disable(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<contract::User, AppError> {
     let account_id = ctx.caller.account_id;
     ctx.transaction(conn, |conn| {
@@ -187,7 +188,7 @@ pub fn disable(
 pub fn enable(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<contract::User, AppError> {
     let account_id = ctx.caller.account_id;
     ctx.transaction(conn, |conn| {

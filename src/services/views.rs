@@ -12,6 +12,7 @@ use crate::db::{
 };
 use crate::domain::access::{InvitableRole, SubscriberType};
 use crate::domain::billing::{ChargeReason, LicenseType};
+use crate::domain::ids::{GroupId, InvitationId, UserId};
 use crate::domain::invitation::{Delivery, InvitationStatus, effective_status};
 use crate::domain::permission;
 use crate::error::AppError;
@@ -53,8 +54,10 @@ pub fn charge(row: &ChargeRow) -> Result<contract::Charge, AppError> {
     })
 }
 
-fn group_map(pairs: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
-    let mut map: HashMap<i64, Vec<i64>> = HashMap::new();
+fn group_map<Owner: Eq + std::hash::Hash>(
+    pairs: Vec<(Owner, GroupId)>,
+) -> HashMap<Owner, Vec<GroupId>> {
+    let mut map: HashMap<Owner, Vec<GroupId>> = HashMap::new();
     for (owner, group) in pairs {
         map.entry(owner).or_default().push(group);
     }
@@ -66,19 +69,20 @@ pub fn invitations(
     rows: Vec<InvitationRow>,
     now: NaiveDateTime,
 ) -> Result<Vec<contract::Invitation>, AppError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut inviter_ids: Vec<i64> = rows.iter().map(|r| r.invited_by_user_id).collect();
+    let ids: Vec<InvitationId> = rows.iter().map(|r| r.id).collect();
+    let mut inviter_ids: Vec<UserId> = rows.iter().map(|r| r.invited_by_user_id).collect();
     inviter_ids.sort_unstable();
     inviter_ids.dedup();
-    let inviters: HashMap<i64, String> = db::users::find_many(conn, &inviter_ids)?
+    let inviters: HashMap<UserId, String> = db::users::find_many(conn, &inviter_ids)?
         .into_iter()
         .map(|u| (u.id, u.full_name()))
         .collect();
     let mut groups = group_map(db::invitations::group_ids_of(conn, &ids)?);
-    let mut charges: HashMap<i64, ChargeRow> = db::charges::latest_for_invitations(conn, &ids)?
-        .into_iter()
-        .filter_map(|c| c.invitation_id.map(|id| (id, c)))
-        .collect();
+    let mut charges: HashMap<InvitationId, ChargeRow> =
+        db::charges::latest_for_invitations(conn, &ids)?
+            .into_iter()
+            .filter_map(|c| c.invitation_id.map(|id| (id, c)))
+            .collect();
     rows.into_iter()
         .map(|row| {
             let inviter = inviters
@@ -96,7 +100,7 @@ pub fn invitations(
 /// (`group_ids` in ascending order).
 pub fn invitation_view(
     row: InvitationRow,
-    mut group_ids: Vec<i64>,
+    mut group_ids: Vec<GroupId>,
     inviter_name: String,
     charge_row: Option<&ChargeRow>,
     now: NaiveDateTime,
@@ -142,7 +146,7 @@ pub fn invitation(
 }
 
 pub fn users(conn: &mut DbConnection, rows: Vec<UserRow>) -> Result<Vec<contract::User>, AppError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<UserId> = rows.iter().map(|r| r.id).collect();
     let mut groups = group_map(db::users::group_ids_of(conn, &ids)?);
     rows.into_iter()
         .map(|row| {

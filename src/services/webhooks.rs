@@ -11,6 +11,7 @@ use crate::contract::{self, utc};
 use crate::db::{self, DbConnection, webhooks::EndpointRow};
 use crate::domain::audit::{AuditAction, WebhookEvent};
 use crate::domain::field_error::{FieldError, Partial};
+use crate::domain::ids::WebhookId;
 use crate::error::{AppError, ErrorCode};
 use crate::outbound::DestinationError;
 use crate::services::audit::{self, Subject};
@@ -160,7 +161,7 @@ pub fn create(
 pub fn delete(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    webhook_id: i64,
+    webhook_id: WebhookId,
 ) -> Result<(), AppError> {
     let account_id = ctx.caller.account_id;
     ctx.transaction(conn, |conn| {

@@ -5,47 +5,58 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::domain::ids::{AccountId, GroupId, InvitationId, UserId, WebhookId};
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct AccountPath {
     /// Account id
-    pub account_id: i64,
+    #[param(value_type = i64)]
+    pub account_id: AccountId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct InvitationPath {
     /// Account id
-    pub account_id: i64,
+    #[param(value_type = i64)]
+    pub account_id: AccountId,
     /// Invitation id
-    pub invitation_id: i64,
+    #[param(value_type = i64)]
+    pub invitation_id: InvitationId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct UserPath {
     /// Account id
-    pub account_id: i64,
+    #[param(value_type = i64)]
+    pub account_id: AccountId,
     /// User id
-    pub user_id: i64,
+    #[param(value_type = i64)]
+    pub user_id: UserId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct GroupPath {
     /// Account id
-    pub account_id: i64,
+    #[param(value_type = i64)]
+    pub account_id: AccountId,
     /// Group id
-    pub group_id: i64,
+    #[param(value_type = i64)]
+    pub group_id: GroupId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct WebhookPath {
     /// Account id
-    pub account_id: i64,
+    #[param(value_type = i64)]
+    pub account_id: AccountId,
     /// Webhook endpoint id
-    pub webhook_id: i64,
+    #[param(value_type = i64)]
+    pub webhook_id: WebhookId,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,6 +11,7 @@ use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use invitations::clock::Clock;
 use invitations::config::Config;
 use invitations::domain::billing::{BillingSystem, LicenseType, Plan};
+use invitations::domain::ids::{AccountId, UserId};
 use invitations::http::state::AppState;
 use invitations::services::bootstrap::{self, BootstrapInput};
 use invitations::startup;
@@ -443,8 +444,8 @@ impl TestApp {
             )
             .expect("token");
         Owner {
-            account_id: created.account_id,
-            user_id: created.user_id,
+            account_id: created.account_id.get(),
+            user_id: created.user_id.get(),
             token,
         }
     }
@@ -614,8 +615,8 @@ impl TestApp {
             .state
             .jwt
             .issue(
-                owner.account_id,
-                owner.user_id,
+                AccountId::new(owner.account_id),
+                UserId::new(owner.user_id),
                 Duration::from_secs(3_600),
                 self.clock.now(),
             )
