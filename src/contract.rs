@@ -58,8 +58,10 @@ pub struct Charge {
     pub quantity: i32,
     pub reason: ChargeReason,
     #[schema(value_type = Option<i64>)]
+    #[schema(required = true)]
     pub invitation_id: Option<InvitationId>,
     #[schema(value_type = Option<i64>)]
+    #[schema(required = true)]
     pub user_id: Option<UserId>,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
@@ -77,22 +79,27 @@ pub struct Invitation {
     /// As typed (trimmed).
     pub email: String,
     pub role: InvitableRole,
+    #[schema(required = true)]
     pub subscriber_type: Option<SubscriberType>,
     pub permissions: Vec<Permission>,
     #[schema(value_type = Vec<i64>)]
     pub group_ids: Vec<GroupId>,
+    #[schema(required = true)]
     pub message: Option<String>,
     pub status: InvitationStatus,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub invited_by: Inviter,
     #[schema(value_type = Option<i64>)]
+    #[schema(required = true)]
     pub accepted_user_id: Option<UserId>,
     pub send_count: i32,
+    #[schema(required = true)]
     pub last_sent_at: Option<DateTime<Utc>>,
     pub delivery: Delivery,
     pub license_type: LicenseType,
     /// The charge this invitation caused (the latest one, if resending bought another license), or null.
+    #[schema(required = true)]
     pub charge: Option<Charge>,
 }
 
@@ -100,6 +107,7 @@ pub struct Invitation {
 pub struct InvitationPage {
     pub items: Vec<Invitation>,
     /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -146,12 +154,14 @@ pub struct UserUpdateRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserPage {
     pub items: Vec<User>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChargePage {
     pub items: Vec<Charge>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -285,11 +295,13 @@ pub struct ChargeQuote {
 pub struct Quote {
     pub allowed: bool,
     /// The error `code` the invite would fail with; null when allowed.
+    #[schema(required = true)]
     pub refusal_code: Option<RefusalCode>,
     /// Whether an open license of `license_type` exists (reused for free).
     pub license_available: bool,
     pub license_type: LicenseType,
     /// The charge the invite would record; null when none.
+    #[schema(required = true)]
     pub charge: Option<ChargeQuote>,
 }
 
@@ -384,6 +396,7 @@ pub struct AuditActor {
     #[schema(value_type = String)]
     pub kind: crate::domain::audit::ActorKind,
     #[schema(value_type = Option<i64>)]
+    #[schema(required = true)]
     pub user_id: Option<UserId>,
 }
 
@@ -415,6 +428,7 @@ pub struct AuditEvent {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventPage {
     pub items: Vec<AuditEvent>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

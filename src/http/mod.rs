@@ -77,6 +77,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     utoipa::Modify::modify(&openapi::IdempotencyKeys, &mut document);
+    utoipa::Modify::modify(&openapi::ServedPages, &mut document);
     utoipa::Modify::modify(&openapi::ResponseHeaders, &mut document);
     document
 }

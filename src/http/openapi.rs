@@ -297,6 +297,22 @@ impl IntoResponses for Invitee {
     }
 }
 
+/// Errors of the preview, which answers for every status (pending, expired,
+/// revoked, accepted, declined): only an unknown token is refused.
+pub struct InviteePreview;
+impl IntoResponses for InviteePreview {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[
+            (
+                404,
+                "`not_found`: unknown token (or one replaced by a resend)",
+            ),
+            LIMITED,
+            UNAVAILABLE,
+        ])
+    }
+}
+
 /// Errors of signing in (no authentication, a JSON body, a password check).
 pub struct PublicWrite;
 impl IntoResponses for PublicWrite {
@@ -326,5 +342,74 @@ impl IntoResponses for InviteeAccept {
             LIMITED,
             PASSWORDS_BUSY,
         ])
+    }
+}
+
+/// The pages served beside the API: the document itself, its interactive
+/// reference, and the invitee's accept page (HTML, not JSON).
+pub struct ServedPages;
+
+impl Modify for ServedPages {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{
+            HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+        };
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        let page = |id: &str, tag: &str, summary: &str, description: &str, mime: &str| {
+            OperationBuilder::new()
+                .operation_id(Some(id))
+                .tag(tag)
+                .summary(Some(summary))
+                .description(Some(description))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description(summary)
+                        .content(mime, ContentBuilder::new().build())
+                        .build(),
+                )
+        };
+        let document = page(
+            "get_openapi_document",
+            "operations",
+            "This OpenAPI document",
+            "The OpenAPI 3.1 document of this service, as committed at `openapi/openapi.json`.",
+            "application/json",
+        );
+        let reference = page(
+            "get_api_reference",
+            "operations",
+            "Interactive API reference",
+            "Swagger UI for this document, served from the binary (no CDN); its files live under `/docs/`.",
+            "text/html",
+        );
+        let accept = page(
+            "get_accept_page",
+            "invitee",
+            "The invitee's accept page",
+            "The HTML page the default accept link opens: it previews the invitation and lets \
+             the invitee accept (names and a password) or decline, through the invitee endpoints. \
+             It reads the token from the address and removes it from the address bar; answers \
+             are never cached and never sent as a referrer.",
+            "text/html",
+        )
+        .parameter(
+            ParameterBuilder::new()
+                .name("token")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::True)
+                .description(Some("The token from the invitation email"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+        );
+        for (path, operation) in [
+            ("/openapi.json", document),
+            ("/docs", reference),
+            ("/invitations/accept", accept),
+        ] {
+            openapi.paths.paths.insert(
+                path.into(),
+                PathItem::new(HttpMethod::Get, operation.build()),
+            );
+        }
     }
 }

@@ -84,6 +84,8 @@ fn every_operation_is_named_answered_and_every_reference_resolves() {
                     "/metrics",
                     "/permissions",
                     "/sessions",
+                    "/openapi.json",
+                    "/docs",
                 ]
                 .contains(&path.as_str());
             assert_eq!(operation["security"].is_array(), !public, "{id}: security");
@@ -185,4 +187,55 @@ fn both_dialects_have_the_same_migrations() {
         .collect()
     };
     assert_eq!(names("postgres"), names("sqlite"));
+}
+
+/// A field the service always sends, even as `null`, is `required` (and
+/// nullable), so generated clients type it `T | null`, not optional. The
+/// only nullable fields left optional are the ones the service omits.
+#[test]
+fn nullable_response_fields_are_required_unless_omitted() {
+    const OMITTED_WHEN_EMPTY: &[(&str, &str)] = &[
+        ("Problem", "errors"),
+        ("Problem", "license_type"),
+        ("Problem", "buy_licenses_url"),
+        ("BulkResult", "invitation"),
+        ("BulkResult", "problem"),
+        ("WebhookEndpoint", "secret"),
+    ];
+    let document: Value = serde_json::from_str(&invitations::http::openapi_json()).unwrap();
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    let nullable = |property: &Value| {
+        property["type"]
+            .as_array()
+            .is_some_and(|types| types.iter().any(|t| t == "null"))
+            || property["oneOf"]
+                .as_array()
+                .is_some_and(|options| options.iter().any(|o| o["type"] == "null"))
+    };
+    let mut optional = Vec::new();
+    for (name, schema) in schemas {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        // Request bodies: an absent field means "not given".
+        if name.ends_with("Request") {
+            continue;
+        }
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (field, property) in properties {
+            if nullable(property)
+                && !required.contains(&field.as_str())
+                && !OMITTED_WHEN_EMPTY.contains(&(name.as_str(), field.as_str()))
+            {
+                optional.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(
+        optional.is_empty(),
+        "nullable but not required: {optional:?}"
+    );
 }

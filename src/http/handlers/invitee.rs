@@ -7,7 +7,7 @@ use crate::http::extract::JsonFields;
 use crate::http::gate::TokenEndpointQuota;
 use crate::http::handlers::json_no_store;
 use crate::http::handlers::paths::TokenPath;
-use crate::http::openapi::{Invitee, InviteeAccept};
+use crate::http::openapi::{Invitee, InviteeAccept, InviteePreview};
 use crate::http::state::AppState;
 use crate::services;
 use crate::services::context::{Anonymous, Context};
@@ -19,7 +19,7 @@ use crate::services::context::{Anonymous, Context};
     operation_id = "preview_invitation",
     tag = "invitee",
     params(TokenPath),
-    responses((status = 200, description = "The invitation", body = contract::InvitationPreview), Invitee)
+    responses((status = 200, description = "The invitation, in whatever status it is", body = contract::InvitationPreview), InviteePreview)
 )]
 #[get("/invitations/{token}")]
 pub async fn preview_invitation(
