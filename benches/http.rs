@@ -80,6 +80,28 @@ async fn timed(
     (started.elapsed(), status, body)
 }
 
+/// Sends `rounds` rounds of `concurrency` requests made by `request` at once,
+/// asserts each answers `status`, and reports their latencies as `label`.
+async fn measure_rounds(
+    client: &reqwest::Client,
+    label: &str,
+    rounds: usize,
+    concurrency: usize,
+    status: u16,
+    request: impl Fn() -> reqwest::RequestBuilder,
+) {
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for _ in 0..rounds {
+        let requests = (0..concurrency).map(|_| timed(client, request()));
+        for (latency, answered, body) in join_all(requests).await {
+            assert_eq!(answered, status, "{body}");
+            latencies.push(latency);
+        }
+    }
+    report(label, latencies, started.elapsed());
+}
+
 fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
     latencies.sort();
     println!(
@@ -172,52 +194,35 @@ async fn run(label: &str, database_url: &str) {
         started.elapsed(),
     );
 
-    let started = Instant::now();
-    let mut latencies = Vec::new();
-    for _ in 0..(invites / concurrency).max(1) {
-        let requests = (0..concurrency).map(|_| {
-            timed(
-                &client,
-                client
-                    .get(format!(
-                        "{}/accounts/{account}/invitations?limit=100",
-                        server.base
-                    ))
-                    .bearer_auth(&token),
-            )
-        });
-        for (latency, status, _) in join_all(requests).await {
-            assert_eq!(status, 200);
-            latencies.push(latency);
-        }
-    }
-    report(
+    let rounds = (invites / concurrency).max(1);
+    let invitations = format!("{}/accounts/{account}/invitations", server.base);
+    measure_rounds(
+        &client,
         "GET invitations (100 per page)",
-        latencies,
-        started.elapsed(),
-    );
-
-    let started = Instant::now();
-    let mut latencies = Vec::new();
-    for _ in 0..(invites / concurrency).max(1) {
-        let requests = (0..concurrency).map(|_| {
-            timed(
-                &client,
-                client
-                    .post(format!(
-                        "{}/accounts/{account}/invitations/quote",
-                        server.base
-                    ))
-                    .bearer_auth(&token)
-                    .json(&json!({"email": "quote@example.com", "role": "standard"})),
-            )
-        });
-        for (latency, status, _) in join_all(requests).await {
-            assert_eq!(status, 200);
-            latencies.push(latency);
-        }
-    }
-    report("POST invitations/quote", latencies, started.elapsed());
+        rounds,
+        concurrency,
+        200,
+        || {
+            client
+                .get(format!("{invitations}?limit=100"))
+                .bearer_auth(&token)
+        },
+    )
+    .await;
+    measure_rounds(
+        &client,
+        "POST invitations/quote",
+        rounds,
+        concurrency,
+        200,
+        || {
+            client
+                .post(format!("{invitations}/quote"))
+                .bearer_auth(&token)
+                .json(&json!({"email": "quote@example.com", "role": "standard"}))
+        },
+    )
+    .await;
 
     // Delivery: every invitation's email written as an .eml file.
     let started = Instant::now();

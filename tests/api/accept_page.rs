@@ -17,7 +17,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::helpers::{AccountSpec, Backend, Owner, TestApp, eventually};
+use crate::helpers::{AccountSpec, Backend, Owner, TestApp, eventually, invitation_path};
 
 /// `db_tests!` with a configured sign-in URL (and no wait between resends).
 macro_rules! browser_tests {
@@ -295,13 +295,6 @@ impl Browser {
     }
 }
 
-fn invitation_path(owner: &Owner, invitation: &Value) -> String {
-    format!(
-        "/accounts/{}/invitations/{}",
-        owner.account_id, invitation["id"]
-    )
-}
-
 /// Invites Bob as an administrator with a message; returns the invitation and its token.
 async fn invite_bob(app: &TestApp, owner: &Owner, email: &str) -> (Value, String) {
     app.invite_and_read_token(
@@ -485,14 +478,7 @@ async fn the_accept_page_explains_a_revoked_invitation_and_a_replaced_link(app: 
     };
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     let (invitation, token) = invite_bob(&app, &owner, "rex.gone@example.com").await;
-    app.request(
-        "DELETE",
-        &invitation_path(&owner, &invitation),
-        Some(&owner.token),
-        None,
-    )
-    .await
-    .ok(200);
+    app.revoke(&owner, &invitation).await.ok(200);
 
     browser.open(&app, &token).await;
     let revoked = browser.wait_for_state("revoked").await;
@@ -507,14 +493,7 @@ async fn the_accept_page_explains_a_revoked_invitation_and_a_replaced_link(app: 
     // A resent invitation's old link answers 404: the page says the link was
     // replaced, without naming anyone (it cannot know who).
     let (invitation, old_token) = invite_bob(&app, &owner, "sam.resent@example.com").await;
-    app.request(
-        "POST",
-        &format!("{}/resend", invitation_path(&owner, &invitation)),
-        Some(&owner.token),
-        None,
-    )
-    .await
-    .ok(200);
+    app.resend(&owner, &invitation).await.ok(200);
     browser.open(&app, &old_token).await;
     let invalid = browser.wait_for_state("invalid").await;
     let text = invalid.text().await.expect("text");

@@ -1,7 +1,6 @@
 //! The release interface, as operators and scripts use it: the binary with
 //! `bootstrap`, `token`, `serve`, `INVITATIONS_BIND`, `DATABASE_URL` and `.eml` files.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -72,16 +71,7 @@ pub(crate) fn serve_with(
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines
-        .next()
-        .expect("serve prints where it listens")
-        .unwrap();
-    let base = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
+    let (lines, base) = crate::helpers::listening_address(&mut child);
     // Keep draining stdout into the log so the child never blocks on a full pipe.
     let drain_log = log.with_extension("out");
     std::thread::spawn(move || {
@@ -98,16 +88,11 @@ async fn send(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, String) {
-    let mut request = client.request(method, url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    let response = request.send().await.expect("request");
+    let request = client.request(method, url);
+    let response = crate::helpers::with_token_and_json(request, token, body.as_ref())
+        .send()
+        .await
+        .expect("request");
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
 }

@@ -48,13 +48,7 @@ async fn twenty_parallel_invites_of_one_email_create_exactly_one_invitation(app:
     assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
     let counts = app.licenses(&owner).await;
     assert_eq!(counts["user"]["reserved"], 1);
-    let charges = app
-        .get(
-            &format!("/accounts/{}/charges", owner.account_id),
-            &owner.token,
-        )
-        .await;
-    assert_eq!(charges.ok(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.charges(&owner).await.len(), 1);
 }
 
 async fn ten_parallel_accepts_of_one_token_create_exactly_one_user(app: TestApp) {

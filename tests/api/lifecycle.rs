@@ -79,15 +79,7 @@ async fn an_invitee_can_accept_and_sign_in(app: TestApp) {
         .await;
     assert_eq!(session.ok(200)["user"]["id"], grant["user"]["id"]);
 
-    let again = app
-        .get(
-            &format!(
-                "/accounts/{}/invitations/{}",
-                owner.account_id, invitation["id"]
-            ),
-            &owner.token,
-        )
-        .await;
+    let again = app.read_invitation(&owner, &invitation).await;
     assert_eq!(again.ok(200)["status"], "accepted");
     assert_eq!(again.body["accepted_user_id"], grant["user"]["id"]);
 }

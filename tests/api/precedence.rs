@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, TestApp};
+use crate::helpers::{AccountSpec, TestApp, classic_attorney};
 
 db_tests!(
     a_standard_user_gets_403_even_with_an_invalid_body,
@@ -58,16 +58,9 @@ async fn a_standard_user_gets_403_even_with_an_invalid_body(app: TestApp) {
         app.post(&path, &staff, json!({"nonsense": true}))
             .await
             .problem(403, "forbidden");
-        let raw = app
-            .client
-            .post(format!("{}{path}", app.base))
-            .bearer_auth(&staff)
-            .header("content-type", "application/json")
-            .body("{not json")
-            .send()
+        app.send_not_json(reqwest::Method::POST, &path, &staff)
             .await
-            .unwrap();
-        TestApp::reply(raw).await.problem(403, "forbidden");
+            .problem(403, "forbidden");
     }
     app.get(&format!("/accounts/{account}/invitations?limit=0"), &staff)
         .await
@@ -107,56 +100,25 @@ async fn a_dead_token_is_reported_before_the_accept_body_is_judged(app: TestApp)
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     let bad_body = json!({"first_name": 5});
     let unknown = format!("inv_{}", "A".repeat(43));
-    app.request(
-        "POST",
-        &format!("/invitations/{unknown}/accept"),
-        None,
-        Some(&bad_body),
-    )
-    .await
-    .problem(404, "not_found");
+    app.accept_with(&unknown, &bad_body)
+        .await
+        .problem(404, "not_found");
 
     let (invitation, token) = app
-        .invite_and_read_token(
-            &owner,
-            json!({"email": "gone@example.com", "subscriber_type": "attorney"}),
-        )
+        .invite_and_read_token(&owner, classic_attorney("gone@example.com"))
         .await;
-    app.request(
-        "DELETE",
-        &format!(
-            "/accounts/{}/invitations/{}",
-            owner.account_id, invitation["id"]
-        ),
-        Some(&owner.token),
-        None,
-    )
-    .await
-    .ok(200);
-    app.request(
-        "POST",
-        &format!("/invitations/{token}/accept"),
-        None,
-        Some(&bad_body),
-    )
-    .await
-    .problem(410, "invitation_revoked");
+    app.revoke(&owner, &invitation).await.ok(200);
+    app.accept_with(&token, &bad_body)
+        .await
+        .problem(410, "invitation_revoked");
 
     let (_, token) = app
-        .invite_and_read_token(
-            &owner,
-            json!({"email": "late@example.com", "subscriber_type": "attorney"}),
-        )
+        .invite_and_read_token(&owner, classic_attorney("late@example.com"))
         .await;
     app.clock.advance(chrono::Duration::days(8));
-    app.request(
-        "POST",
-        &format!("/invitations/{token}/accept"),
-        None,
-        Some(&bad_body),
-    )
-    .await
-    .problem(410, "invitation_expired");
+    app.accept_with(&token, &bad_body)
+        .await
+        .problem(410, "invitation_expired");
 }
 
 async fn accept_lists_wrong_types_and_rule_violations_together(app: TestApp) {
@@ -168,11 +130,9 @@ async fn accept_lists_wrong_types_and_rule_violations_together(app: TestApp) {
         )
         .await;
     let reply = app
-        .request(
-            "POST",
-            &format!("/invitations/{token}/accept"),
-            None,
-            Some(&json!({"first_name": 5, "last_name": "", "password": "short", "nickname": "x"})),
+        .accept_with(
+            &token,
+            &json!({"first_name": 5, "last_name": "", "password": "short", "nickname": "x"}),
         )
         .await;
     let mut fields = reply.error_fields();

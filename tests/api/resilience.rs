@@ -28,15 +28,7 @@ async fn a_pending_invitation_survives_a_restart(first: TestApp) {
     let second = TestApp::spawn_with(backend, &[("DATABASE_URL", &database_url)])
         .await
         .unwrap();
-    let reply = second
-        .get(
-            &format!(
-                "/accounts/{}/invitations/{}",
-                owner.account_id, invitation["id"]
-            ),
-            &owner.token,
-        )
-        .await;
+    let reply = second.read_invitation(&owner, &invitation).await;
     assert_eq!(reply.ok(200)["status"], "pending");
     second.accept(&token).await.ok(201);
 }
@@ -83,15 +75,7 @@ async fn restart_delivery(backend: Backend) {
         },
     )
     .await;
-    let reply = first
-        .get(
-            &format!(
-                "/accounts/{}/invitations/{}",
-                owner.account_id, invitation["id"]
-            ),
-            &owner.token,
-        )
-        .await;
+    let reply = first.read_invitation(&owner, &invitation).await;
     assert_eq!(
         reply.ok(200)["delivery"],
         "queued",
@@ -108,19 +92,7 @@ async fn restart_delivery(backend: Backend) {
     second.wait_for_delivery(&owner, &invitation, "sent").await;
 }
 
-#[actix_web::test]
-async fn a_failed_delivery_is_retried_by_the_next_process_on_sqlite() {
-    restart_delivery(Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-#[cfg_attr(
-    no_test_database,
-    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
-)]
-async fn a_failed_delivery_is_retried_by_the_next_process_on_postgres() {
-    restart_delivery(Backend::Postgres).await;
-}
+crate::backend_tests!(a_failed_delivery_is_retried_by_the_next_process => restart_delivery);
 
 #[actix_web::test]
 #[cfg_attr(

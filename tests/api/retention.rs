@@ -66,17 +66,7 @@ async fn finished_emails_and_webhook_deliveries_are_pruned_after_retention(harne
             json!({"email": "old.two@example.com", "subscriber_type": "attorney"}),
         )
         .await;
-    app.request(
-        "DELETE",
-        &format!(
-            "/accounts/{}/invitations/{}",
-            owner.account_id, revoked["id"]
-        ),
-        Some(&owner.token),
-        None,
-    )
-    .await
-    .ok(200);
+    app.revoke(&owner, &revoked).await.ok(200);
     hooks.wait_for_succeeded(3, Duration::from_secs(10)).await;
     let (outbox, deliveries, audit) = counts(&harness.database_url);
     assert_eq!((outbox, deliveries), (2, 3));

@@ -46,17 +46,7 @@ async fn a_retried_invite_with_the_same_key_is_replayed_byte_for_byte_and_charge
     assert_eq!(second.text, first.text, "replayed byte for byte");
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
     assert_eq!(second.header("location"), first.header("location"));
-    let charges = app
-        .get(
-            &format!("/accounts/{}/charges", owner.account_id),
-            &owner.token,
-        )
-        .await;
-    assert_eq!(
-        charges.ok(200)["items"].as_array().unwrap().len(),
-        1,
-        "charged once"
-    );
+    assert_eq!(app.charges(&owner).await.len(), 1, "charged once");
     let counts = app.licenses(&owner).await;
     assert_eq!(counts["user"]["total"], 2);
     assert_eq!(app.emails_to("retry@example.com", 1).await.len(), 1);
@@ -126,13 +116,7 @@ async fn parallel_retries_with_one_key_run_the_request_once(app: TestApp) {
         created.iter().all(|id| *id == created[0]),
         "every 201 is the same invitation"
     );
-    let charges = app
-        .get(
-            &format!("/accounts/{}/charges", owner.account_id),
-            &owner.token,
-        )
-        .await;
-    assert_eq!(charges.ok(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.charges(&owner).await.len(), 1);
 }
 
 async fn errors_are_replayed_too_but_keys_are_per_account(app: TestApp) {
@@ -325,11 +309,5 @@ async fn a_request_that_committed_but_lost_its_answer_is_never_run_again(app: Te
         counts["user"]["total"], 3,
         "bought once: the owner's seat and two more"
     );
-    let charges = app
-        .get(
-            &format!("/accounts/{}/charges", owner.account_id),
-            &owner.token,
-        )
-        .await;
-    assert_eq!(charges.ok(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.charges(&owner).await.len(), 1);
 }

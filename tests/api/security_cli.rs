@@ -582,16 +582,4 @@ async fn sigterm_during_a_burst(backend: Backend) {
     }
 }
 
-#[actix_web::test]
-async fn sigterm_finishes_in_flight_work_and_loses_nothing_on_sqlite() {
-    sigterm_during_a_burst(Backend::Sqlite).await;
-}
-
-#[actix_web::test]
-#[cfg_attr(
-    no_test_database,
-    ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant"
-)]
-async fn sigterm_finishes_in_flight_work_and_loses_nothing_on_postgres() {
-    sigterm_during_a_burst(Backend::Postgres).await;
-}
+crate::backend_tests!(sigterm_finishes_in_flight_work_and_loses_nothing => sigterm_during_a_burst);

@@ -28,45 +28,26 @@ async fn names_with_control_or_format_characters_are_refused(app: TestApp) {
             json!({"email": "hostile@example.com", "subscriber_type": "attorney"}),
         )
         .await;
-    let accept = format!("/invitations/{token}/accept");
     for (first, last) in [
         ("Bob\r\nBcc: all@example.com", "evil\u{202E}gpj.exe"),
         ("Bob\u{0}", "Jo\u{200B}nes"),
         ("\u{1b}[2J", "\u{FEFF}Jones"),
     ] {
         let reply = app
-            .request(
-                "POST",
-                &accept,
-                None,
-                Some(
-                    &json!({"first_name": first, "last_name": last, "password": "bob's password"}),
-                ),
+            .accept_with(
+                &token,
+                &json!({"first_name": first, "last_name": last, "password": "bob's password"}),
             )
             .await;
         assert_fields(&reply, &["first_name", "last_name"]);
         assert_eq!(error_code(&reply, "first_name"), "invalid_characters");
         assert_eq!(error_code(&reply, "last_name"), "invalid_characters");
     }
-    let too_long = app
-        .request(
-            "POST",
-            &accept,
-            None,
-            Some(&json!({"first_name": "é".repeat(101), "last_name": "   ", "password": "bob's password"})),
-        )
-        .await;
+    let too_long = app.accept_with(&token, &json!({"first_name": "é".repeat(101), "last_name": "   ", "password": "bob's password"})).await;
     assert_eq!(error_code(&too_long, "first_name"), "too_long");
     assert_eq!(error_code(&too_long, "last_name"), "required");
 
-    let accepted = app
-        .request(
-            "POST",
-            &accept,
-            None,
-            Some(&json!({"first_name": "  José María ", "last_name": "O'Brien-Núñez", "password": "bob's password"})),
-        )
-        .await;
+    let accepted = app.accept_with(&token, &json!({"first_name": "  José María ", "last_name": "O'Brien-Núñez", "password": "bob's password"})).await;
     let user = &accepted.ok(201)["user"];
     assert_eq!(user["first_name"], "José María");
     assert_eq!(user["last_name"], "O'Brien-Núñez");
@@ -564,7 +545,6 @@ impl Drop for Served {
 
 impl Served {
     fn start(dir: &std::path::Path, database_url: &str) -> Served {
-        use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(BIN)
             .current_dir(dir)
             .env_clear()
@@ -581,16 +561,7 @@ impl Served {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start serve");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines
-            .next()
-            .expect("serve prints where it listens")
-            .unwrap();
-        let base = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_owned();
+        let (lines, base) = crate::helpers::listening_address(&mut child);
         std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
         Served { child, base }
     }

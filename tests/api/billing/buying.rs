@@ -15,22 +15,10 @@ async fn buying_licenses_charges_quantity_times_the_prorated_single_license_pric
         &[(LicenseType::Attorney, 2), (LicenseType::NonAttorney, 2)],
         anchor,
     ));
-    assert_licenses(
-        &app,
-        &owner,
-        "bootstrapped",
-        &[("attorney", 2, 0, 1), ("non_attorney", 2, 0, 0)],
-    )
-    .await;
+    assert_licenses(&app, &owner, "bootstrapped", &CLASSIC_ANNUAL_LICENSES).await;
 
     let before = app.clock.now();
-    let reply = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "attorney", "quantity": 3}),
-        )
-        .await;
+    let reply = buy_licenses(&app, &owner, "attorney", 3).await;
     let window = window_since(&app, before);
     let body = reply.ok(201).clone();
     let charge = &body["charge"];
@@ -64,17 +52,7 @@ async fn buying_licenses_charges_quantity_times_the_prorated_single_license_pric
     .await;
     assert_eq!(ledger(&app, &owner).await, vec![charge.clone()]);
 
-    let before = app.clock.now();
-    let reply = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "non_attorney", "quantity": 1}),
-        )
-        .await;
-    let window = window_since(&app, before);
-    let single = reply.ok(201)["charge"].clone();
-    assert_charge_line(&single, "non_attorney", "license_purchase", 1, None, None);
+    let (single, window) = buy_and_check_the_charge_line(&app, &owner, "non_attorney", 1).await;
     assert_prorated(&single, 60_000, 1, period(anchor, 12, 0), window);
     assert_licenses(
         &app,
@@ -91,17 +69,7 @@ async fn bought_user_licenses_are_reused_for_free_by_later_invites(app: TestApp)
     let owner = app.bootstrap(&new_monthly(&[], anchor));
     assert_licenses(&app, &owner, "bootstrapped", &[("user", 0, 0, 1)]).await;
 
-    let before = app.clock.now();
-    let reply = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "user", "quantity": 2}),
-        )
-        .await;
-    let window = window_since(&app, before);
-    let charge = reply.ok(201)["charge"].clone();
-    assert_charge_line(&charge, "user", "license_purchase", 2, None, None);
+    let (charge, window) = buy_and_check_the_charge_line(&app, &owner, "user", 2).await;
     assert_prorated(&charge, NEW_MONTHLY_PRICE, 2, period(anchor, 1, 0), window);
     assert_licenses(&app, &owner, "2 bought", &[("user", 2, 0, 1)]).await;
 
@@ -124,17 +92,11 @@ async fn bought_user_licenses_are_reused_for_free_by_later_invites(app: TestApp)
 
 async fn buying_zero_or_more_than_a_hundred_licenses_is_a_quantity_error(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let full = [("attorney", 2, 0, 1), ("non_attorney", 2, 0, 0)];
+    let full = CLASSIC_ANNUAL_LICENSES;
     assert_licenses(&app, &owner, "bootstrapped", &full).await;
 
     for quantity in [0, 101, -1] {
-        let reply = app
-            .post(
-                &account_path(&owner, "/licenses"),
-                &owner.token,
-                json!({"license_type": "attorney", "quantity": quantity}),
-            )
-            .await;
+        let reply = buy_licenses(&app, &owner, "attorney", quantity).await;
         assert_eq!(
             reply.error_fields(),
             vec!["quantity".to_owned()],
@@ -145,13 +107,7 @@ async fn buying_zero_or_more_than_a_hundred_licenses_is_a_quantity_error(app: Te
     assert!(ledger(&app, &owner).await.is_empty());
 
     // The bounds themselves are fine.
-    let reply = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "attorney", "quantity": 100}),
-        )
-        .await;
+    let reply = buy_licenses(&app, &owner, "attorney", 100).await;
     assert_eq!(reply.ok(201)["charge"]["quantity"], 100);
     assert_licenses(
         &app,
@@ -165,28 +121,16 @@ async fn buying_zero_or_more_than_a_hundred_licenses_is_a_quantity_error(app: Te
 
 async fn buying_a_license_type_the_account_does_not_have_is_a_license_type_error(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let full = [("attorney", 2, 0, 1), ("non_attorney", 2, 0, 0)];
+    let full = CLASSIC_ANNUAL_LICENSES;
     assert_licenses(&app, &owner, "bootstrapped", &full).await;
-    let reply = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "user", "quantity": 1}),
-        )
-        .await;
+    let reply = buy_licenses(&app, &owner, "user", 1).await;
     assert_eq!(reply.error_fields(), vec!["license_type".to_owned()]);
     assert_licenses(&app, &owner, "user refused on classic", &full).await;
     assert!(ledger(&app, &owner).await.is_empty());
 
     let owner = app.bootstrap(&new_monthly(&[], days_ago(&app, 3)));
     assert_licenses(&app, &owner, "new bootstrapped", &[("user", 0, 0, 1)]).await;
-    let reply = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "attorney", "quantity": 1}),
-        )
-        .await;
+    let reply = buy_licenses(&app, &owner, "attorney", 1).await;
     assert_eq!(reply.error_fields(), vec!["license_type".to_owned()]);
     assert_licenses(
         &app,

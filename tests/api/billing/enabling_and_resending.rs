@@ -17,6 +17,48 @@ struct AgainCase {
 }
 
 impl AgainCase {
+    /// Bootstraps the case's account and asserts it starts with its (at most
+    /// one) open license: (owner, anchor, types, open).
+    async fn bootstrap(&self, app: &TestApp) -> (Owner, NaiveDateTime, Types, i64) {
+        let (owner, anchor, types) = self.account.bootstrap(app);
+        let open = self.account.open();
+        assert!(
+            open <= 1,
+            "the table's accounts start with at most one open license"
+        );
+        let start = types.at(self.license_type, (open, 0, 0));
+        assert_licenses(app, &owner, "bootstrapped", &start).await;
+        (owner, anchor, types, open)
+    }
+
+    /// With `taken_by_another_invite`, invites `b@example.com` for free into
+    /// the license the first one freed. Asserts the counts (`step`) and that
+    /// the ledger holds only the first invite's charge, if it had one:
+    /// (the counts, the ledger).
+    async fn maybe_take_the_freed_license(
+        &self,
+        app: &TestApp,
+        owner: &Owner,
+        types: &Types,
+        open: i64,
+        step: &str,
+    ) -> ((i64, i64, i64), Vec<Value>) {
+        let counts = if self.taken_by_another_invite {
+            invite_free(app, owner, (self.body)("b@example.com")).await;
+            (0, 1, 0)
+        } else {
+            (1, 0, 0)
+        };
+        assert_licenses(app, owner, step, &types.at(self.license_type, counts)).await;
+        let lines = ledger(app, owner).await;
+        assert_eq!(
+            lines.len(),
+            usize::from(open == 0),
+            "only the first invite's charge"
+        );
+        (counts, lines)
+    }
+
     /// Invites `a@example.com` (free or bought, as the account allows) and
     /// checks its billing; returns the invitation.
     async fn first_invite(&self, app: &TestApp, owner: &Owner, anchor: NaiveDateTime) -> Value {
@@ -31,14 +73,8 @@ impl AgainCase {
 }
 
 async fn enabling_a_disabled_user(app: TestApp, case: &AgainCase) {
-    let (owner, anchor, types) = case.account.bootstrap(&app);
+    let (owner, anchor, types, open) = case.bootstrap(&app).await;
     let at = |counts| types.at(case.license_type, counts);
-    let open = case.account.open();
-    assert!(
-        open <= 1,
-        "the table's accounts start with at most one open license"
-    );
-    assert_licenses(&app, &owner, "bootstrapped", &at((open, 0, 0))).await;
     case.first_invite(&app, &owner, anchor).await;
     assert_licenses(&app, &owner, "invited", &at((0, 1, 0))).await;
     let token = app.email_to("a@example.com").await.token;
@@ -46,19 +82,9 @@ async fn enabling_a_disabled_user(app: TestApp, case: &AgainCase) {
     assert_licenses(&app, &owner, "accepted", &at((0, 0, 1))).await;
     disable(&app, &owner, user_id).await;
     assert_licenses(&app, &owner, "disabled", &at((1, 0, 0))).await;
-    let before_enable = if case.taken_by_another_invite {
-        invite_free(&app, &owner, (case.body)("b@example.com")).await;
-        (0, 1, 0)
-    } else {
-        (1, 0, 0)
-    };
-    assert_licenses(&app, &owner, "before enabling", &at(before_enable)).await;
-    let lines = ledger(&app, &owner).await;
-    assert_eq!(
-        lines.len(),
-        usize::from(open == 0),
-        "only the first invite's charge"
-    );
+    let (before_enable, lines) = case
+        .maybe_take_the_freed_license(&app, &owner, &types, open, "before enabling")
+        .await;
 
     let (open_before, reserved, _) = before_enable;
     let before = app.clock.now();
@@ -97,13 +123,9 @@ async fn enabling_a_disabled_user(app: TestApp, case: &AgainCase) {
             assert_eq!(ledger(&app, &owner).await, lines, "nothing charged");
 
             // After buying one, enabling takes it for free.
-            app.post(
-                &account_path(&owner, "/licenses"),
-                &owner.token,
-                json!({"license_type": case.license_type, "quantity": 1}),
-            )
-            .await
-            .ok(201);
+            buy_licenses(&app, &owner, case.license_type, 1)
+                .await
+                .ok(201);
             assert_licenses(&app, &owner, "bought", &at((1, reserved, 0))).await;
             let lines = ledger(&app, &owner).await;
             let enabled = enable(&app, &owner, user_id).await;
@@ -113,6 +135,21 @@ async fn enabling_a_disabled_user(app: TestApp, case: &AgainCase) {
         }
     }
 }
+
+/// Classic annual with one attorney license, taken by another invite before
+/// the first user takes a license again: refused (annual plans never buy).
+const REFUSED_ON_CLASSIC_ANNUAL: AgainCase = AgainCase {
+    account: Account {
+        spec: classic_annual_with,
+        licenses: &[(LicenseType::Attorney, 1)],
+        anchor_days_ago: 30,
+    },
+    license_type: "attorney",
+    body: classic_attorney,
+    price: CLASSIC_ATTORNEY_PRICE,
+    taken_by_another_invite: true,
+    outcome: Outcome::Refused,
+};
 
 case_tests!(enabling_a_disabled_user {
     enabling_a_user_reuses_an_open_license_without_charge => AgainCase {
@@ -143,52 +180,25 @@ case_tests!(enabling_a_disabled_user {
         taken_by_another_invite: true,
         outcome: Outcome::Charged,
     },
-    enabling_a_user_on_classic_annual_without_an_open_license_is_refused => AgainCase {
-        account: Account {
-            spec: classic_annual_with,
-            licenses: &[(LicenseType::Attorney, 1)],
-            anchor_days_ago: 30,
-        },
-        license_type: "attorney",
-        body: classic_attorney,
-        price: CLASSIC_ATTORNEY_PRICE,
-        taken_by_another_invite: true,
-        outcome: Outcome::Refused,
-    },
+    enabling_a_user_on_classic_annual_without_an_open_license_is_refused => REFUSED_ON_CLASSIC_ANNUAL,
 });
 
 async fn resending_an_expired_invitation(app: TestApp, case: &AgainCase) {
-    let (owner, anchor, types) = case.account.bootstrap(&app);
+    let (owner, anchor, types, open) = case.bootstrap(&app).await;
     let at = |counts| types.at(case.license_type, counts);
-    let open = case.account.open();
-    assert!(
-        open <= 1,
-        "the table's accounts start with at most one open license"
-    );
-    assert_licenses(&app, &owner, "bootstrapped", &at((open, 0, 0))).await;
     let first = case.first_invite(&app, &owner, anchor).await;
     assert_licenses(&app, &owner, "invited", &at((0, 1, 0))).await;
 
     app.clock.advance(Duration::days(8));
     let owner = app.renew(&owner);
     assert_licenses(&app, &owner, "expired", &at((1, 0, 0))).await;
-    let before_resend = if case.taken_by_another_invite {
-        invite_free(&app, &owner, (case.body)("b@example.com")).await;
-        (0, 1, 0)
-    } else {
-        (1, 0, 0)
-    };
-    assert_licenses(&app, &owner, "before resending", &at(before_resend)).await;
-    let lines = ledger(&app, &owner).await;
-    assert_eq!(
-        lines.len(),
-        usize::from(open == 0),
-        "only the first invite's charge"
-    );
+    let (before_resend, lines) = case
+        .maybe_take_the_freed_license(&app, &owner, &types, open, "before resending")
+        .await;
 
     let (open_before, reserved, _) = before_resend;
     let before = app.clock.now();
-    let reply = resend(&app, &owner, &first).await;
+    let reply = app.resend(&owner, &first).await;
     let window = window_since(&app, before);
     match case.outcome {
         Outcome::Free => {
@@ -251,16 +261,5 @@ case_tests!(resending_an_expired_invitation {
         taken_by_another_invite: true,
         outcome: Outcome::Charged,
     },
-    resending_an_expired_invitation_on_classic_annual_without_an_open_license_is_refused => AgainCase {
-        account: Account {
-            spec: classic_annual_with,
-            licenses: &[(LicenseType::Attorney, 1)],
-            anchor_days_ago: 30,
-        },
-        license_type: "attorney",
-        body: classic_attorney,
-        price: CLASSIC_ATTORNEY_PRICE,
-        taken_by_another_invite: true,
-        outcome: Outcome::Refused,
-    },
+    resending_an_expired_invitation_on_classic_annual_without_an_open_license_is_refused => REFUSED_ON_CLASSIC_ANNUAL,
 });

@@ -28,15 +28,7 @@ async fn the_charge_ledger_lists_every_charge_newest_first_in_pages(app: TestApp
     assert_licenses(&app, &owner, "c invited", &[("user", 0, 2, 1)]).await;
     enable(&app, &owner, a_user).await.ok(200);
     assert_licenses(&app, &owner, "a enabled", &[("user", 0, 2, 2)]).await;
-    let bought = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "user", "quantity": 2}),
-        )
-        .await
-        .ok(201)["charge"]
-        .clone();
+    let bought = buy_licenses(&app, &owner, "user", 2).await.ok(201)["charge"].clone();
     assert_licenses(&app, &owner, "2 bought", &[("user", 2, 2, 2)]).await;
 
     let all = ledger(&app, &owner).await;
@@ -138,11 +130,7 @@ async fn a_monthly_period_rolls_over_by_calendar_months_from_the_anchor(app: Tes
     assert_licenses(&app, &owner, "bootstrapped", &[("user", 0, 0, 1)]).await;
     let current = period(anchor, 1, 1);
 
-    let account = app
-        .get(&account_path(&owner, ""), &owner.token)
-        .await
-        .ok(200)
-        .clone();
+    let account = read_account(&app, &owner).await;
     assert_eq!(account["billing_system"], "new", "{account}");
     assert_eq!(account["plan"], "monthly", "{account}");
     assert_eq!(account["currency"], "USD", "{account}");
@@ -151,8 +139,7 @@ async fn a_monthly_period_rolls_over_by_calendar_months_from_the_anchor(app: Tes
         json!({"user": NEW_MONTHLY_PRICE}),
         "{account}"
     );
-    assert_eq!(ts(&account["period_start"]), current.0, "{account}");
-    assert_eq!(ts(&account["period_end"]), current.1, "{account}");
+    assert_period(&account, current);
     assert_licenses(&app, &owner, "account read", &[("user", 0, 0, 1)]).await;
 
     let before = app.clock.now();
@@ -184,14 +171,9 @@ async fn an_annual_period_rolls_over_by_calendar_years_from_the_anchor(app: Test
     assert_licenses(&app, &owner, "bootstrapped", &[("user", 0, 0, 1)]).await;
     let current = period(anchor, 12, 1);
 
-    let account = app
-        .get(&account_path(&owner, ""), &owner.token)
-        .await
-        .ok(200)
-        .clone();
+    let account = read_account(&app, &owner).await;
     assert_eq!(account["plan"], "annual", "{account}");
-    assert_eq!(ts(&account["period_start"]), current.0, "{account}");
-    assert_eq!(ts(&account["period_end"]), current.1, "{account}");
+    assert_period(&account, current);
     assert_licenses(&app, &owner, "account read", &[("user", 0, 0, 1)]).await;
 
     invite_charged(
@@ -211,11 +193,7 @@ async fn the_period_rolls_over_while_the_service_runs(app: TestApp) {
     let owner = app.bootstrap(&classic_monthly(&[], anchor));
     let start = [("attorney", 0, 0, 1), ("non_attorney", 0, 0, 0)];
     assert_licenses(&app, &owner, "bootstrapped", &start).await;
-    let account = app
-        .get(&account_path(&owner, ""), &owner.token)
-        .await
-        .ok(200)
-        .clone();
+    let account = read_account(&app, &owner).await;
     assert_eq!(ts(&account["period_start"]), anchor, "{account}");
     assert_eq!(
         ts(&account["period_end"]),
@@ -228,13 +206,8 @@ async fn the_period_rolls_over_while_the_service_runs(app: TestApp) {
     app.clock.advance(Duration::days(10));
     let owner = app.renew(&owner);
     let current = period(anchor, 1, 1);
-    let account = app
-        .get(&account_path(&owner, ""), &owner.token)
-        .await
-        .ok(200)
-        .clone();
-    assert_eq!(ts(&account["period_start"]), current.0, "{account}");
-    assert_eq!(ts(&account["period_end"]), current.1, "{account}");
+    let account = read_account(&app, &owner).await;
+    assert_period(&account, current);
     assert_licenses(&app, &owner, "period rolled over", &start).await;
 
     invite_charged(
@@ -253,4 +226,18 @@ async fn the_period_rolls_over_while_the_service_runs(app: TestApp) {
         &[("attorney", 0, 1, 1), ("non_attorney", 0, 0, 0)],
     )
     .await;
+}
+
+/// `GET /accounts/{id}` as the owner.
+async fn read_account(app: &TestApp, owner: &Owner) -> Value {
+    app.get(&account_path(owner, ""), &owner.token)
+        .await
+        .ok(200)
+        .clone()
+}
+
+/// Asserts the account's `period_start` and `period_end` are `period`.
+fn assert_period(account: &Value, period: (NaiveDateTime, NaiveDateTime)) {
+    assert_eq!(ts(&account["period_start"]), period.0, "{account}");
+    assert_eq!(ts(&account["period_end"]), period.1, "{account}");
 }

@@ -34,6 +34,10 @@ mod releases;
 // Accounts used below.
 
 const CLASSIC_ATTORNEY_PRICE: i64 = 120_000; // AccountSpec::classic_annual()
+/// The license counts (type, open, reserved, assigned) of a fresh
+/// `AccountSpec::classic_annual()`: two open of each type, the owner's seat.
+const CLASSIC_ANNUAL_LICENSES: [(&str, i64, i64, i64); 2] =
+    [("attorney", 2, 0, 1), ("non_attorney", 2, 0, 0)];
 const CLASSIC_MONTHLY_PRICES: &[(LicenseType, i64)] = &[
     (LicenseType::Attorney, 9_999),
     (LicenseType::NonAttorney, 4_999),
@@ -43,52 +47,55 @@ const CLASSIC_MONTHLY_NON_ATTORNEY_PRICE: i64 = 4_999;
 const NEW_ANNUAL_PRICE: i64 = 119_999;
 const NEW_MONTHLY_PRICE: i64 = 3_000; // AccountSpec::new_monthly()
 
-fn classic_annual_with(
+/// `spec` with these licenses bought and its billing period anchored at `anchor`.
+fn anchored(
+    spec: AccountSpec<'static>,
     licenses: &'static [(LicenseType, i64)],
     anchor: NaiveDateTime,
 ) -> AccountSpec<'static> {
     AccountSpec {
         licenses,
         period_start: Some(anchor),
-        ..AccountSpec::classic_annual()
+        ..spec
     }
+}
+
+fn classic_annual_with(
+    licenses: &'static [(LicenseType, i64)],
+    anchor: NaiveDateTime,
+) -> AccountSpec<'static> {
+    anchored(AccountSpec::classic_annual(), licenses, anchor)
 }
 
 fn classic_monthly(
     licenses: &'static [(LicenseType, i64)],
     anchor: NaiveDateTime,
 ) -> AccountSpec<'static> {
-    AccountSpec {
-        billing_system: BillingSystem::Classic,
+    let spec = AccountSpec {
         plan: Plan::Monthly,
         prices: CLASSIC_MONTHLY_PRICES,
-        licenses,
-        period_start: Some(anchor),
-    }
+        ..AccountSpec::classic_annual()
+    };
+    anchored(spec, licenses, anchor)
 }
 
 fn new_annual(
     licenses: &'static [(LicenseType, i64)],
     anchor: NaiveDateTime,
 ) -> AccountSpec<'static> {
-    AccountSpec {
-        billing_system: BillingSystem::New,
+    let spec = AccountSpec {
         plan: Plan::Annual,
         prices: &[(LicenseType::User, NEW_ANNUAL_PRICE)],
-        licenses,
-        period_start: Some(anchor),
-    }
+        ..AccountSpec::new_monthly()
+    };
+    anchored(spec, licenses, anchor)
 }
 
 fn new_monthly(
     licenses: &'static [(LicenseType, i64)],
     anchor: NaiveDateTime,
 ) -> AccountSpec<'static> {
-    AccountSpec {
-        licenses,
-        period_start: Some(anchor),
-        ..AccountSpec::new_monthly()
-    }
+    anchored(AccountSpec::new_monthly(), licenses, anchor)
 }
 
 // ---------------------------------------------------------------------------
@@ -161,6 +168,44 @@ fn window_since(app: &TestApp, before: NaiveDateTime) -> Window {
         before,
         after: app.clock.now(),
     }
+}
+
+/// `POST /accounts/{id}/licenses` for `quantity` licenses of `license_type`.
+async fn buy_licenses(
+    app: &TestApp,
+    owner: &Owner,
+    license_type: &str,
+    quantity: i64,
+) -> crate::helpers::Reply {
+    app.post(
+        &account_path(owner, "/licenses"),
+        &owner.token,
+        json!({"license_type": license_type, "quantity": quantity}),
+    )
+    .await
+}
+
+/// Buys licenses and asserts the 201's charge is a `license_purchase` line
+/// for them; returns the charge and the window it was made in.
+async fn buy_and_check_the_charge_line(
+    app: &TestApp,
+    owner: &Owner,
+    license_type: &str,
+    quantity: i64,
+) -> (Value, Window) {
+    let before = app.clock.now();
+    let reply = buy_licenses(app, owner, license_type, quantity).await;
+    let window = window_since(app, before);
+    let charge = reply.ok(201)["charge"].clone();
+    assert_charge_line(
+        &charge,
+        license_type,
+        "license_purchase",
+        quantity,
+        None,
+        None,
+    );
+    (charge, window)
 }
 
 /// Checks a charge (a ledger line, an invitation's `charge`, or a quote's
@@ -325,6 +370,24 @@ async fn invite_free(app: &TestApp, owner: &Owner, body: Value) -> Value {
     invitation
 }
 
+/// Invites with `body` expecting 409 `no_available_license` for
+/// `license_type`: the counts stay `expected` and nothing is charged.
+async fn assert_invite_refused_without_charge(
+    app: &TestApp,
+    owner: &Owner,
+    body: Value,
+    license_type: &str,
+    step: &str,
+    expected: &[(&str, i64, i64, i64)],
+) {
+    let reply = app
+        .post(&account_path(owner, "/invitations"), &owner.token, body)
+        .await;
+    assert_no_available_license(&reply, owner, license_type);
+    assert_licenses(app, owner, step, expected).await;
+    assert!(ledger(app, owner).await.is_empty(), "nothing charged");
+}
+
 /// Invites expecting a bought license: the invitation's `charge` is the prorated
 /// price and is the newest ledger line, exactly.
 async fn invite_charged(
@@ -381,16 +444,6 @@ async fn enable(app: &TestApp, owner: &Owner, user_id: i64) -> crate::helpers::R
     app.request(
         "POST",
         &account_path(owner, &format!("/users/{user_id}/enable")),
-        Some(&owner.token),
-        None,
-    )
-    .await
-}
-
-async fn resend(app: &TestApp, owner: &Owner, invitation: &Value) -> crate::helpers::Reply {
-    app.request(
-        "POST",
-        &format!("{}/resend", invitation_path(owner, invitation)),
         Some(&owner.token),
         None,
     )

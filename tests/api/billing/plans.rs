@@ -10,7 +10,7 @@ crate::db_tests!(
 
 async fn classic_annual_reuses_an_open_license_without_charge(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let full = [("attorney", 2, 0, 1), ("non_attorney", 2, 0, 0)];
+    let full = CLASSIC_ANNUAL_LICENSES;
     assert_licenses(&app, &owner, "bootstrapped", &full).await;
 
     let invitation = invite_free(&app, &owner, classic_attorney("a@example.com")).await;
@@ -43,16 +43,15 @@ async fn classic_annual_refuses_when_no_license_is_open(app: TestApp) {
     let start = [("attorney", 0, 0, 1), ("non_attorney", 1, 0, 0)];
     assert_licenses(&app, &owner, "bootstrapped", &start).await;
 
-    let reply = app
-        .post(
-            &account_path(&owner, "/invitations"),
-            &owner.token,
-            classic_attorney("a@example.com"),
-        )
-        .await;
-    assert_no_available_license(&reply, &owner, "attorney");
-    assert_licenses(&app, &owner, "attorney refused", &start).await;
-    assert!(ledger(&app, &owner).await.is_empty(), "nothing charged");
+    assert_invite_refused_without_charge(
+        &app,
+        &owner,
+        classic_attorney("a@example.com"),
+        "attorney",
+        "attorney refused",
+        &start,
+    )
+    .await;
     assert!(
         list_invitations(&app, &owner).await.is_empty(),
         "no invitation was created"
@@ -64,16 +63,15 @@ async fn classic_annual_refuses_when_no_license_is_open(app: TestApp) {
     assert_licenses(&app, &owner, "non-attorney invited", &used).await;
 
     // …until it is used up too.
-    let reply = app
-        .post(
-            &account_path(&owner, "/invitations"),
-            &owner.token,
-            non_attorney("m@example.com"),
-        )
-        .await;
-    assert_no_available_license(&reply, &owner, "non_attorney");
-    assert_licenses(&app, &owner, "second non-attorney refused", &used).await;
-    assert!(ledger(&app, &owner).await.is_empty(), "nothing charged");
+    assert_invite_refused_without_charge(
+        &app,
+        &owner,
+        non_attorney("m@example.com"),
+        "non_attorney",
+        "second non-attorney refused",
+        &used,
+    )
+    .await;
     assert_eq!(list_invitations(&app, &owner).await.len(), 1);
 }
 
@@ -82,27 +80,16 @@ async fn classic_annual_invites_for_free_once_a_license_is_bought(app: TestApp) 
     let owner = app.bootstrap(&classic_annual_with(&[], anchor));
     let none = [("attorney", 0, 0, 1), ("non_attorney", 0, 0, 0)];
     assert_licenses(&app, &owner, "bootstrapped", &none).await;
-    let reply = app
-        .post(
-            &account_path(&owner, "/invitations"),
-            &owner.token,
-            classic_attorney("a@example.com"),
-        )
-        .await;
-    assert_no_available_license(&reply, &owner, "attorney");
-    assert_licenses(&app, &owner, "refused", &none).await;
-
-    let before = app.clock.now();
-    let reply = app
-        .post(
-            &account_path(&owner, "/licenses"),
-            &owner.token,
-            json!({"license_type": "attorney", "quantity": 1}),
-        )
-        .await;
-    let window = window_since(&app, before);
-    let charge = reply.ok(201)["charge"].clone();
-    assert_charge_line(&charge, "attorney", "license_purchase", 1, None, None);
+    assert_invite_refused_without_charge(
+        &app,
+        &owner,
+        classic_attorney("a@example.com"),
+        "attorney",
+        "refused",
+        &none,
+    )
+    .await;
+    let (charge, window) = buy_and_check_the_charge_line(&app, &owner, "attorney", 1).await;
     assert_prorated(
         &charge,
         CLASSIC_ATTORNEY_PRICE,

@@ -66,7 +66,7 @@ async fn a_quote_changes_nothing_and_agrees_with_the_invite_to_the_cent(app: Tes
 
 async fn a_quote_with_an_open_license_promises_a_free_reuse(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    let full = [("attorney", 2, 0, 1), ("non_attorney", 2, 0, 0)];
+    let full = CLASSIC_ANNUAL_LICENSES;
     assert_licenses(&app, &owner, "bootstrapped", &full).await;
 
     let answer = quote(&app, &owner, classic_attorney("a@example.com")).await;
@@ -136,16 +136,15 @@ async fn a_classic_annual_quote_without_an_open_license_is_refused(app: TestApp)
     assert_licenses(&app, &owner, "invalid quote", &start).await;
 
     // The invite agrees.
-    let reply = app
-        .post(
-            &account_path(&owner, "/invitations"),
-            &owner.token,
-            non_attorney("n@example.com"),
-        )
-        .await;
-    assert_no_available_license(&reply, &owner, "non_attorney");
-    assert_licenses(&app, &owner, "refused", &start).await;
-    assert!(ledger(&app, &owner).await.is_empty());
+    assert_invite_refused_without_charge(
+        &app,
+        &owner,
+        non_attorney("n@example.com"),
+        "non_attorney",
+        "refused",
+        &start,
+    )
+    .await;
 }
 
 async fn a_quote_for_an_email_with_a_pending_invitation_says_invitation_pending(app: TestApp) {

@@ -7,13 +7,7 @@ crate::db_tests!(accepting_turns_the_reserved_license_into_an_assigned_one,);
 
 async fn accepting_turns_the_reserved_license_into_an_assigned_one(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
-    assert_licenses(
-        &app,
-        &owner,
-        "bootstrapped",
-        &[("attorney", 2, 0, 1), ("non_attorney", 2, 0, 0)],
-    )
-    .await;
+    assert_licenses(&app, &owner, "bootstrapped", &CLASSIC_ANNUAL_LICENSES).await;
     let (_, attorney_token) = app
         .invite_and_read_token(&owner, classic_attorney("a@example.com"))
         .await;

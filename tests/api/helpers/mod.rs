@@ -2,8 +2,10 @@
 //! fresh SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL`
 //! is set (mandatory when `CI=true`) — with its own mail directory and clock.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
@@ -22,6 +24,28 @@ mod poll;
 
 pub use fake_http::{Call, FakeHttp};
 pub use poll::{eventually, poll_until, poll_until_blocking};
+
+/// Generates `NAME::sqlite` and `NAME::postgres` tests for each
+/// `NAME => run`, where `async fn run(backend: Backend)` starts what it needs.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident => $run:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$run($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[actix_web::test]
+                #[cfg_attr(no_test_database, ignore = "set TEST_DATABASE_URL=postgres://… to run the PostgreSQL variant")]
+                async fn postgres() {
+                    super::$run($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -353,16 +377,11 @@ impl TestApp {
         body: Option<&Value>,
     ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("request");
+        let request = self.client.request(method, format!("{}{path}", self.base));
+        let response = with_token_and_json(request, token, body)
+            .send()
+            .await
+            .expect("request");
         Self::reply(response).await
     }
 
@@ -493,13 +512,36 @@ impl TestApp {
 
     /// Accepts with a valid body; returns the reply.
     pub async fn accept(&self, token: &str) -> Reply {
+        self.accept_with(
+            token,
+            &json!({"first_name": "Bob", "last_name": "Jones", "password": "bob's password"}),
+        )
+        .await
+    }
+
+    /// `POST /invitations/{token}/accept` with this body.
+    pub async fn accept_with(&self, token: &str, body: &Value) -> Reply {
         self.request(
             "POST",
             &format!("/invitations/{token}/accept"),
             None,
-            Some(&json!({"first_name": "Bob", "last_name": "Jones", "password": "bob's password"})),
+            Some(body),
         )
         .await
+    }
+
+    /// Sends `{not json` as `application/json` with the bearer `token`.
+    pub async fn send_not_json(&self, method: reqwest::Method, path: &str, token: &str) -> Reply {
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("request");
+        Self::reply(response).await
     }
 
     /// Asserts `total = open + reserved + assigned` for every type and returns the counts by type.
@@ -643,10 +685,7 @@ impl TestApp {
 
     /// Waits (up to 5 s) until the invitation's `delivery` is `expected`.
     pub async fn wait_for_delivery(&self, owner: &Owner, invitation: &Value, expected: &str) {
-        let path = format!(
-            "/accounts/{}/invitations/{}",
-            owner.account_id, invitation["id"]
-        );
+        let path = invitation_path(owner, invitation);
         eventually(
             &format!("delivery {expected} of {path}"),
             Duration::from_secs(5),
@@ -656,6 +695,47 @@ impl TestApp {
             },
         )
         .await;
+    }
+
+    /// `GET /accounts/{id}/invitations/{id}` as the owner.
+    pub async fn read_invitation(&self, owner: &Owner, invitation: &Value) -> Reply {
+        self.get(&invitation_path(owner, invitation), &owner.token)
+            .await
+    }
+
+    /// `DELETE /accounts/{id}/invitations/{id}` (revokes) as the owner.
+    pub async fn revoke(&self, owner: &Owner, invitation: &Value) -> Reply {
+        self.request(
+            "DELETE",
+            &invitation_path(owner, invitation),
+            Some(&owner.token),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /accounts/{id}/invitations/{id}/resend` as the owner.
+    pub async fn resend(&self, owner: &Owner, invitation: &Value) -> Reply {
+        self.request(
+            "POST",
+            &format!("{}/resend", invitation_path(owner, invitation)),
+            Some(&owner.token),
+            None,
+        )
+        .await
+    }
+
+    /// The `items` of `GET /accounts/{id}/charges` as the owner.
+    pub async fn charges(&self, owner: &Owner) -> Vec<Value> {
+        self.get(
+            &format!("/accounts/{}/charges", owner.account_id),
+            &owner.token,
+        )
+        .await
+        .ok(200)["items"]
+            .as_array()
+            .expect("items")
+            .clone()
     }
 
     /// Creates a group; returns its id.
@@ -701,4 +781,78 @@ pub fn item_ids(page: &Value) -> Vec<i64> {
         .iter()
         .map(|i| i["id"].as_i64().expect("id"))
         .collect()
+}
+
+/// `/accounts/{id}/invitations/{id}`.
+pub fn invitation_path(owner: &Owner, invitation: &Value) -> String {
+    format!(
+        "/accounts/{}/invitations/{}",
+        owner.account_id, invitation["id"]
+    )
+}
+
+/// The keys of a JSON object.
+pub fn keys_of(object: &Value) -> BTreeSet<&str> {
+    object
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Adds the bearer `token` and the JSON `body`, where given.
+pub fn with_token_and_json(
+    mut request: reqwest::RequestBuilder,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> reqwest::RequestBuilder {
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    request
+}
+
+/// Reads the first line a started `serve` prints and returns the rest of its
+/// stdout with the base URL it listens on.
+pub fn listening_address(child: &mut Child) -> (std::io::Lines<BufReader<ChildStdout>>, String) {
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let first = lines
+        .next()
+        .expect("serve prints where it listens")
+        .expect("a line");
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    (lines, base)
+}
+
+/// A request of a table: (method, path, JSON body).
+pub type RequestCase<'a> = (&'a str, String, Option<Value>);
+
+/// Asserts that each request, sent with its token, answers 404 with the very
+/// problem `GET /accounts/987654` answers `probe_token`: another account's
+/// resources are indistinguishable from missing ones.
+pub async fn assert_each_answers_like_a_missing_account<'a>(
+    app: &TestApp,
+    probe_token: &str,
+    cases: impl IntoIterator<Item = (&'a String, &'a RequestCase<'a>)>,
+) {
+    let nonexistent = app.get("/accounts/987654", probe_token).await;
+    nonexistent.problem(404, "not_found");
+    for (token, (method, path, body)) in cases {
+        let reply = app.request(method, path, Some(token), body.as_ref()).await;
+        assert_eq!(reply.status, 404, "{method} {path}: {}", reply.text);
+        reply.problem(404, "not_found");
+        for same in ["type", "title", "detail", "code"] {
+            assert_eq!(reply.body[same], nonexistent.body[same], "{method} {path}");
+        }
+    }
 }

@@ -45,10 +45,10 @@ async fn the_token_never_appears_in_any_api_response(app: TestApp) {
         "list",
         &app.get(&invitations_of(&owner), &owner.token).await,
     );
-    keep("get", &get_invitation(&app, &owner, &invitation).await);
+    keep("get", &app.read_invitation(&owner, &invitation).await);
     keep("preview", &preview(&app, &first_token).await);
     app.clock.advance(chrono::Duration::minutes(5));
-    keep("resend", &resend(&app, &owner, &invitation).await);
+    keep("resend", &app.resend(&owner, &invitation).await);
     let second_token = app
         .emails_to("secret@example.com", 2)
         .await
@@ -61,7 +61,7 @@ async fn the_token_never_appears_in_any_api_response(app: TestApp) {
     );
     keep(
         "get after resend",
-        &get_invitation(&app, &owner, &invitation).await,
+        &app.read_invitation(&owner, &invitation).await,
     );
     keep("old token preview", &preview(&app, &first_token).await);
     keep("preview after resend", &preview(&app, &second_token).await);
@@ -71,7 +71,7 @@ async fn the_token_never_appears_in_any_api_response(app: TestApp) {
     keep("accept again", &app.accept(&second_token).await);
     keep(
         "get after accept",
-        &get_invitation(&app, &owner, &invitation).await,
+        &app.read_invitation(&owner, &invitation).await,
     );
     keep(
         "users",
@@ -119,15 +119,7 @@ async fn accepting_needs_names_and_a_password_of_at_least_8_characters(app: Test
     let accept = |body: Value| {
         let app = &app;
         let token = token.clone();
-        async move {
-            app.request(
-                "POST",
-                &format!("/invitations/{token}/accept"),
-                None,
-                Some(&body),
-            )
-            .await
-        }
+        async move { app.accept_with(&token, &body).await }
     };
 
     let empty = accept(json!({})).await;
@@ -163,7 +155,7 @@ async fn accepting_needs_names_and_a_password_of_at_least_8_characters(app: Test
 
     // Refused bodies changed nothing; exactly 8 characters is enough.
     assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
+        app.read_invitation(&owner, &invitation).await.ok(200)["status"],
         "pending"
     );
     let ok =
@@ -249,7 +241,7 @@ async fn the_accepted_user_has_the_role_subscriber_type_permissions_and_groups_o
     assert_eq!(sorted(&user["group_ids"]), sorted(&json!([tax, estates])));
     assert_eq!(&grant["user"], user, "the grant shows the same user");
 
-    let after = get_invitation(&app, &owner, &invitation).await;
+    let after = app.read_invitation(&owner, &invitation).await;
     assert_eq!(after.ok(200)["status"], "accepted");
     assert_eq!(after.body["accepted_user_id"], user_id);
     let licenses = app.licenses(&owner).await;

@@ -17,14 +17,11 @@ crate::db_tests!(
 async fn revoking_answers_200_and_revoking_again_answers_409_invitation_not_pending(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     let invitation = app.invite(&owner, attorney("rev@example.com")).await;
-    let revoked = revoke(&app, &owner, &invitation).await;
+    let revoked = app.revoke(&owner, &invitation).await;
     assert_eq!(revoked.ok(200)["status"], "revoked");
     assert_eq!(revoked.body["id"], invitation["id"]);
-    assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
-        "revoked"
-    );
-    revoke(&app, &owner, &invitation)
+    assert_invitation_status(&app, &owner, &invitation, "revoked").await;
+    app.revoke(&owner, &invitation)
         .await
         .problem(409, "invitation_not_pending");
 
@@ -46,11 +43,8 @@ async fn accepting_or_declining_a_revoked_invitation_answers_410_invitation_revo
     let (invitation, token) = app
         .invite_and_read_token(&owner, attorney("gone@example.com"))
         .await;
-    revoke(&app, &owner, &invitation).await.ok(200);
-    app.accept(&token).await.problem(410, "invitation_revoked");
-    decline(&app, &token)
-        .await
-        .problem(410, "invitation_revoked");
+    app.revoke(&owner, &invitation).await.ok(200);
+    assert_accept_and_decline_refused(&app, &token, 410, "invitation_revoked").await;
     assert_eq!(preview(&app, &token).await.ok(200)["status"], "revoked");
 }
 
@@ -60,19 +54,11 @@ async fn accepting_twice_answers_409_invitation_not_pending(app: TestApp) {
         .invite_and_read_token(&owner, attorney("twice@example.com"))
         .await;
     app.accept(&token).await.ok(201);
-    app.accept(&token)
+    assert_accept_and_decline_refused(&app, &token, 409, "invitation_not_pending").await;
+    app.revoke(&owner, &invitation)
         .await
         .problem(409, "invitation_not_pending");
-    decline(&app, &token)
-        .await
-        .problem(409, "invitation_not_pending");
-    revoke(&app, &owner, &invitation)
-        .await
-        .problem(409, "invitation_not_pending");
-    assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
-        "accepted"
-    );
+    assert_invitation_status(&app, &owner, &invitation, "accepted").await;
 }
 
 async fn accepting_a_declined_invitation_answers_409_invitation_not_pending(app: TestApp) {
@@ -82,16 +68,8 @@ async fn accepting_a_declined_invitation_answers_409_invitation_not_pending(app:
         .await;
     let declined = decline(&app, &token).await;
     assert_eq!(declined.ok(200)["status"], "declined");
-    app.accept(&token)
-        .await
-        .problem(409, "invitation_not_pending");
-    decline(&app, &token)
-        .await
-        .problem(409, "invitation_not_pending");
-    assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
-        "declined"
-    );
+    assert_accept_and_decline_refused(&app, &token, 409, "invitation_not_pending").await;
+    assert_invitation_status(&app, &owner, &invitation, "declined").await;
 }
 
 async fn an_invitation_past_its_expiry_reads_as_expired_and_answers_410_invitation_expired(
@@ -105,37 +83,18 @@ async fn an_invitation_past_its_expiry_reads_as_expired_and_answers_410_invitati
     let owner = app.renew(&owner);
 
     // Read first, before any write or sweeper has recorded the expiry.
-    assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
-        "expired"
-    );
+    assert_invitation_status(&app, &owner, &invitation, "expired").await;
     assert_eq!(preview(&app, &token).await.ok(200)["status"], "expired");
-    let expired = app
-        .get(
-            &format!("{}?status=expired", invitations_of(&owner)),
-            &owner.token,
-        )
-        .await;
+    let expired = list_invitations(&app, &owner, "status=expired").await;
     assert_eq!(
         item_ids(expired.ok(200)),
         vec![invitation["id"].as_i64().unwrap()]
     );
-    let pending = app
-        .get(
-            &format!("{}?status=pending", invitations_of(&owner)),
-            &owner.token,
-        )
-        .await;
+    let pending = list_invitations(&app, &owner, "status=pending").await;
     assert_eq!(item_ids(pending.ok(200)), Vec::<i64>::new());
 
-    app.accept(&token).await.problem(410, "invitation_expired");
-    decline(&app, &token)
-        .await
-        .problem(410, "invitation_expired");
-    assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
-        "expired"
-    );
+    assert_accept_and_decline_refused(&app, &token, 410, "invitation_expired").await;
+    assert_invitation_status(&app, &owner, &invitation, "expired").await;
 }
 
 async fn resending_rotates_the_token_extends_the_expiry_and_sends_another_email(app: TestApp) {
@@ -145,7 +104,7 @@ async fn resending_rotates_the_token_extends_the_expiry_and_sends_another_email(
         .await;
     app.clock.advance(chrono::Duration::minutes(10));
 
-    let resent = resend(&app, &owner, &invitation).await;
+    let resent = app.resend(&owner, &invitation).await;
     let body = resent.ok(200);
     assert_eq!(body["id"], invitation["id"]);
     assert_eq!(body["status"], "pending");
@@ -165,15 +124,11 @@ async fn resending_rotates_the_token_extends_the_expiry_and_sends_another_email(
     assert_ne!(new_token, old_token);
 
     preview(&app, &old_token).await.problem(404, "not_found");
-    app.accept(&old_token).await.problem(404, "not_found");
-    decline(&app, &old_token).await.problem(404, "not_found");
+    assert_accept_and_decline_refused(&app, &old_token, 404, "not_found").await;
 
     assert_eq!(preview(&app, &new_token).await.ok(200)["status"], "pending");
     app.accept(&new_token).await.ok(201);
-    assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
-        "accepted"
-    );
+    assert_invitation_status(&app, &owner, &invitation, "accepted").await;
 }
 
 async fn resending_an_expired_invitation_makes_it_pending_again(app: TestApp) {
@@ -183,12 +138,9 @@ async fn resending_an_expired_invitation_makes_it_pending_again(app: TestApp) {
         .await;
     app.clock.advance(chrono::Duration::days(8));
     let owner = app.renew(&owner);
-    assert_eq!(
-        get_invitation(&app, &owner, &invitation).await.ok(200)["status"],
-        "expired"
-    );
+    assert_invitation_status(&app, &owner, &invitation, "expired").await;
 
-    let resent = resend(&app, &owner, &invitation).await;
+    let resent = app.resend(&owner, &invitation).await;
     let body = resent.ok(200);
     assert_eq!(body["status"], "pending");
     assert_eq!(body["send_count"], 2);
@@ -211,7 +163,7 @@ async fn resending_an_accepted_or_revoked_invitation_answers_409_invitation_not_
         .invite_and_read_token(&owner, attorney("done@example.com"))
         .await;
     app.accept(&token).await.ok(201);
-    resend(&app, &owner, &accepted)
+    app.resend(&owner, &accepted)
         .await
         .problem(409, "invitation_not_pending");
 
@@ -219,7 +171,7 @@ async fn resending_an_accepted_or_revoked_invitation_answers_409_invitation_not_
         .invite_and_read_token(&owner, attorney("declined@example.com"))
         .await;
     decline(&app, &token).await.ok(200);
-    resend(&app, &owner, &declined)
+    app.resend(&owner, &declined)
         .await
         .problem(409, "invitation_not_pending");
 
@@ -229,8 +181,8 @@ async fn resending_an_accepted_or_revoked_invitation_answers_409_invitation_not_
             json!({"email": "revoked@example.com", "subscriber_type": "non_attorney"}),
         )
         .await;
-    revoke(&app, &owner, &revoked).await.ok(200);
-    resend(&app, &owner, &revoked)
+    app.revoke(&owner, &revoked).await.ok(200);
+    app.resend(&owner, &revoked)
         .await
         .problem(409, "invitation_not_pending");
 

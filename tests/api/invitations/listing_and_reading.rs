@@ -24,12 +24,7 @@ async fn invitations_are_listed_newest_first_as_items_and_next_cursor(app: TestA
     }
     let page = app.get(&invitations_of(&owner), &owner.token).await;
     let body = page.ok(200);
-    let keys: BTreeSet<&str> = body
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys_of(body);
     assert_eq!(keys, BTreeSet::from(["items", "next_cursor"]));
     assert_eq!(body["next_cursor"], Value::Null);
     created.reverse();
@@ -53,7 +48,7 @@ async fn the_list_filters_by_status_and_by_exact_case_insensitive_email(app: Tes
     let (dave, dave_token) = app
         .invite_and_read_token(&owner, new_standard("dave@example.com"))
         .await;
-    revoke(&app, &owner, &carol).await.ok(200);
+    app.revoke(&owner, &carol).await.ok(200);
     app.accept(&bob_token).await.ok(201);
     decline(&app, &dave_token).await.ok(200);
 
@@ -61,9 +56,7 @@ async fn the_list_filters_by_status_and_by_exact_case_insensitive_email(app: Tes
         let app = &app;
         let owner = &owner;
         async move {
-            let reply = app
-                .get(&format!("{}?{query}", invitations_of(owner)), &owner.token)
-                .await;
+            let reply = list_invitations(app, owner, &query).await;
             item_ids(reply.ok(200))
         }
     };
@@ -99,12 +92,7 @@ async fn the_list_filters_by_status_and_by_exact_case_insensitive_email(app: Tes
         Vec::<i64>::new()
     );
 
-    let bad = app
-        .get(
-            &format!("{}?status=lost", invitations_of(&owner)),
-            &owner.token,
-        )
-        .await;
+    let bad = list_invitations(&app, &owner, "status=lost").await;
     assert_fields(&bad, &["status"]);
 }
 
@@ -112,21 +100,11 @@ async fn the_list_limit_must_be_between_1_and_100(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
     app.invite(&owner, new_standard("one@example.com")).await;
     for limit in ["0", "101", "abc", "-1"] {
-        let reply = app
-            .get(
-                &format!("{}?limit={limit}", invitations_of(&owner)),
-                &owner.token,
-            )
-            .await;
+        let reply = list_invitations(&app, &owner, &format!("limit={limit}")).await;
         assert_fields(&reply, &["limit"]);
     }
     for limit in ["1", "100"] {
-        let reply = app
-            .get(
-                &format!("{}?limit={limit}", invitations_of(&owner)),
-                &owner.token,
-            )
-            .await;
+        let reply = list_invitations(&app, &owner, &format!("limit={limit}")).await;
         assert_eq!(item_ids(reply.ok(200)).len(), 1);
     }
 }
@@ -171,12 +149,7 @@ async fn paging_follows_next_cursor_until_it_is_null(app: TestApp) {
     assert_eq!(seen, created, "every invitation once, newest first");
 
     // Filters hold across pages.
-    let first = app
-        .get(
-            &format!("{}?limit=1&status=pending", invitations_of(&owner)),
-            &owner.token,
-        )
-        .await;
+    let first = list_invitations(&app, &owner, "limit=1&status=pending").await;
     let next = first.ok(200)["next_cursor"]
         .as_str()
         .expect("a next page")
@@ -197,12 +170,7 @@ async fn a_cursor_the_service_did_not_issue_is_a_422(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
     app.invite(&owner, new_standard("one@example.com")).await;
     for cursor in ["garbage!", "bm9wZQ", "12"] {
-        let reply = app
-            .get(
-                &format!("{}?cursor={cursor}", invitations_of(&owner)),
-                &owner.token,
-            )
-            .await;
+        let reply = list_invitations(&app, &owner, &format!("cursor={cursor}")).await;
         assert_fields(&reply, &["cursor"]);
     }
 }
@@ -239,14 +207,9 @@ async fn an_invitation_is_read_by_id_with_every_documented_field(app: TestApp) {
         reply.header("content-type")
     );
 
-    let got = get_invitation(&app, &owner, &created).await;
+    let got = app.read_invitation(&owner, &created).await;
     let body = got.ok(200);
-    let keys: BTreeSet<&str> = body
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys_of(body);
     for key in [
         "id",
         "account_id",

@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{AccountSpec, Owner, Reply, TestApp, assert_fields, error_code, item_ids};
+use crate::helpers::{
+    AccountSpec, Owner, Reply, TestApp, assert_fields, error_code, invitation_path, item_ids,
+    keys_of,
+};
 
 mod acceptance;
 mod lifecycle;
@@ -17,10 +20,6 @@ mod validation;
 
 fn invitations_of(owner: &Owner) -> String {
     format!("/accounts/{}/invitations", owner.account_id)
-}
-
-fn invitation_path(owner: &Owner, invitation: &Value) -> String {
-    format!("{}/{}", invitations_of(owner), invitation["id"])
 }
 
 async fn try_invite(app: &TestApp, owner: &Owner, body: Value) -> Reply {
@@ -43,28 +42,23 @@ async fn decline(app: &TestApp, token: &str) -> Reply {
         .await
 }
 
-async fn revoke(app: &TestApp, owner: &Owner, invitation: &Value) -> Reply {
-    app.request(
-        "DELETE",
-        &invitation_path(owner, invitation),
-        Some(&owner.token),
-        None,
-    )
-    .await
+/// Asserts the owner reads the invitation in this `status`.
+async fn assert_invitation_status(app: &TestApp, owner: &Owner, invitation: &Value, status: &str) {
+    assert_eq!(
+        app.read_invitation(owner, invitation).await.ok(200)["status"],
+        status
+    );
 }
 
-async fn resend(app: &TestApp, owner: &Owner, invitation: &Value) -> Reply {
-    app.request(
-        "POST",
-        &format!("{}/resend", invitation_path(owner, invitation)),
-        Some(&owner.token),
-        None,
-    )
-    .await
+/// Asserts that accepting and declining `token` both answer this problem.
+async fn assert_accept_and_decline_refused(app: &TestApp, token: &str, status: u16, code: &str) {
+    app.accept(token).await.problem(status, code);
+    decline(app, token).await.problem(status, code);
 }
 
-async fn get_invitation(app: &TestApp, owner: &Owner, invitation: &Value) -> Reply {
-    app.get(&invitation_path(owner, invitation), &owner.token)
+/// `GET …/invitations?{query}` as the owner.
+async fn list_invitations(app: &TestApp, owner: &Owner, query: &str) -> Reply {
+    app.get(&format!("{}?{query}", invitations_of(owner)), &owner.token)
         .await
 }
 

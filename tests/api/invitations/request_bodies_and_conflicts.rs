@@ -13,14 +13,9 @@ crate::db_tests!(
 async fn a_body_that_is_not_json_answers_400_malformed_json(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::classic_annual());
     for body in ["{\"email\": ", "email=a@example.com", ""] {
-        app.post_raw(
-            &invitations_of(&owner),
-            Some(&owner.token),
-            Some("application/json"),
-            body,
-        )
-        .await
-        .problem(400, "malformed_json");
+        post_invitation_raw(&app, &owner, Some("application/json"), body)
+            .await
+            .problem(400, "malformed_json");
     }
 }
 
@@ -32,25 +27,15 @@ async fn a_text_plain_body_answers_400_malformed_json(app: TestApp) {
         Some("application/x-www-form-urlencoded"),
         None,
     ] {
-        app.post_raw(
-            &invitations_of(&owner),
-            Some(&owner.token),
-            content_type,
-            valid.clone(),
-        )
-        .await
-        .problem(400, "malformed_json");
+        post_invitation_raw(&app, &owner, content_type, valid.clone())
+            .await
+            .problem(400, "malformed_json");
     }
     // The same body as JSON is fine (and `; charset` is allowed).
     let json_with_charset = Some("application/json; charset=utf-8");
-    app.post_raw(
-        &invitations_of(&owner),
-        Some(&owner.token),
-        json_with_charset,
-        valid,
-    )
-    .await
-    .ok(201);
+    post_invitation_raw(&app, &owner, json_with_charset, valid)
+        .await
+        .ok(201);
 }
 
 async fn a_body_over_1_mib_answers_413_payload_too_large(app: TestApp) {
@@ -62,14 +47,9 @@ async fn a_body_over_1_mib_answers_413_payload_too_large(app: TestApp) {
     })
     .to_string();
     assert!(body.len() > 1024 * 1024);
-    app.post_raw(
-        &invitations_of(&owner),
-        Some(&owner.token),
-        Some("application/json"),
-        body,
-    )
-    .await
-    .problem(413, "payload_too_large");
+    post_invitation_raw(&app, &owner, Some("application/json"), body)
+        .await
+        .problem(413, "payload_too_large");
     let listed = app.get(&invitations_of(&owner), &owner.token).await;
     assert_eq!(listed.ok(200)["items"], json!([]));
 }
@@ -127,7 +107,23 @@ async fn a_user_of_another_account_can_be_invited_but_accepting_answers_409_emai
     assert_eq!(invitation["status"], "pending");
     app.accept(&token).await.problem(409, "email_taken");
 
-    let again = get_invitation(&app, &owner, &invitation).await;
+    let again = app.read_invitation(&owner, &invitation).await;
     assert_eq!(again.ok(200)["status"], "pending");
     assert_eq!(again.body["accepted_user_id"], Value::Null);
+}
+
+/// POSTs `body` as given, with this content type (or none), to the owner's invitations.
+async fn post_invitation_raw(
+    app: &TestApp,
+    owner: &Owner,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> Reply {
+    app.post_raw(
+        &invitations_of(owner),
+        Some(&owner.token),
+        content_type,
+        body,
+    )
+    .await
 }

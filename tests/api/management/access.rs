@@ -54,16 +54,13 @@ async fn a_standard_user_gets_403_on_every_new_endpoint_even_with_a_bad_body(app
         reply.problem(403, "forbidden");
     }
     // A body that is not JSON is not judged either.
-    let raw = app
-        .client
-        .patch(format!("{}{}", app.base, user_path(&owner, staff)))
-        .bearer_auth(&staff_token)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    TestApp::reply(raw).await.problem(403, "forbidden");
+    app.send_not_json(
+        reqwest::Method::PATCH,
+        &user_path(&owner, staff),
+        &staff_token,
+    )
+    .await
+    .problem(403, "forbidden");
 
     // Nothing changed.
     assert_eq!(read_user(&app, &owner, staff).await["role"], "standard");
@@ -134,21 +131,12 @@ async fn another_tenants_users_and_groups_answer_404(app: TestApp) {
         ("DELETE", group_path(&a, b_group), None),
         ("DELETE", group_path(&a, 987_654), None),
     ];
-    let nonexistent = app.get("/accounts/987654", &a.token).await;
-    nonexistent.problem(404, "not_found");
     let cases = in_b
         .iter()
         .map(|r| (&a.token, r))
         .chain(in_b.iter().map(|r| (&a_standard, r)))
         .chain(under_a.iter().map(|r| (&a.token, r)));
-    for (token, (method, path, body)) in cases {
-        let reply = app.request(method, path, Some(token), body.as_ref()).await;
-        assert_eq!(reply.status, 404, "{method} {path}: {}", reply.text);
-        reply.problem(404, "not_found");
-        for same in ["type", "title", "detail", "code"] {
-            assert_eq!(reply.body[same], nonexistent.body[same], "{method} {path}");
-        }
-    }
+    crate::helpers::assert_each_answers_like_a_missing_account(&app, &a.token, cases).await;
 
     // B's user and group are untouched.
     let theirs = app

@@ -25,12 +25,7 @@ async fn a_group_is_read_by_id_as_id_name_and_created_at(app: TestApp) {
     let group = reply.ok(200);
     assert_eq!(group, &created);
     assert_eq!(group["name"], "Tax");
-    let keys: BTreeSet<&str> = group
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = crate::helpers::keys_of(group);
     assert_eq!(keys, BTreeSet::from(["id", "name", "created_at"]));
 
     app.get(&group_path(&owner, 987_654), &owner.token)
@@ -211,19 +206,7 @@ async fn deleting_a_group_removes_it_from_members_and_invitations(app: TestApp) 
     let invitation = app.get(&invitation_path, &owner.token).await;
     assert_eq!(invitation.ok(200)["group_ids"], json!([estates]));
     assert_eq!(invitation.body["status"], "pending");
-    let listed = app
-        .get(
-            &format!("/accounts/{}/invitations", owner.account_id),
-            &owner.token,
-        )
-        .await;
-    let in_list = listed.ok(200)["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|i| i["id"] == pending["id"])
-        .expect("listed")
-        .clone();
+    let in_list = listed_item(&app, &owner, "invitations", &pending["id"]).await;
     assert_eq!(in_list["group_ids"], json!([estates]));
 
     // Accepting it later joins only the groups that still exist.

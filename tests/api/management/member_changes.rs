@@ -54,19 +54,7 @@ async fn a_manager_changes_a_members_role_permissions_and_groups(app: TestApp) {
     // Reading the user, and listing users, show the change.
     let read = read_user(&app, &owner, bob).await;
     assert_eq!(&read, changed);
-    let listed = app
-        .get(
-            &format!("/accounts/{}/users", owner.account_id),
-            &owner.token,
-        )
-        .await;
-    let in_list = listed.ok(200)["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|u| u["id"] == bob)
-        .expect("bob is listed")
-        .clone();
+    let in_list = listed_item(&app, &owner, "users", &json!(bob)).await;
     assert_eq!(&in_list, changed);
 
     // An administrator (not only the primary subscriber) may change members too.
@@ -168,17 +156,7 @@ async fn permissions_and_group_ids_replace_the_whole_set(app: TestApp) {
 
 async fn an_empty_body_or_a_partial_body_leaves_the_other_fields_unchanged(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = app.create_group(&owner, "Tax").await;
-    let (bob, _) = member(&app, &owner, "bob@example.com", "administrator").await;
-    let path = user_path(&owner, bob);
-    patch(
-        &app,
-        &path,
-        &owner.token,
-        json!({"permissions": ["billing"], "group_ids": [tax]}),
-    )
-    .await
-    .ok(200);
+    let (bob, path, tax) = bob_in_tax_with_billing(&app, &owner, "administrator").await;
     let before = read_user(&app, &owner, bob).await;
 
     let empty = patch(&app, &path, &owner.token, json!({})).await;

@@ -177,17 +177,7 @@ async fn every_invalid_field_is_listed_in_one_422_and_nothing_changes(app: TestA
 
 async fn null_is_not_unchanged_but_a_422(app: TestApp) {
     let owner = app.bootstrap(&AccountSpec::new_monthly());
-    let tax = app.create_group(&owner, "Tax").await;
-    let (bob, _) = member(&app, &owner, "bob@example.com", "standard").await;
-    let path = user_path(&owner, bob);
-    patch(
-        &app,
-        &path,
-        &owner.token,
-        json!({"permissions": ["billing"], "group_ids": [tax]}),
-    )
-    .await
-    .ok(200);
+    let (bob, path, tax) = bob_in_tax_with_billing(&app, &owner, "standard").await;
     let reply = patch(
         &app,
         &path,

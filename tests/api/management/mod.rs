@@ -55,6 +55,40 @@ fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
     ids
 }
 
+/// Bob, a member with `role`, granted `billing` and put in a new group "Tax":
+/// (Bob's id, his user path, the group's id).
+async fn bob_in_tax_with_billing(app: &TestApp, owner: &Owner, role: &str) -> (i64, String, i64) {
+    let tax = app.create_group(owner, "Tax").await;
+    let (bob, _) = member(app, owner, "bob@example.com", role).await;
+    let path = user_path(owner, bob);
+    patch(
+        app,
+        &path,
+        &owner.token,
+        json!({"permissions": ["billing"], "group_ids": [tax]}),
+    )
+    .await
+    .ok(200);
+    (bob, path, tax)
+}
+
+/// The item with this `id` in the first page of `GET /accounts/{id}/{collection}`.
+async fn listed_item(app: &TestApp, owner: &Owner, collection: &str, id: &Value) -> Value {
+    let listed = app
+        .get(
+            &format!("/accounts/{}/{collection}", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    listed.ok(200)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|item| &item["id"] == id)
+        .unwrap_or_else(|| panic!("{id} is not listed in {collection}"))
+        .clone()
+}
+
 async fn read_user(app: &TestApp, owner: &Owner, user_id: i64) -> Value {
     app.get(&user_path(owner, user_id), &owner.token)
         .await

@@ -181,21 +181,12 @@ async fn another_tenants_resources_answer_404_never_403(app: TestApp) {
             None,
         ),
     ];
-    let nonexistent = app.get("/accounts/987654", &a.token).await;
-    nonexistent.problem(404, "not_found");
     let cases = requests
         .iter()
         .map(|r| (&a.token, r))
         .chain(requests.iter().map(|r| (&a_standard, r)))
         .chain(foreign_ids.iter().map(|r| (&a.token, r)));
-    for (token, (method, path, body)) in cases {
-        let reply = app.request(method, path, Some(token), body.as_ref()).await;
-        assert_eq!(reply.status, 404, "{method} {path}: {}", reply.text);
-        reply.problem(404, "not_found");
-        for same in ["type", "title", "detail", "code"] {
-            assert_eq!(reply.body[same], nonexistent.body[same], "{method} {path}");
-        }
-    }
+    crate::helpers::assert_each_answers_like_a_missing_account(&app, &a.token, cases).await;
     // B's invitation and owner are untouched.
     let still = app
         .get(&format!("/accounts/{b_id}/invitations/{bi}"), &b.token)

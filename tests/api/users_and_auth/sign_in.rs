@@ -22,12 +22,7 @@ async fn signing_in_with_the_right_password_returns_a_bearer_token(app: TestApp)
         )
         .await;
         let grant = reply.ok(200);
-        let keys: BTreeSet<&str> = grant
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = crate::helpers::keys_of(grant);
         assert_eq!(
             keys,
             BTreeSet::from(["access_token", "token_type", "expires_in", "user"])

@@ -32,12 +32,7 @@ async fn users_are_listed_newest_first_with_a_status_filter_and_paging(app: Test
     let users = format!("/accounts/{}/users", owner.account_id);
     let all = app.get(&users, &owner.token).await;
     let body = all.ok(200);
-    let keys: BTreeSet<&str> = body
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = crate::helpers::keys_of(body);
     assert_eq!(keys, BTreeSet::from(["items", "next_cursor"]));
     assert_eq!(item_ids(body), newest_first);
     assert_eq!(body["next_cursor"], Value::Null);
