@@ -153,6 +153,7 @@ impl Worker {
     async fn send(&self, row: &OutboxRow) -> Result<(), String> {
         let email = OutgoingEmail {
             outbox_id: row.id,
+            queued_at: row.created_at,
             from: self.config.mail_from.clone(),
             to: row.recipient.clone(),
             subject: row.subject.clone(),

@@ -13,6 +13,8 @@ use crate::config::{Config, MailService, Secret};
 #[derive(Debug, Clone)]
 pub struct OutgoingEmail {
     pub outbox_id: i64,
+    /// When it was queued (names the log provider's file).
+    pub queued_at: chrono::NaiveDateTime,
     pub from: String,
     pub to: String,
     pub subject: String,
@@ -33,6 +35,7 @@ impl MailProvider {
             MailService::Log => {
                 return Ok(MailProvider::Log(LogProvider {
                     dir: config.mail_dir.clone(),
+                    database_tag: database_tag(&config.database_url.redacted()),
                 }));
             }
             MailService::Postmark { api_key } => (ApiKind::Postmark, api_key),
@@ -168,17 +171,38 @@ impl ApiProvider {
 #[derive(Debug, Clone)]
 pub struct LogProvider {
     dir: PathBuf,
+    /// Tells this database's files from another's in a shared mail folder.
+    database_tag: String,
+}
+
+/// Six hex digits of the database's address (password redacted).
+fn database_tag(database: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(database.as_bytes())
+        .iter()
+        .take(3)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl LogProvider {
-    pub fn file_name(outbox_id: i64) -> String {
-        format!("invitation-{outbox_id:010}.eml")
+    /// `{queued at}-{database}-{outbox id}.eml`: in time order by name (so the
+    /// last file is the latest), never the name of another database's message
+    /// nor of one written before a reset, and the same name when a message is
+    /// written again after a crash.
+    pub fn file_name(&self, email: &OutgoingEmail) -> String {
+        format!(
+            "{}-{}-{:010}.eml",
+            email.queued_at.format("%Y%m%dT%H%M%S%.6fZ"),
+            self.database_tag,
+            email.outbox_id
+        )
     }
 
     async fn write(&self, email: &OutgoingEmail) -> Result<(), String> {
         let message = build_message(email)?;
         let dir = self.dir.clone();
-        let name = Self::file_name(email.outbox_id);
+        let name = self.file_name(email);
         let path = tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &message))
             .await
             .map_err(|e| e.to_string())??;
@@ -259,6 +283,7 @@ mod tests {
     fn the_token_appears_verbatim_in_the_file() {
         let email = OutgoingEmail {
             outbox_id: 1,
+            queued_at: chrono::NaiveDateTime::default(),
             from: "Clio <no-reply@x.test>".into(),
             to: "bob@example.com".into(),
             subject: "You've been invited to Clio".into(),
@@ -276,5 +301,37 @@ mod tests {
                 || file.contains("From: Clio <no-reply@x.test>"),
             "{file}"
         );
+    }
+
+    #[test]
+    fn file_names_sort_by_time_and_differ_between_databases() {
+        let at = |text: &str| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+        };
+        let email = |id, queued_at| OutgoingEmail {
+            outbox_id: id,
+            queued_at,
+            from: String::new(),
+            to: String::new(),
+            subject: String::new(),
+            text: String::new(),
+            html: String::new(),
+        };
+        let provider = |database: &str| LogProvider {
+            dir: PathBuf::new(),
+            database_tag: database_tag(database),
+        };
+        let (one, other) = (provider("sqlite://a.db"), provider("sqlite://b.db"));
+        let first = email(1, at("2026-12-02 09:00:00.5"));
+        assert_ne!(one.file_name(&first), other.file_name(&first));
+        assert_eq!(
+            one.file_name(&first),
+            one.file_name(&first),
+            "a rewrite keeps its name"
+        );
+        // After a reset, id 1 again, but queued later: a new name, sorted last.
+        let after_reset = email(1, at("2026-12-02 10:00:00"));
+        assert!(one.file_name(&after_reset) > one.file_name(&first));
+        assert!(one.file_name(&email(9, at("2026-12-02 09:00:01"))) > one.file_name(&first));
     }
 }

@@ -3,7 +3,44 @@
 
 use std::process::Output;
 
+use std::time::Duration;
+
+use serde_json::json;
+
 use crate::cli::{BIN, command};
+use crate::helpers::{AccountSpec, Backend, TestApp, eventually, read_emails};
+
+crate::db_tests!(two_databases_share_one_mail_folder_without_overwriting,);
+
+/// Two services on two databases, one `INVITATIONS_MAIL_DIR`: both first
+/// emails (outbox id 1 each) are kept, and the last file by name is the latest.
+async fn two_databases_share_one_mail_folder_without_overwriting(app: TestApp) {
+    let shared = app.mail_dir.display().to_string();
+    let other = TestApp::spawn_with(Backend::Sqlite, &[("INVITATIONS_MAIL_DIR", &shared)])
+        .await
+        .expect("SQLite");
+    let (a, b) = (
+        app.bootstrap(&AccountSpec::classic_annual()),
+        other.bootstrap(&AccountSpec::classic_annual()),
+    );
+    let invite = json!({"email": "first@example.com", "subscriber_type": "attorney"});
+    app.invite(&a, invite).await;
+    app.emails_to("first@example.com", 1).await;
+    let invite = json!({"email": "second@example.com", "subscriber_type": "attorney"});
+    other.invite(&b, invite).await;
+    let emails = eventually(
+        "both emails in the shared folder",
+        Duration::from_secs(5),
+        || async {
+            let emails = read_emails(&app.mail_dir);
+            (emails.len() == 2).then_some(emails)
+        },
+    )
+    .await;
+    // read_emails reads the files in name order: the README's `mail/*.eml | tail -n 1`.
+    assert_eq!(emails[0].to, "first@example.com");
+    assert_eq!(emails[1].to, "second@example.com");
+}
 
 fn sqlite_url(dir: &std::path::Path) -> String {
     format!("sqlite://{}", dir.join("first.db").display())
