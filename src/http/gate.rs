@@ -128,16 +128,29 @@ fn context<C>(req: &HttpRequest, state: &AppState, caller: C) -> Context<C> {
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
 
+/// A context whose caller `resolve` finds for the request (asynchronously:
+/// it may ask the database).
+fn extract<C, F, Fut>(req: &HttpRequest, resolve: F) -> Extracted<Context<C>>
+where
+    C: 'static,
+    F: FnOnce(HttpRequest, web::Data<AppState>) -> Fut + 'static,
+    Fut: Future<Output = Result<C, AppError>>,
+{
+    let req = req.clone();
+    Box::pin(async move {
+        let state = state_of(&req)?;
+        let caller = resolve(req.clone(), state.clone()).await?;
+        Ok(context(&req, &state, caller))
+    })
+}
+
 impl FromRequest for Context<Manager> {
     type Error = AppError;
     type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = state_of(&req)?;
-            let manager = manager_of_path(&req, &state).await?;
-            Ok(context(&req, &state, manager))
+        extract(req, |req, state| async move {
+            manager_of_path(&req, &state).await
         })
     }
 }
@@ -147,11 +160,8 @@ impl FromRequest for Context<Member> {
     type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = state_of(&req)?;
-            let member = member_of_path(&req, &state).await?;
-            Ok(context(&req, &state, member))
+        extract(req, |req, state| async move {
+            member_of_path(&req, &state).await
         })
     }
 }
@@ -171,19 +181,17 @@ pub struct ManagerCheckedUnderLock(pub Context<Manager>);
 
 impl FromRequest for ManagerCheckedUnderLock {
     type Error = AppError;
-    type Future = Extracted<Self>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = state_of(&req)?;
+        let context = extract(req, |req, state| async move {
             let resolved = req.extensions().get::<Resolved>().copied();
-            let manager = match resolved {
-                Some(Resolved(manager)) => manager,
-                None => manager_by_token(&req, &state).await?,
-            };
-            Ok(ManagerCheckedUnderLock(context(&req, &state, manager)))
-        })
+            match resolved {
+                Some(Resolved(manager)) => Ok(manager),
+                None => manager_by_token(&req, &state).await,
+            }
+        });
+        Box::pin(async move { context.await.map(ManagerCheckedUnderLock) })
     }
 }
 
