@@ -198,9 +198,12 @@ pub fn resend(
             _ => return Err(AppError::InvitationNotPending),
         }
         let issued = token::issue();
-        db::outbox::cancel_queued_for_invitation(conn, row.id)?;
         let expires_at = now + chrono::Duration::days(i64::from(row.expires_in_days));
+        // The invitation before its messages: the order the mail worker takes
+        // them in when it records a send, so the two wait for each other
+        // instead of deadlocking.
         let row = db::invitations::reissue(conn, row.id, &issued.hash, expires_at, now)?;
+        db::outbox::cancel_queued_for_invitation(conn, row.id)?;
         queue_invitation_email(conn, config, &account, &caller_name, &row, &issued.secret)?;
         audit::record(
             conn,
