@@ -9,6 +9,7 @@ use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::ids::{AccountId, UserId};
 use crate::domain::invitation::InvitationStatus;
+use crate::domain::money::{Currency, Money};
 use crate::domain::period::{BillingPeriod, period_containing};
 use crate::error::AppError;
 
@@ -18,7 +19,7 @@ pub struct AccountRow {
     pub name: String,
     pub billing_system: String,
     pub plan: String,
-    pub currency: String,
+    pub currency: Currency,
     pub period_anchor: NaiveDateTime,
     pub lock_version: i64,
     pub created_at: NaiveDateTime,
@@ -44,7 +45,7 @@ pub struct NewAccount<'a> {
     pub name: &'a str,
     pub billing_system: &'a str,
     pub plan: &'a str,
-    pub currency: &'a str,
+    pub currency: Currency,
     pub period_anchor: NaiveDateTime,
     pub created_at: NaiveDateTime,
 }
@@ -128,40 +129,56 @@ pub fn lock_for_caller(
         })
 }
 
+/// Sets the account's price for a license type. Prices are stored as cents
+/// in the account's currency: a price in any other currency is refused.
 pub fn insert_price(
     conn: &mut DbConnection,
-    account_id: AccountId,
+    account: &AccountRow,
     license_type: LicenseType,
-    price_cents: i64,
-) -> QueryResult<()> {
+    price: Money,
+) -> Result<(), AppError> {
+    if price.currency() != account.currency {
+        return Err(AppError::internal(format!(
+            "a {} price for a {} account",
+            price.currency(),
+            account.currency
+        )));
+    }
     diesel::insert_into(license_prices::table)
         .values((
-            license_prices::account_id.eq(account_id),
+            license_prices::account_id.eq(account.id),
             license_prices::license_type.eq(license_type.as_str()),
-            license_prices::price_cents.eq(price_cents),
+            license_prices::price_cents.eq(price.cents()),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Prices per license type, in the order of the account's license types.
-pub fn prices(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<Vec<(String, i64)>> {
-    license_prices::table
-        .filter(license_prices::account_id.eq(account_id))
+/// Prices per license type, in the order of the account's license types, in
+/// the account's currency.
+pub fn prices(conn: &mut DbConnection, account: &AccountRow) -> QueryResult<Vec<(String, Money)>> {
+    let prices: Vec<(String, i64)> = license_prices::table
+        .filter(license_prices::account_id.eq(account.id))
         .select((license_prices::license_type, license_prices::price_cents))
         .order(license_prices::license_type.asc())
-        .load(conn)
+        .load(conn)?;
+    Ok(prices
+        .into_iter()
+        .map(|(license_type, cents)| (license_type, Money::new(cents, account.currency)))
+        .collect())
 }
 
+/// The account's price for a license type, in the account's currency.
 pub fn price_of(
     conn: &mut DbConnection,
-    account_id: AccountId,
+    account: &AccountRow,
     license_type: LicenseType,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<Money>> {
     license_prices::table
-        .filter(license_prices::account_id.eq(account_id))
+        .filter(license_prices::account_id.eq(account.id))
         .filter(license_prices::license_type.eq(license_type.as_str()))
         .select(license_prices::price_cents)
         .first(conn)
         .optional()
+        .map(|cents| cents.map(|cents| Money::new(cents, account.currency)))
 }

@@ -13,6 +13,7 @@ use super::schema::{invitations, license_prices, licenses, users};
 use crate::domain::billing::{LicenseState, LicenseType};
 use crate::domain::ids::{AccountId, LicenseId};
 use crate::domain::invitation::InvitationStatus;
+use crate::domain::money::{Currency, Money};
 
 #[derive(Debug, Clone)]
 pub struct InviteSnapshot {
@@ -23,13 +24,15 @@ pub struct InviteSnapshot {
     pub rate_limit_reached_by: Option<NaiveDateTime>,
     pub open_license_id: Option<LicenseId>,
     /// `None` if the account has no price for the type (a broken account).
-    pub price_cents: Option<i64>,
+    pub price: Option<Money>,
 }
 
 pub struct InviteSnapshotQuery<'a> {
     pub account_id: AccountId,
     pub email_normalized: &'a str,
     pub license_type: LicenseType,
+    /// The account's currency, the one its prices are in.
+    pub currency: Currency,
     pub rate_window_start: NaiveDateTime,
     pub rate_limit: i64,
     pub now: NaiveDateTime,
@@ -83,6 +86,6 @@ pub fn read(conn: &mut DbConnection, q: &InviteSnapshotQuery<'_>) -> QueryResult
         invitation_pending,
         rate_limit_reached_by,
         open_license_id,
-        price_cents: price,
+        price: price.map(|cents| Money::new(cents, q.currency)),
     })
 }

@@ -8,6 +8,7 @@ pub mod field_error;
 pub mod ids;
 pub mod invitation;
 pub mod membership;
+pub mod money;
 pub mod name;
 pub mod network;
 pub mod outbox;

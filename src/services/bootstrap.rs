@@ -7,6 +7,7 @@ use crate::domain::access::{Role, SubscriberType, UserStatus};
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::email::EmailAddress;
 use crate::domain::ids::{AccountId, UserId};
+use crate::domain::money::{Currency, Money};
 use crate::domain::name::DisplayName;
 use crate::domain::password;
 use crate::domain::permission;
@@ -59,10 +60,8 @@ pub fn run(
             password::MIN_PASSWORD_LEN
         ));
     }
-    let currency = input.currency.trim().to_uppercase();
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err("--currency must be a three-letter ISO 4217 code".into());
-    }
+    let currency = Currency::parse(&input.currency.trim().to_ascii_uppercase())
+        .map_err(|_| "--currency must be a three-letter ISO 4217 code".to_owned())?;
     for (license_type, amount) in input.prices.iter().chain(&input.licenses) {
         if !input.billing_system.accepts(*license_type) {
             return Err(format!(
@@ -107,7 +106,7 @@ pub fn run(
                 name: account_name.as_str(),
                 billing_system: input.billing_system.as_str(),
                 plan: input.plan.as_str(),
-                currency: &currency,
+                currency,
                 period_anchor: input.period_start,
                 created_at: now,
             },
@@ -119,7 +118,7 @@ pub fn run(
                 .rev()
                 .find(|(t, _)| t == license_type)
                 .map_or(0, |(_, p)| *p);
-            db::accounts::insert_price(conn, account.id, *license_type, price)?;
+            db::accounts::insert_price(conn, &account, *license_type, Money::new(price, currency))?;
         }
         let owner = db::users::insert(
             conn,

@@ -65,6 +65,7 @@ fn assess(
             account_id: account.id,
             email_normalized: draft.email.normalized(),
             license_type: draft.license_type,
+            currency: account.currency,
             rate_window_start,
             rate_limit,
             now,
@@ -74,7 +75,7 @@ fn assess(
         account,
         draft.license_type,
         snapshot.open_license_id,
-        snapshot.price_cents,
+        snapshot.price,
         now,
     )?;
     let refusal = if let Err(limited) =
@@ -176,7 +177,7 @@ pub fn create(
                 "email": row.email,
                 "role": row.role,
                 "license_type": row.license_type,
-                "charge_cents": charge.as_ref().map(|c| c.amount_cents),
+                "charge_cents": charge.as_ref().map(|c| c.amount.cents()),
             }),
             now,
         )?;

@@ -19,7 +19,7 @@ fn summary_of(
     account: &db::accounts::AccountRow,
 ) -> Result<contract::LicenseSummary, AppError> {
     let counts = db::licenses::counts(conn, account.id)?;
-    let prices = db::accounts::prices(conn, account.id)?;
+    let prices = db::accounts::prices(conn, account)?;
     let items = account
         .billing_system()?
         .license_types()
@@ -44,7 +44,7 @@ fn summary_of(
                 .map(|(_, p)| *p);
             Ok(contract::LicenseCount {
                 license_type: *license_type,
-                price_cents: licensing::priced(account, *license_type, price)?,
+                price_cents: licensing::priced(account, *license_type, price)?.cents(),
                 total,
                 open,
                 reserved,
@@ -129,7 +129,6 @@ pub fn buy(
             license_type,
             open_license_id: None,
             acquisition: Acquisition::Buy,
-            currency: account.currency.clone(),
             period,
             proration,
         };
@@ -153,8 +152,8 @@ pub fn buy(
             json!({
                 "license_type": license_type,
                 "quantity": quantity,
-                "amount_cents": charge.amount_cents,
-                "currency": charge.currency,
+                "amount_cents": charge.amount.cents(),
+                "currency": charge.amount.currency(),
             }),
             now,
         )?;

@@ -7,6 +7,7 @@ use crate::contract::{ChargeQuote, utc};
 use crate::db::{self, DbConnection, accounts::AccountRow, charges::ChargeRow, licenses::Holder};
 use crate::domain::billing::{Acquisition, ChargeReason, LicenseType, acquisition};
 use crate::domain::ids::{AccountId, InvitationId, LicenseId, UserId};
+use crate::domain::money::Money;
 use crate::domain::period::BillingPeriod;
 use crate::domain::proration::{Proration, prorate};
 use crate::error::AppError;
@@ -17,9 +18,8 @@ pub struct LicenseOffer {
     pub license_type: LicenseType,
     pub open_license_id: Option<LicenseId>,
     pub acquisition: Acquisition,
-    pub currency: String,
     pub period: BillingPeriod,
-    /// The prorated price of one license bought now.
+    /// The prorated price of one license bought now, in the account's currency.
     pub proration: Proration,
 }
 
@@ -31,8 +31,8 @@ impl LicenseOffer {
     /// The charge getting the license would record, if any.
     pub fn charge_quote(&self) -> Option<ChargeQuote> {
         (self.acquisition == Acquisition::Buy).then(|| ChargeQuote {
-            amount_cents: self.proration.amount_cents,
-            currency: self.currency.clone(),
+            amount_cents: self.proration.amount.cents(),
+            currency: self.proration.amount.currency().to_string(),
             period_start: utc(self.period.start),
             period_end: utc(self.period.end),
             seconds_remaining: self.proration.seconds_remaining,
@@ -54,17 +54,17 @@ pub fn proration_at(
     license_type: LicenseType,
     now: NaiveDateTime,
 ) -> Result<(BillingPeriod, Proration), AppError> {
-    let price = db::accounts::price_of(conn, account.id, license_type)?;
+    let price = db::accounts::price_of(conn, account, license_type)?;
     proration_for(account, priced(account, license_type, price)?, now)
 }
 
 fn proration_for(
     account: &AccountRow,
-    price_cents: i64,
+    price: Money,
     now: NaiveDateTime,
 ) -> Result<(BillingPeriod, Proration), AppError> {
     let period = account.period_at(now)?;
-    Ok((period, prorate(price_cents, period.start, period.end, now)))
+    Ok((period, prorate(price, period.start, period.end, now)))
 }
 
 pub fn offer(
@@ -74,23 +74,33 @@ pub fn offer(
     now: NaiveDateTime,
 ) -> Result<LicenseOffer, AppError> {
     let open_license_id = db::licenses::find_open(conn, account.id, license_type)?;
-    let price_cents = db::accounts::price_of(conn, account.id, license_type)?;
-    offer_from(account, license_type, open_license_id, price_cents, now)
+    let price = db::accounts::price_of(conn, account, license_type)?;
+    offer_from(account, license_type, open_license_id, price, now)
 }
 
 /// The account's price for the type. Every account is created with a price
 /// for each type, so none is a broken account: an error, never a free license.
+/// A price in another currency than the account's is an error too.
 pub fn priced(
     account: &AccountRow,
     license_type: LicenseType,
-    price_cents: Option<i64>,
-) -> Result<i64, AppError> {
-    price_cents.ok_or_else(|| {
+    price: Option<Money>,
+) -> Result<Money, AppError> {
+    let price = price.ok_or_else(|| {
         AppError::internal(format!(
             "account {} has no price for {license_type} licenses",
             account.id
         ))
-    })
+    })?;
+    if price.currency() != account.currency {
+        return Err(AppError::internal(format!(
+            "account {} is billed in {} but its {license_type} price is in {}",
+            account.id,
+            account.currency,
+            price.currency()
+        )));
+    }
+    Ok(price)
 }
 
 /// The offer, from the open license and the price already read.
@@ -98,11 +108,11 @@ pub fn offer_from(
     account: &AccountRow,
     license_type: LicenseType,
     open_license_id: Option<LicenseId>,
-    price_cents: Option<i64>,
+    price: Option<Money>,
     now: NaiveDateTime,
 ) -> Result<LicenseOffer, AppError> {
-    let price_cents = priced(account, license_type, price_cents)?;
-    let (period, proration) = proration_for(account, price_cents, now)?;
+    let price = priced(account, license_type, price)?;
+    let (period, proration) = proration_for(account, price, now)?;
     Ok(LicenseOffer {
         license_type,
         open_license_id,
@@ -111,7 +121,6 @@ pub fn offer_from(
             account.plan()?,
             open_license_id.is_some(),
         ),
-        currency: account.currency.clone(),
         period,
         proration,
     })
@@ -166,16 +175,23 @@ pub fn record_charge(
     user_id: Option<UserId>,
     now: NaiveDateTime,
 ) -> Result<ChargeRow, AppError> {
+    let amount = offer
+        .proration
+        .amount
+        .checked_mul(i64::from(quantity))
+        .map_err(|e| AppError::internal(format!("charge amount: {e}")))?;
+    if amount.currency() != account.currency {
+        return Err(AppError::internal(format!(
+            "a {} charge on a {} account",
+            amount.currency(),
+            account.currency
+        )));
+    }
     Ok(db::charges::insert(
         conn,
         &db::charges::NewCharge {
             account_id: account.id,
-            amount_cents: offer
-                .proration
-                .amount_cents
-                .checked_mul(i64::from(quantity))
-                .ok_or_else(|| AppError::internal("charge amount overflows"))?,
-            currency: &account.currency,
+            amount,
             license_type: offer.license_type.as_str(),
             quantity,
             reason: reason.as_str(),

@@ -219,7 +219,7 @@ pub fn enable(
                 json!({
                     "email": user.email,
                     "license_type": license_type,
-                    "charge_cents": charge.as_ref().map(|c| c.amount_cents),
+                    "charge_cents": charge.as_ref().map(|c| c.amount.cents()),
                 }),
                 now,
             )?;

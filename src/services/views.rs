@@ -23,13 +23,16 @@ pub fn account(
     now: NaiveDateTime,
 ) -> Result<contract::Account, AppError> {
     let period = row.period_at(now)?;
-    let prices = db::accounts::prices(conn, row.id)?.into_iter().collect();
+    let prices = db::accounts::prices(conn, row)?
+        .into_iter()
+        .map(|(license_type, price)| (license_type, price.cents()))
+        .collect();
     Ok(contract::Account {
         id: row.id,
         name: row.name.clone(),
         billing_system: row.billing_system()?,
         plan: row.plan()?,
-        currency: row.currency.clone(),
+        currency: row.currency.to_string(),
         period_start: utc(period.start),
         period_end: utc(period.end),
         prices,
@@ -40,8 +43,8 @@ pub fn account(
 pub fn charge(row: &ChargeRow) -> Result<contract::Charge, AppError> {
     Ok(contract::Charge {
         id: row.id,
-        amount_cents: row.amount_cents,
-        currency: row.currency.clone(),
+        amount_cents: row.amount.cents(),
+        currency: row.amount.currency().to_string(),
         license_type: LicenseType::from_db(&row.license_type)?,
         quantity: row.quantity,
         reason: ChargeReason::from_db(&row.reason)?,
