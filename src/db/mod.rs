@@ -30,6 +30,7 @@ pub mod groups;
 pub mod idempotency;
 pub mod invitations;
 pub mod invite_snapshot;
+pub mod mail_events;
 pub mod licenses;
 pub mod outbox;
 pub mod schema;

@@ -21,6 +21,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use handlers::{
+    mail_events,
     accounts, audit, groups, invitations, invitee, licenses, operations, sessions, users, webhooks,
 };
 
@@ -62,6 +63,7 @@ macro_rules! api_routes {
             .service(invitee::preview_invitation)
             .service(invitee::accept_invitation)
             .service(invitee::decline_invitation)
+            .service(mail_events::receive_mail_events)
     };
 }
 
