@@ -14,6 +14,7 @@ mod external_keys;
 mod invitations;
 mod lifecycle;
 mod limits;
+mod mail_events;
 mod mail_providers;
 mod management;
 mod metrics;
