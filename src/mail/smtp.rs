@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -74,10 +75,11 @@ impl SmtpProvider {
             .to(to)
             .subject(email.subject.clone())
             .message_id(Some(format!("<{id}>")))
-            .multipart(MultiPart::alternative_plain_html(
-                email.text.clone(),
-                email.html.clone(),
-            ))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(part(ContentType::TEXT_PLAIN, &email.text))
+                    .singlepart(part(ContentType::TEXT_HTML, &email.html)),
+            )
             .map_err(|e| format!("cannot build the message: {e}"))?;
         self.transport
             .send(message)
@@ -86,6 +88,22 @@ impl SmtpProvider {
         tracing::info!(outbox_id = email.outbox_id, provider = "smtp", "email handed to the SMTP server");
         Ok(id)
     }
+}
+
+/// 8bit keeps the accept link verbatim (as in the `.eml` files) while every
+/// line fits RFC 5322's 998 bytes (lettre's own check stops at 76); lettre's
+/// choice (quoted-printable or base64) otherwise.
+fn part(content_type: ContentType, text: &str) -> SinglePart {
+    let text = text.replace("\r\n", "\n");
+    let body = if text.lines().all(|line| line.len() <= 998) {
+        Body::dangerous_pre_encoded(
+            text.replace('\n', "\r\n").into_bytes(),
+            ContentTransferEncoding::EightBit,
+        )
+    } else {
+        Body::new(text)
+    };
+    SinglePart::builder().header(content_type).body(body)
 }
 
 /// `outbox-{id}@{domain of From}`: the same for every attempt at one outbox row.

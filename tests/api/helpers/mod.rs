@@ -18,9 +18,11 @@ use serde_json::{Value, json};
 
 mod fake_http;
 mod poll;
+mod smtp_sink;
 
 pub use fake_http::{Call, FakeHttp};
 pub use poll::{eventually, poll_until, poll_until_blocking};
+pub use smtp_sink::SmtpSink;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
