@@ -255,8 +255,14 @@ impl SmtpSettings {
         for (key, value) in url.query_pairs() {
             match (key.as_ref(), value.as_ref()) {
                 ("tls", "none") if tls == SmtpTls::StartTls => tls = SmtpTls::None,
-                ("tls", "none") => return Err(bad("smtps:// always uses TLS; tls=none is for smtp://")),
-                _ => return Err(bad(&format!("unknown parameter {key}; only tls=none is known"))),
+                ("tls", "none") => {
+                    return Err(bad("smtps:// always uses TLS; tls=none is for smtp://"));
+                }
+                _ => {
+                    return Err(bad(&format!(
+                        "unknown parameter {key}; only tls=none is known"
+                    )));
+                }
             }
         }
         let host = url

@@ -82,13 +82,19 @@ mod tests {
 
     #[test]
     fn events_move_delivery_forward_only() {
-        assert_eq!(advance(Delivery::Sent, Delivered), Some(Delivery::Delivered));
+        assert_eq!(
+            advance(Delivery::Sent, Delivered),
+            Some(Delivery::Delivered)
+        );
         assert_eq!(advance(Delivery::Sent, Bounced), Some(Delivery::Bounced));
         assert_eq!(
             advance(Delivery::Delivered, Complained),
             Some(Delivery::Complained)
         );
-        assert_eq!(advance(Delivery::Queued, Delivered), Some(Delivery::Delivered));
+        assert_eq!(
+            advance(Delivery::Queued, Delivered),
+            Some(Delivery::Delivered)
+        );
         assert_eq!(advance(Delivery::Failed, Bounced), Some(Delivery::Bounced));
     }
 
@@ -113,7 +119,10 @@ mod tests {
                         state = next;
                     }
                 }
-                assert_eq!(rank(state), rank(first.delivery()).max(rank(second.delivery())));
+                assert_eq!(
+                    rank(state),
+                    rank(first.delivery()).max(rank(second.delivery()))
+                );
             }
         }
     }

@@ -21,8 +21,8 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use handlers::{
-    mail_events,
-    accounts, audit, groups, invitations, invitee, licenses, operations, sessions, users, webhooks,
+    accounts, audit, groups, invitations, invitee, licenses, mail_events, operations, sessions,
+    users, webhooks,
 };
 
 /// Registers every API route on `$cfg` (an actix `ServiceConfig` for serving,

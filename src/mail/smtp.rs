@@ -85,7 +85,11 @@ impl SmtpProvider {
             .send(message)
             .await
             .map_err(|e| format!("SMTP: {e}"))?;
-        tracing::info!(outbox_id = email.outbox_id, provider = "smtp", "email handed to the SMTP server");
+        tracing::info!(
+            outbox_id = email.outbox_id,
+            provider = "smtp",
+            "email handed to the SMTP server"
+        );
         Ok(id)
     }
 }
@@ -125,6 +129,9 @@ mod tests {
             message_id(42, "Clio <no-reply@firm.example>"),
             "outbox-42@firm.example"
         );
-        assert_eq!(message_id(42, "no-reply@firm.example"), message_id(42, "Clio <no-reply@firm.example>"));
+        assert_eq!(
+            message_id(42, "no-reply@firm.example"),
+            message_id(42, "Clio <no-reply@firm.example>")
+        );
     }
 }

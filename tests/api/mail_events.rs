@@ -32,10 +32,7 @@ fn sendgrid_key(seed: u8) -> SigningKey {
 }
 
 fn sendgrid_public_key() -> String {
-    let der = sendgrid_key(7)
-        .verifying_key()
-        .to_public_key_der()
-        .unwrap();
+    let der = sendgrid_key(7).verifying_key().to_public_key_der().unwrap();
     STANDARD.encode(der.as_bytes())
 }
 
@@ -81,7 +78,10 @@ fn event(
         "mailgun" => {
             let (timestamp, token) = (now.to_string(), format!("token-{now}"));
             let key = if genuine { MAILGUN_KEY } else { "wrong" };
-            let signature = hex(&hmac(key.as_bytes(), format!("{timestamp}{token}").as_bytes()));
+            let signature = hex(&hmac(
+                key.as_bytes(),
+                format!("{timestamp}{token}").as_bytes(),
+            ));
             let (event, severity) = match kind {
                 "delivered" => ("delivered", ""),
                 "bounced" => ("failed", "permanent"),
@@ -95,16 +95,20 @@ fn event(
             (Vec::new(), body.to_string())
         }
         "resend" => {
-            let body = json!({"type": format!("email.{kind}"), "created_at": "2026-12-01T10:00:00.000Z",
+            let body =
+                json!({"type": format!("email.{kind}"), "created_at": "2026-12-01T10:00:00.000Z",
                 "data": {"email_id": message_id}})
-            .to_string();
+                .to_string();
             let id = format!("msg_{now}");
             let key = STANDARD
                 .decode(RESEND_SECRET.trim_start_matches("whsec_"))
                 .unwrap();
-            let key = if genuine { key } else { b"another key".to_vec() };
-            let signature =
-                STANDARD.encode(hmac(&key, format!("{id}.{now}.{body}").as_bytes()));
+            let key = if genuine {
+                key
+            } else {
+                b"another key".to_vec()
+            };
+            let signature = STANDARD.encode(hmac(&key, format!("{id}.{now}.{body}").as_bytes()));
             (
                 vec![
                     header("svix-id", id),
@@ -143,7 +147,11 @@ fn event(
     }
 }
 
-async fn post_event(app: &TestApp, provider: &str, request: (Vec<(String, String)>, String)) -> Reply {
+async fn post_event(
+    app: &TestApp,
+    provider: &str,
+    request: (Vec<(String, String)>, String),
+) -> Reply {
     let mut builder = app
         .client
         .post(format!("{}/mail-events/{provider}", app.base))
@@ -173,7 +181,10 @@ async fn sent_invitation(app: TestApp, message_id: &str) -> (TestApp, FakeHttp, 
             ("INVITATIONS_MAIL_EVENTS_SECRET", POSTMARK_SECRET),
             ("INVITATIONS_MAILGUN_WEBHOOK_SIGNING_KEY", MAILGUN_KEY),
             ("INVITATIONS_RESEND_WEBHOOK_SECRET", RESEND_SECRET),
-            ("INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY", public_key.as_str()),
+            (
+                "INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY",
+                public_key.as_str(),
+            ),
         ],
     )
     .await
@@ -191,7 +202,10 @@ async fn sent_invitation(app: TestApp, message_id: &str) -> (TestApp, FakeHttp, 
 
 async fn delivery(app: &TestApp, owner: &Owner, invitation: &Value) -> Value {
     app.get(
-        &format!("/accounts/{}/invitations/{}", owner.account_id, invitation["id"]),
+        &format!(
+            "/accounts/{}/invitations/{}",
+            owner.account_id, invitation["id"]
+        ),
         &owner.token,
     )
     .await
@@ -209,33 +223,65 @@ async fn events_move_delivery_forward_only(app: TestApp, provider: &str) {
     let (app, _fake, owner, invitation) = sent_invitation(app, &message_id).await;
 
     // Forged and unsigned: 401, nothing changes.
-    let forged = post_event(&app, provider, event(&app, provider, "bounced", &message_id, false)).await;
+    let forged = post_event(
+        &app,
+        provider,
+        event(&app, provider, "bounced", &message_id, false),
+    )
+    .await;
     forged.problem(401, "unauthorized");
     let (_, body) = event(&app, provider, "bounced", &message_id, true);
-    let unsigned = post_event(&app, provider, (Vec::new(), body.replace("\"signature\"", "\"unsigned\""))).await;
+    let unsigned = post_event(
+        &app,
+        provider,
+        (Vec::new(), body.replace("\"signature\"", "\"unsigned\"")),
+    )
+    .await;
     unsigned.problem(401, "unauthorized");
     assert_eq!(delivery(&app, &owner, &invitation).await, "sent");
 
     // Delivered, twice: the second changes nothing.
-    let reply = post_event(&app, provider, event(&app, provider, "delivered", &message_id, true)).await;
+    let reply = post_event(
+        &app,
+        provider,
+        event(&app, provider, "delivered", &message_id, true),
+    )
+    .await;
     assert_eq!(reply.ok(200)["changed"], 1, "{}", reply.text);
     assert_eq!(delivery(&app, &owner, &invitation).await, "delivered");
-    let again = post_event(&app, provider, event(&app, provider, "delivered", &message_id, true)).await;
+    let again = post_event(
+        &app,
+        provider,
+        event(&app, provider, "delivered", &message_id, true),
+    )
+    .await;
     assert_eq!(again.ok(200)["changed"], 0);
 
     // Bounced: recorded and audited; a late delivered or a complaint changes nothing.
-    post_event(&app, provider, event(&app, provider, "bounced", &message_id, true))
-        .await
-        .ok(200);
+    post_event(
+        &app,
+        provider,
+        event(&app, provider, "bounced", &message_id, true),
+    )
+    .await
+    .ok(200);
     assert_eq!(delivery(&app, &owner, &invitation).await, "bounced");
     for late in ["delivered", "complained"] {
-        let reply = post_event(&app, provider, event(&app, provider, late, &message_id, true)).await;
+        let reply = post_event(
+            &app,
+            provider,
+            event(&app, provider, late, &message_id, true),
+        )
+        .await;
         assert_eq!(reply.ok(200)["changed"], 0, "{late}");
     }
     assert_eq!(delivery(&app, &owner, &invitation).await, "bounced");
     let audit = app
         .get(
-            &format!("/accounts/{}/audit-events?action=invitation.bounced", owner.account_id),
+            &format!(
+                "/accounts/{}/audit-events?action=invitation.bounced",
+                owner.account_id
+            ),
             &owner.token,
         )
         .await;
@@ -245,7 +291,12 @@ async fn events_move_delivery_forward_only(app: TestApp, provider: &str) {
     assert_eq!(items[0]["details"]["provider"], provider);
 
     // An event about a message this service never sent: accepted, ignored.
-    let stranger = post_event(&app, provider, event(&app, provider, "bounced", "someone-else", true)).await;
+    let stranger = post_event(
+        &app,
+        provider,
+        event(&app, provider, "bounced", "someone-else", true),
+    )
+    .await;
     assert_eq!(stranger.ok(200)["unknown"], 1);
 
     let metrics = app.request("GET", "/metrics", None, None).await.text;
@@ -279,7 +330,12 @@ async fn sendgrid_events_move_delivery_forward_only(app: TestApp) {
 
 async fn an_unknown_provider_is_not_found_and_ses_is_refused(app: TestApp) {
     let reply = app
-        .post_raw("/mail-events/carrier-pigeon", None, Some("application/json"), "{}")
+        .post_raw(
+            "/mail-events/carrier-pigeon",
+            None,
+            Some("application/json"),
+            "{}",
+        )
         .await;
     reply.problem(404, "not_found");
     let reply = app

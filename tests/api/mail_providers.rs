@@ -187,7 +187,10 @@ async fn ses_gets_a_sigv4_signed_request(app: TestApp) {
         &[
             ("INVITATIONS_SES_REGION", "eu-west-1"),
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            ),
         ],
         200,
     )
@@ -244,12 +247,18 @@ async fn smtp_relay_gets_the_message_with_a_deterministic_message_id(app: TestAp
         "{:?}",
         sink.commands()
     );
-    assert!(message.contains("Subject: You've been invited to Clio"), "{message}");
+    assert!(
+        message.contains("Subject: You've been invited to Clio"),
+        "{message}"
+    );
     assert!(
         message.contains("Message-ID: <outbox-") && message.contains("@invitations.localhost>"),
         "{message}"
     );
-    assert!(message.contains("/invitations/accept?token=inv_"), "{message}");
+    assert!(
+        message.contains("/invitations/accept?token=inv_"),
+        "{message}"
+    );
     app.wait_for_delivery(&owner, &invitation, "sent").await;
 }
 
@@ -260,19 +269,24 @@ async fn smtp_without_starttls_never_sends_in_clear(app: TestApp) {
     let sink = SmtpSink::start();
     let url = format!("smtp://user:pass@127.0.0.1:{}", sink.port);
     let (app, owner, invitation) = invite_over_smtp(backend, &url).await;
-    eventually("the service to greet the sink", Duration::from_secs(10), || async {
-        sink.commands()
-            .iter()
-            .any(|c| c.to_ascii_uppercase().starts_with("EHLO"))
-            .then_some(())
-    })
+    eventually(
+        "the service to greet the sink",
+        Duration::from_secs(10),
+        || async {
+            sink.commands()
+                .iter()
+                .any(|c| c.to_ascii_uppercase().starts_with("EHLO"))
+                .then_some(())
+        },
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let commands = sink.commands();
     assert!(
         !commands
             .iter()
-            .any(|c| c.to_ascii_uppercase().starts_with("MAIL") || c.to_ascii_uppercase().starts_with("AUTH")),
+            .any(|c| c.to_ascii_uppercase().starts_with("MAIL")
+                || c.to_ascii_uppercase().starts_with("AUTH")),
         "{commands:?}"
     );
     assert!(sink.messages().is_empty());
@@ -366,7 +380,10 @@ fn a_provider_without_its_key_or_domain_is_a_configuration_error() {
     }
     let error = config(&[
         ("INVITATIONS_MAIL_PROVIDER", "smtp"),
-        ("INVITATIONS_SMTP_URL", "ftp://user:hunter2@mail.example.com"),
+        (
+            "INVITATIONS_SMTP_URL",
+            "ftp://user:hunter2@mail.example.com",
+        ),
     ])
     .unwrap_err();
     assert!(!error.contains("hunter2"), "{error}");

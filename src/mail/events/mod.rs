@@ -82,7 +82,10 @@ fn hmac_sha256(key: &[u8], message: &[&[u8]]) -> Result<Vec<u8>, EventError> {
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     use sha2::Digest;
     let (a, b) = (Sha256::digest(a), Sha256::digest(b));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// A signed Unix timestamp within `TOLERANCE_SECONDS` of `now`.
@@ -95,7 +98,9 @@ fn fresh(timestamp: &str, now: NaiveDateTime) -> Result<(), EventError> {
         .parse()
         .map_err(|_| EventError::Unauthorized("the timestamp is not a number"))?;
     if (now.and_utc().timestamp() - seconds).abs() > TOLERANCE_SECONDS {
-        return Err(EventError::Unauthorized("the timestamp is too old or in the future"));
+        return Err(EventError::Unauthorized(
+            "the timestamp is too old or in the future",
+        ));
     }
     Ok(())
 }

@@ -25,7 +25,9 @@ pub fn verify(
     request: &EventRequest,
     secret: Option<&Secret>,
 ) -> Result<Vec<DeliveryEvent>, EventError> {
-    let secret = secret.ok_or(EventError::Unauthorized("INVITATIONS_MAIL_EVENTS_SECRET is not set"))?;
+    let secret = secret.ok_or(EventError::Unauthorized(
+        "INVITATIONS_MAIL_EVENTS_SECRET is not set",
+    ))?;
     let credentials = request
         .header("authorization")
         .and_then(|h| h.strip_prefix("Basic "))

@@ -33,7 +33,13 @@ pub fn verify(
     );
     let expected = STANDARD.encode(hmac_sha256(
         &key,
-        &[id.as_bytes(), b".", timestamp.as_bytes(), b".", &request.body],
+        &[
+            id.as_bytes(),
+            b".",
+            timestamp.as_bytes(),
+            b".",
+            &request.body,
+        ],
     )?);
     let matches = signatures
         .split_whitespace()

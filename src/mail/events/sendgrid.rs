@@ -46,9 +46,7 @@ pub fn verify(
         .filter_map(|event| {
             let kind = match event["event"].as_str()? {
                 "delivered" => DeliveryEventKind::Delivered,
-                "bounce" if event["type"].as_str() != Some("blocked") => {
-                    DeliveryEventKind::Bounced
-                }
+                "bounce" if event["type"].as_str() != Some("blocked") => DeliveryEventKind::Bounced,
                 "spamreport" => DeliveryEventKind::Complained,
                 _ => return None,
             };
