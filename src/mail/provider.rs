@@ -10,17 +10,7 @@ use mail_builder::MessageBuilder;
 use mail_builder::mime::MimePart;
 
 use crate::config::{Config, MailService, Secret};
-
-/// A message ready to leave.
-#[derive(Debug, Clone)]
-pub struct OutgoingEmail {
-    pub outbox_id: i64,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::mail::message::{OutgoingEmail, mailbox};
 
 #[derive(Debug, Clone)]
 pub enum MailProvider {
@@ -341,17 +331,6 @@ fn text_part<'a>(mime: &'a str, body: &'a str) -> MimePart<'a> {
         part.transfer_encoding("8bit")
     } else {
         part
-    }
-}
-
-/// `Name <address>` or a bare address.
-pub fn mailbox(text: &str) -> (String, String) {
-    match text.rsplit_once('<') {
-        Some((name, address)) => (
-            name.trim().trim_matches('"').to_owned(),
-            address.trim_end().trim_end_matches('>').trim().to_owned(),
-        ),
-        None => (String::new(), text.trim().to_owned()),
     }
 }
 

@@ -13,7 +13,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpSettings, SmtpTls};
-use crate::mail::provider::{OutgoingEmail, mailbox};
+use crate::mail::message::{OutgoingEmail, mailbox};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
