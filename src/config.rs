@@ -385,9 +385,6 @@ pub struct MailEventKeys {
     pub sendgrid_public_key: Option<String>,
     /// Resend: the Svix signing secret (`whsec_…`).
     pub resend_secret: Option<Secret>,
-    /// SES (SNS): hosts allowed to serve signing certificates, besides
-    /// `sns.<region>.amazonaws.com` over https (tests only: see the README).
-    pub sns_certificate_base: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -570,11 +567,6 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "Resend's webhook signing secret (whsec_…), checks POST /mail-events/resend",
     ),
     (
-        "INVITATIONS_SNS_CERTIFICATE_BASE",
-        None,
-        "tests only: a base URL also trusted to serve SNS signing certificates (unset: only https://sns.<region>.amazonaws.com)",
-    ),
-    (
         "INVITATIONS_MAIL_DIR",
         Some("./mail"),
         "where the log provider writes .eml files",
@@ -700,7 +692,6 @@ impl Config {
                 .map(Secret::new),
             sendgrid_public_key: optional("INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY"),
             resend_secret: optional("INVITATIONS_RESEND_WEBHOOK_SECRET").map(Secret::new),
-            sns_certificate_base: optional("INVITATIONS_SNS_CERTIFICATE_BASE"),
         };
         let log_format = match get("INVITATIONS_LOG_FORMAT").as_str() {
             "pretty" => LogFormat::Pretty,

@@ -185,6 +185,7 @@ async fn sent_invitation(app: TestApp, message_id: &str) -> (TestApp, FakeHttp, 
                 "INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY",
                 public_key.as_str(),
             ),
+            ("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"),
         ],
     )
     .await
@@ -221,6 +222,14 @@ async fn events_move_delivery_forward_only(app: TestApp, provider: &str) {
         .as_nanos();
     let message_id = format!("{provider}-{nanos}");
     let (app, _fake, owner, invitation) = sent_invitation(app, &message_id).await;
+    let receiver = FakeHttp::answering(204).start();
+    app.post(
+        &format!("/accounts/{}/webhooks", owner.account_id),
+        &owner.token,
+        json!({"url": receiver.url("/hook"), "events": ["invitation.bounced"]}),
+    )
+    .await
+    .ok(201);
 
     // Forged and unsigned: 401, nothing changes.
     let forged = post_event(
@@ -289,6 +298,14 @@ async fn events_move_delivery_forward_only(app: TestApp, provider: &str) {
     assert_eq!(items.len(), 1, "{}", audit.text);
     assert_eq!(items[0]["details"]["kind"], "bounced");
     assert_eq!(items[0]["details"]["provider"], provider);
+    // The account's webhook hears of it, once.
+    let hooks = receiver
+        .wait_for_succeeded(1, std::time::Duration::from_secs(10))
+        .await;
+    let payload = hooks[0].json();
+    assert_eq!(payload["type"], "invitation.bounced");
+    assert_eq!(payload["data"]["kind"], "bounced");
+    assert_eq!(payload["subject"]["id"], invitation["id"]);
 
     // An event about a message this service never sent: accepted, ignored.
     let stranger = post_event(
@@ -310,6 +327,7 @@ async fn events_move_delivery_forward_only(app: TestApp, provider: &str) {
         metrics.contains("invitations_email_sends_total{provider=\"postmark\",outcome=\"sent\"} 1"),
         "{metrics}"
     );
+    assert_eq!(receiver.calls().len(), 1, "one bounce, one webhook");
 }
 
 async fn postmark_events_move_delivery_forward_only(app: TestApp) {
