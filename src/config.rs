@@ -201,19 +201,117 @@ pub enum MailService {
         api_key: Secret,
         domain: String,
     },
+    Resend {
+        api_key: Secret,
+    },
+    /// Amazon SES (API v2), requests signed with AWS Signature V4.
+    Ses {
+        region: String,
+        credentials: AwsCredentials,
+    },
+    Smtp(SmtpSettings),
+}
+
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
+#[derive(Debug, Clone)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+}
+
+/// How an SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `smtp://`: plain connection upgraded with STARTTLS, which is required.
+    StartTls,
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+    /// `smtp://…?tls=none`: no TLS at all (local development relays only).
+    None,
+}
+
+/// `INVITATIONS_SMTP_URL`, parsed.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl SmtpSettings {
+    /// `smtp://user:pass@host:587` (STARTTLS required), `smtps://user:pass@host:465`
+    /// (implicit TLS) or `smtp://host:port?tls=none` (no TLS).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("INVITATIONS_SMTP_URL {}: {why}", redact_url(raw));
+        let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+        let mut tls = match url.scheme() {
+            "smtp" => SmtpTls::StartTls,
+            "smtps" => SmtpTls::Implicit,
+            _ => return Err(bad("must start with smtp:// or smtps://")),
+        };
+        for (key, value) in url.query_pairs() {
+            match (key.as_ref(), value.as_ref()) {
+                ("tls", "none") if tls == SmtpTls::StartTls => tls = SmtpTls::None,
+                ("tls", "none") => {
+                    return Err(bad("smtps:// always uses TLS; tls=none is for smtp://"));
+                }
+                _ => {
+                    return Err(bad(&format!(
+                        "unknown parameter {key}; only tls=none is known"
+                    )));
+                }
+            }
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("needs a host"))?
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let port = url.port().unwrap_or(match tls {
+            SmtpTls::Implicit => 465,
+            SmtpTls::StartTls | SmtpTls::None => 587,
+        });
+        let user = (!url.username().is_empty()).then(|| percent_decode(url.username()));
+        let password = url.password().map(|p| Secret::new(percent_decode(p)));
+        Ok(SmtpSettings {
+            host,
+            port,
+            tls,
+            user,
+            password,
+        })
+    }
+}
+
+/// What a mail provider needs, as read from the environment.
+struct MailSettings {
+    api_key: Option<Secret>,
+    mailgun_domain: Option<String>,
+    ses_region: Option<String>,
+    aws_access_key_id: Option<String>,
+    aws_secret_access_key: Option<Secret>,
+    aws_session_token: Option<Secret>,
+    smtp_url: Option<String>,
 }
 
 impl MailService {
-    fn parse(
-        name: &str,
-        api_key: Option<Secret>,
-        mailgun_domain: Option<String>,
-    ) -> Result<Self, String> {
-        let needs_key = |api_key: Option<Secret>| {
-            api_key.ok_or_else(|| {
-                format!("INVITATIONS_MAIL_PROVIDER={name} needs INVITATIONS_MAIL_API_KEY")
-            })
-        };
+    fn parse(name: &str, settings: MailSettings) -> Result<Self, String> {
+        let MailSettings {
+            api_key,
+            mailgun_domain,
+            ses_region,
+            aws_access_key_id,
+            aws_secret_access_key,
+            aws_session_token,
+            smtp_url,
+        } = settings;
+        let needs = |variable: &str| format!("INVITATIONS_MAIL_PROVIDER={name} needs {variable}");
+        let needs_key =
+            |api_key: Option<Secret>| api_key.ok_or_else(|| needs("INVITATIONS_MAIL_API_KEY"));
         match name {
             "log" => Ok(MailService::Log),
             "postmark" => Ok(MailService::Postmark {
@@ -224,14 +322,69 @@ impl MailService {
             }),
             "mailgun" => Ok(MailService::Mailgun {
                 api_key: needs_key(api_key)?,
-                domain: mailgun_domain
-                    .ok_or("INVITATIONS_MAIL_PROVIDER=mailgun needs INVITATIONS_MAILGUN_DOMAIN")?,
+                domain: mailgun_domain.ok_or_else(|| needs("INVITATIONS_MAILGUN_DOMAIN"))?,
             }),
+            "resend" => Ok(MailService::Resend {
+                api_key: needs_key(api_key)?,
+            }),
+            "ses" => {
+                let region = ses_region.ok_or_else(|| needs("INVITATIONS_SES_REGION"))?;
+                let region = region.trim().to_owned();
+                if !region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    return Err(format!(
+                        "INVITATIONS_SES_REGION {region:?} is not a region like eu-west-1"
+                    ));
+                }
+                Ok(MailService::Ses {
+                    region,
+                    credentials: AwsCredentials {
+                        access_key_id: aws_access_key_id
+                            .ok_or_else(|| needs("AWS_ACCESS_KEY_ID"))?,
+                        secret_access_key: aws_secret_access_key
+                            .ok_or_else(|| needs("AWS_SECRET_ACCESS_KEY"))?,
+                        session_token: aws_session_token,
+                    },
+                })
+            }
+            "smtp" => Ok(MailService::Smtp(SmtpSettings::parse(
+                &smtp_url.ok_or_else(|| needs("INVITATIONS_SMTP_URL"))?,
+            )?)),
             other => Err(format!(
-                "INVITATIONS_MAIL_PROVIDER={other} is not supported (log, postmark, sendgrid, mailgun)"
+                "INVITATIONS_MAIL_PROVIDER={other} is not supported (log, postmark, sendgrid, mailgun, resend, ses, smtp)"
             )),
         }
     }
+
+    /// The provider's name, as in `INVITATIONS_MAIL_PROVIDER` (and metrics).
+    pub fn name(&self) -> &'static str {
+        match self {
+            MailService::Log => "log",
+            MailService::Postmark { .. } => "postmark",
+            MailService::SendGrid { .. } => "sendgrid",
+            MailService::Mailgun { .. } => "mailgun",
+            MailService::Resend { .. } => "resend",
+            MailService::Ses { .. } => "ses",
+            MailService::Smtp(_) => "smtp",
+        }
+    }
+}
+
+/// The secrets and keys that authenticate each provider's delivery events
+/// (`POST /mail-events/{provider}`); a provider without its key has every
+/// event refused.
+#[derive(Debug, Clone, Default)]
+pub struct MailEventKeys {
+    /// Postmark: the password of the webhook's HTTP basic auth.
+    pub postmark_secret: Option<Secret>,
+    /// Mailgun: the HTTP webhook signing key.
+    pub mailgun_signing_key: Option<Secret>,
+    /// SendGrid: the signed event webhook's public key (base64 DER or PEM).
+    pub sendgrid_public_key: Option<String>,
+    /// Resend: the Svix signing secret (`whsec_…`).
+    pub resend_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +405,8 @@ pub struct Config {
     /// Where the accept page sends a new member to sign in (default: `app_url`).
     pub login_url: String,
     pub mail_provider: MailService,
+    /// What authenticates delivery events, per provider.
+    pub mail_event_keys: MailEventKeys,
     /// Base URL of the provider's API (its public endpoint by default; tests point it elsewhere).
     pub mail_api_base: Option<String>,
     pub mail_dir: PathBuf,
@@ -350,7 +505,7 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
     (
         "INVITATIONS_MAIL_PROVIDER",
         Some("log"),
-        "log: write each message as an .eml file",
+        "log (write each message as an .eml file), postmark, sendgrid, mailgun, resend, ses or smtp",
     ),
     (
         "INVITATIONS_MAIL_API_KEY",
@@ -366,6 +521,51 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "INVITATIONS_MAILGUN_DOMAIN",
         None,
         "sending domain (required with mailgun)",
+    ),
+    (
+        "INVITATIONS_SES_REGION",
+        None,
+        "AWS region of SES, e.g. eu-west-1 (required with ses)",
+    ),
+    (
+        "AWS_ACCESS_KEY_ID",
+        None,
+        "access key id that signs SES requests (required with ses)",
+    ),
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        None,
+        "secret access key that signs SES requests (required with ses)",
+    ),
+    (
+        "AWS_SESSION_TOKEN",
+        None,
+        "session token of temporary AWS credentials (optional with ses)",
+    ),
+    (
+        "INVITATIONS_SMTP_URL",
+        None,
+        "smtp://user:pass@host:587 (STARTTLS required), smtps://user:pass@host:465 (implicit TLS) or smtp://host:port?tls=none (local relays only); required with smtp",
+    ),
+    (
+        "INVITATIONS_MAIL_EVENTS_SECRET",
+        None,
+        "password of the HTTP basic auth on POST /mail-events/postmark",
+    ),
+    (
+        "INVITATIONS_MAILGUN_WEBHOOK_SIGNING_KEY",
+        None,
+        "Mailgun's HTTP webhook signing key, checks POST /mail-events/mailgun",
+    ),
+    (
+        "INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY",
+        None,
+        "SendGrid's signed event webhook verification key (base64), checks POST /mail-events/sendgrid",
+    ),
+    (
+        "INVITATIONS_RESEND_WEBHOOK_SECRET",
+        None,
+        "Resend's webhook signing secret (whsec_…), checks POST /mail-events/resend",
     ),
     (
         "INVITATIONS_MAIL_DIR",
@@ -477,9 +677,23 @@ impl Config {
         }
         let mail_provider = MailService::parse(
             &get("INVITATIONS_MAIL_PROVIDER"),
-            optional("INVITATIONS_MAIL_API_KEY").map(Secret::new),
-            optional("INVITATIONS_MAILGUN_DOMAIN"),
+            MailSettings {
+                api_key: optional("INVITATIONS_MAIL_API_KEY").map(Secret::new),
+                mailgun_domain: optional("INVITATIONS_MAILGUN_DOMAIN"),
+                ses_region: optional("INVITATIONS_SES_REGION"),
+                aws_access_key_id: optional("AWS_ACCESS_KEY_ID"),
+                aws_secret_access_key: optional("AWS_SECRET_ACCESS_KEY").map(Secret::new),
+                aws_session_token: optional("AWS_SESSION_TOKEN").map(Secret::new),
+                smtp_url: optional("INVITATIONS_SMTP_URL"),
+            },
         )?;
+        let mail_event_keys = MailEventKeys {
+            postmark_secret: optional("INVITATIONS_MAIL_EVENTS_SECRET").map(Secret::new),
+            mailgun_signing_key: optional("INVITATIONS_MAILGUN_WEBHOOK_SIGNING_KEY")
+                .map(Secret::new),
+            sendgrid_public_key: optional("INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY"),
+            resend_secret: optional("INVITATIONS_RESEND_WEBHOOK_SECRET").map(Secret::new),
+        };
         let log_format = match get("INVITATIONS_LOG_FORMAT").as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
@@ -529,6 +743,7 @@ impl Config {
                 .transpose()?
                 .unwrap_or_default(),
             mail_provider,
+            mail_event_keys,
             mail_api_base: optional("INVITATIONS_MAIL_API_BASE")
                 .map(|b| b.trim_end_matches('/').to_owned()),
             mail_dir: PathBuf::from(get("INVITATIONS_MAIL_DIR")),

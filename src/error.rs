@@ -25,6 +25,8 @@ pub enum AuthFailure {
     UnknownUser,
     /// Its user is disabled.
     DisabledUser,
+    /// A provider's delivery event without the provider's valid signature.
+    UnsignedEvent,
 }
 
 impl AuthFailure {
@@ -38,6 +40,9 @@ impl AuthFailure {
             AuthFailure::NotForThisService => "The bearer token was not issued for this service.",
             AuthFailure::UnknownUser => "The bearer token's user does not exist.",
             AuthFailure::DisabledUser => "The bearer token's user is disabled.",
+            AuthFailure::UnsignedEvent => {
+                "The event is not signed or authenticated as its provider does."
+            }
         }
     }
 }

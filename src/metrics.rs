@@ -29,6 +29,22 @@ pub struct DeliveryLabels {
     pub outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SendLabels {
+    /// The mail provider's name (`INVITATIONS_MAIL_PROVIDER`).
+    pub provider: String,
+    /// An `Outcome`'s name.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MailEventLabels {
+    /// One of the known event providers (never a name from the path as such).
+    pub provider: String,
+    /// `delivered`, `bounced` or `complained`.
+    pub kind: String,
+}
+
 /// What became of one attempt to deliver an email or a webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -60,6 +76,8 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     deliveries: Family<DeliveryLabels, Counter>,
     webhooks: Family<DeliveryLabels, Counter>,
+    sends: Family<SendLabels, Counter>,
+    mail_events: Family<MailEventLabels, Counter>,
     /// Set from the database at each scrape.
     pub outbox_queued: Gauge,
 }
@@ -89,6 +107,18 @@ impl Metrics {
             "Webhook delivery attempts by outcome",
             webhooks.clone(),
         );
+        let sends = Family::<SendLabels, Counter>::default();
+        registry.register(
+            "email_sends",
+            "Email send attempts by provider and outcome",
+            sends.clone(),
+        );
+        let mail_events = Family::<MailEventLabels, Counter>::default();
+        registry.register(
+            "mail_events",
+            "Delivery events received from mail providers, by provider and kind",
+            mail_events.clone(),
+        );
         let outbox_queued = Gauge::default();
         registry.register(
             "outbox_queued",
@@ -101,6 +131,8 @@ impl Metrics {
             latency,
             deliveries,
             webhooks,
+            sends,
+            mail_events,
             outbox_queued,
         })
     }
@@ -129,6 +161,24 @@ impl Metrics {
         self.deliveries
             .get_or_create(&DeliveryLabels {
                 outcome: outcome.as_str().to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn observe_send(&self, provider: &str, outcome: Outcome) {
+        self.sends
+            .get_or_create(&SendLabels {
+                provider: provider.to_owned(),
+                outcome: outcome.as_str().to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn observe_mail_event(&self, provider: &str, kind: &str) {
+        self.mail_events
+            .get_or_create(&MailEventLabels {
+                provider: provider.to_owned(),
+                kind: kind.to_owned(),
             })
             .inc();
     }

@@ -32,6 +32,7 @@ pub mod ids;
 pub mod invitations;
 pub mod invite_snapshot;
 pub mod licenses;
+pub mod mail_events;
 pub mod money;
 pub mod outbox;
 pub mod schema;

@@ -144,6 +144,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        provider_message_id -> Nullable<Text>,
     }
 }
 

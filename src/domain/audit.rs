@@ -10,6 +10,7 @@ string_enum! {
         InvitationRevoked => "invitation.revoked",
         InvitationResent => "invitation.resent",
         InvitationExpired => "invitation.expired",
+        InvitationBounced => "invitation.bounced",
         UserUpdated => "user.updated",
         UserDisabled => "user.disabled",
         UserEnabled => "user.enabled",
@@ -32,6 +33,7 @@ impl AuditAction {
             InvitationDeclined => Some(WebhookEvent::InvitationDeclined),
             InvitationRevoked => Some(WebhookEvent::InvitationRevoked),
             InvitationExpired => Some(WebhookEvent::InvitationExpired),
+            InvitationBounced => Some(WebhookEvent::InvitationBounced),
             UserDisabled => Some(WebhookEvent::UserDisabled),
             UserEnabled => Some(WebhookEvent::UserEnabled),
             InvitationResent | UserUpdated | GroupCreated | GroupUpdated | GroupDeleted
@@ -48,6 +50,7 @@ string_enum! {
         InvitationDeclined => "invitation.declined",
         InvitationRevoked => "invitation.revoked",
         InvitationExpired => "invitation.expired",
+        InvitationBounced => "invitation.bounced",
         UserDisabled => "user.disabled",
         UserEnabled => "user.enabled",
     }
@@ -63,6 +66,7 @@ impl WebhookEvent {
             InvitationDeclined => AuditAction::InvitationDeclined,
             InvitationRevoked => AuditAction::InvitationRevoked,
             InvitationExpired => AuditAction::InvitationExpired,
+            InvitationBounced => AuditAction::InvitationBounced,
             UserDisabled => AuditAction::UserDisabled,
             UserEnabled => AuditAction::UserEnabled,
         }

@@ -44,10 +44,15 @@ pub fn effective_status(
 }
 
 string_enum! {
-    /// Delivery state of the invitation's latest email.
+    /// Delivery state of the invitation's latest email: handed to the
+    /// provider (`sent`), then as its delivery events report (`delivered`,
+    /// `bounced`, `complained`); never backwards (see `domain::delivery`).
     Delivery {
         Queued => "queued",
         Sent => "sent",
+        Delivered => "delivered",
+        Bounced => "bounced",
+        Complained => "complained",
         Failed => "failed",
     }
 }

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod billing;
+pub mod delivery;
 pub mod email;
 pub mod field_error;
 pub mod ids;

@@ -21,7 +21,8 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use handlers::{
-    accounts, audit, groups, invitations, invitee, licenses, operations, sessions, users, webhooks,
+    accounts, audit, groups, invitations, invitee, licenses, mail_events, operations, sessions,
+    users, webhooks,
 };
 
 /// Registers every API route on `$cfg` (an actix `ServiceConfig` for serving,
@@ -62,6 +63,7 @@ macro_rules! api_routes {
             .service(invitee::preview_invitation)
             .service(invitee::accept_invitation)
             .service(invitee::decline_invitation)
+            .service(mail_events::receive_mail_events)
     };
 }
 

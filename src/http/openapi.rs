@@ -30,6 +30,7 @@ Request bodies reject unknown fields (422). Timestamps are RFC 3339 UTC; money i
         (name = "licenses", description = "Seat licenses and the charge ledger"),
         (name = "sessions", description = "Signing in"),
         (name = "webhooks", description = "Signed event notifications to the account's endpoints"),
+        (name = "mail-events", description = "Delivery events from mail providers (their webhooks)"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -86,6 +86,8 @@ impl AppError {
                 response.insert_header(("Retry-After", "1"));
             }
             // RFC 6750 §3: no credentials, a bare challenge; a bad one, why.
+            // Not a bearer-token endpoint: each provider authenticates its own way.
+            AppError::Unauthorized(AuthFailure::UnsignedEvent) => {}
             AppError::Unauthorized(AuthFailure::Missing) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }

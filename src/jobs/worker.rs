@@ -150,7 +150,7 @@ impl Worker {
         Ok(claimed)
     }
 
-    async fn send(&self, row: &OutboxRow) -> Result<(), String> {
+    async fn send(&self, row: &OutboxRow) -> Result<Option<String>, String> {
         let email = OutgoingEmail {
             outbox_id: row.id,
             queued_at: row.created_at,
@@ -161,11 +161,13 @@ impl Worker {
             html: row.html_body.clone(),
         };
         let outcome = self.provider.send(&email).await;
-        self.metrics.observe_delivery(match &outcome {
-            Ok(()) => Outcome::Sent,
+        let observed = match &outcome {
+            Ok(_) => Outcome::Sent,
             Err(_) if row.attempts + 1 >= self.config.mail_max_attempts => Outcome::Failed,
             Err(_) => Outcome::Retry,
-        });
+        };
+        self.metrics.observe_delivery(observed);
+        self.metrics.observe_send(self.provider.name(), observed);
         outcome
     }
 }
@@ -174,7 +176,7 @@ impl Worker {
 /// retried if the database reports a deadlock or a lost connection.
 fn record_outcomes(
     pool: &DbPool,
-    outcomes: &[(OutboxRow, Result<(), String>)],
+    outcomes: &[(OutboxRow, Result<Option<String>, String>)],
     now: NaiveDateTime,
     max_attempts: i32,
 ) -> Result<(), AppError> {
@@ -194,7 +196,7 @@ fn record_outcomes(
 
 fn record_in(
     conn: &mut db::DbConnection,
-    outcomes: &[(OutboxRow, Result<(), String>)],
+    outcomes: &[(OutboxRow, Result<Option<String>, String>)],
     now: NaiveDateTime,
     max_attempts: i32,
 ) -> Result<(), AppError> {
@@ -216,10 +218,16 @@ fn record_in(
     // Messages cancelled meanwhile (resend, revoke) are not among those
     // marked, and say nothing about their invitation.
     let delivered = db::outbox::mark_sent_many(conn, &sent, now)?;
+    // The provider's id of each message, which its delivery events name.
+    for (row, outcome) in outcomes {
+        if let Ok(Some(id)) = outcome {
+            db::mail_events::set_provider_message_id(conn, row.id, id)?;
+        }
+    }
     db::invitations::set_delivery_many(conn, &delivered, Delivery::Sent)?;
     for (row, outcome) in outcomes {
         let (updated, delivery) = match outcome {
-            Ok(()) => continue,
+            Ok(_) => continue,
             Err(error) if row.attempts + 1 >= max_attempts => {
                 tracing::warn!(outbox_id = row.id, error = %error, "email delivery failed for good");
                 (

@@ -1,6 +1,10 @@
 //! Email: templates, providers, and the outbox worker that delivers.
 
+pub mod events;
+pub mod message;
 pub mod provider;
+pub mod ses;
+pub mod smtp;
 pub mod template;
 
 use chrono::NaiveDateTime;

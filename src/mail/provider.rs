@@ -1,6 +1,8 @@
 //! Mail providers. `log` (the default) writes each message as an RFC 5322
-//! `.eml` file so a developer can open it; `postmark`, `sendgrid` and
-//! `mailgun` send through their HTTP APIs.
+//! `.eml` file so a developer can open it; `postmark`, `sendgrid`, `mailgun`,
+//! `resend` and `ses` send through their HTTP APIs, `smtp` through an SMTP
+//! server. A send answers the provider's id of the message, which its
+//! delivery events name.
 
 use std::path::{Path, PathBuf};
 
@@ -8,24 +10,19 @@ use mail_builder::MessageBuilder;
 use mail_builder::mime::MimePart;
 
 use crate::config::{Config, MailService, Secret};
-
-/// A message ready to leave.
-#[derive(Debug, Clone)]
-pub struct OutgoingEmail {
-    pub outbox_id: i64,
-    /// When it was queued (names the log provider's file).
-    pub queued_at: chrono::NaiveDateTime,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::mail::message::{OutgoingEmail, mailbox};
 
 #[derive(Debug, Clone)]
 pub enum MailProvider {
     Log(LogProvider),
     Api(ApiProvider),
+    Smtp(crate::mail::smtp::SmtpProvider),
+}
+
+/// The key a provider that de-duplicates is given: one per outbox row, so a
+/// retry after a lost answer is the same message, not a second one.
+pub fn idempotency_key(outbox_id: i64) -> String {
+    format!("invitations-outbox-{outbox_id}")
 }
 
 impl MailProvider {
@@ -46,6 +43,30 @@ impl MailProvider {
                 },
                 api_key,
             ),
+            MailService::Resend { api_key } => (ApiKind::Resend, api_key),
+            MailService::Ses {
+                region,
+                credentials,
+            } => {
+                let base = config
+                    .mail_api_base
+                    .clone()
+                    .unwrap_or_else(|| format!("https://email.{region}.amazonaws.com"));
+                return Ok(MailProvider::Api(ApiProvider {
+                    kind: ApiKind::Ses {
+                        region: region.clone(),
+                        credentials: credentials.clone(),
+                    },
+                    base,
+                    key: Secret::new(""),
+                    client: crate::outbound::http_client()?,
+                }));
+            }
+            MailService::Smtp(settings) => {
+                return Ok(MailProvider::Smtp(crate::mail::smtp::SmtpProvider::new(
+                    settings,
+                )?));
+            }
         };
         let base = config
             .mail_api_base
@@ -59,13 +80,24 @@ impl MailProvider {
         }))
     }
 
-    /// Sends one message. The log provider is idempotent per outbox id (a
-    /// retry rewrites the same file); API providers get the outbox id as the
-    /// Message-ID / custom argument, for de-duplication on their side.
-    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
+    /// Sends one message; answers the provider's id for it (when the
+    /// provider gives one). The log provider is idempotent per outbox id (a
+    /// retry rewrites the same file); the others get the outbox id as an
+    /// idempotency key, Message-ID or custom argument (see the README).
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<Option<String>, String> {
         match self {
-            MailProvider::Log(provider) => provider.write(email).await,
+            MailProvider::Log(provider) => provider.write(email).await.map(|()| None),
             MailProvider::Api(provider) => provider.send(email).await,
+            MailProvider::Smtp(provider) => provider.send(email).await.map(Some),
+        }
+    }
+
+    /// The provider's name, for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MailProvider::Log(_) => "log",
+            MailProvider::Api(api) => api.kind.name(),
+            MailProvider::Smtp(_) => "smtp",
         }
     }
 }
@@ -74,7 +106,14 @@ impl MailProvider {
 pub enum ApiKind {
     Postmark,
     SendGrid,
-    Mailgun { domain: String },
+    Mailgun {
+        domain: String,
+    },
+    Resend,
+    Ses {
+        region: String,
+        credentials: crate::config::AwsCredentials,
+    },
 }
 
 impl ApiKind {
@@ -83,6 +122,19 @@ impl ApiKind {
             ApiKind::Postmark => "https://api.postmarkapp.com",
             ApiKind::SendGrid => "https://api.sendgrid.com",
             ApiKind::Mailgun { .. } => "https://api.mailgun.net",
+            ApiKind::Resend => "https://api.resend.com",
+            // Built from the region in `from_config`.
+            ApiKind::Ses { .. } => "",
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ApiKind::Postmark => "postmark",
+            ApiKind::SendGrid => "sendgrid",
+            ApiKind::Mailgun { .. } => "mailgun",
+            ApiKind::Resend => "resend",
+            ApiKind::Ses { .. } => "ses",
         }
     }
 }
@@ -97,9 +149,10 @@ pub struct ApiProvider {
 }
 
 impl ApiProvider {
-    async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
+    async fn send(&self, email: &OutgoingEmail) -> Result<Option<String>, String> {
         let (from_name, from_address) = mailbox(&email.from);
         let message_id = format!("<invitation-{}@invitations.localhost>", email.outbox_id);
+        let key = idempotency_key(email.outbox_id);
         let request = match &self.kind {
             ApiKind::Postmark => self
                 .client
@@ -144,7 +197,53 @@ impl ApiProvider {
                     ("text", email.text.as_str()),
                     ("html", email.html.as_str()),
                     ("h:Message-Id", message_id.as_str()),
+                    ("v:outbox_id", key.as_str()),
                 ]),
+            ApiKind::Resend => self
+                .client
+                .post(format!("{}/emails", self.base))
+                .bearer_auth(self.key.expose())
+                .header("Idempotency-Key", key.as_str())
+                .json(&serde_json::json!({
+                    "from": email.from,
+                    "to": [email.to],
+                    "subject": email.subject,
+                    "text": email.text,
+                    "html": email.html,
+                    "headers": {"X-Invitations-Outbox-Id": key},
+                })),
+            ApiKind::Ses {
+                region,
+                credentials,
+            } => {
+                let body = serde_json::json!({
+                    "FromEmailAddress": email.from,
+                    "Destination": {"ToAddresses": [email.to]},
+                    "Content": {"Simple": {
+                        "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                        "Body": {
+                            "Text": {"Data": email.text, "Charset": "UTF-8"},
+                            "Html": {"Data": email.html, "Charset": "UTF-8"},
+                        },
+                    }},
+                    "EmailTags": [{"Name": "outbox", "Value": key}],
+                });
+                let body = serde_json::to_vec(&body)
+                    .map_err(|e| format!("cannot encode the message: {e}"))?;
+                let url = format!("{}/v2/email/outbound-emails", self.base);
+                let headers = crate::mail::ses::sign(
+                    &url,
+                    &body,
+                    region,
+                    credentials,
+                    std::time::SystemTime::now(),
+                )?;
+                let mut request = self.client.post(url).body(body);
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                request
+            }
         };
         let response = request
             .send()
@@ -152,8 +251,14 @@ impl ApiProvider {
             .map_err(|e| format!("request failed: {e}"))?;
         let status = response.status();
         if status.is_success() {
-            tracing::info!(outbox_id = email.outbox_id, provider = ?self.kind, "email handed to the provider");
-            Ok(())
+            let id = self.message_id_of(response).await;
+            tracing::info!(
+                outbox_id = email.outbox_id,
+                provider = self.kind.name(),
+                provider_message_id = id.as_deref().unwrap_or(""),
+                "email handed to the provider"
+            );
+            Ok(id)
         } else {
             // The provider's answer may explain (bad key, suppressed address); it never holds the token.
             let body: String = response
@@ -165,6 +270,32 @@ impl ApiProvider {
                 .collect();
             Err(format!("provider answered {status}: {body}"))
         }
+    }
+}
+
+impl ApiProvider {
+    /// The provider's id of the message it took: SendGrid's `X-Message-Id`
+    /// header, the others' JSON answer (`MessageID`, `id`, `MessageId`).
+    /// `None` if the answer does not say (the send still counts).
+    async fn message_id_of(&self, response: reqwest::Response) -> Option<String> {
+        if let ApiKind::SendGrid = self.kind {
+            return response
+                .headers()
+                .get("x-message-id")
+                .and_then(|v| v.to_str().ok())
+                .map(crate::domain::delivery::normalize_message_id)
+                .filter(|id| !id.is_empty());
+        }
+        let field = match self.kind {
+            ApiKind::Postmark => "MessageID",
+            ApiKind::Ses { .. } => "MessageId",
+            _ => "id",
+        };
+        let body: serde_json::Value = response.json().await.ok()?;
+        body.get(field)
+            .and_then(serde_json::Value::as_str)
+            .map(crate::domain::delivery::normalize_message_id)
+            .filter(|id| !id.is_empty())
     }
 }
 
@@ -222,17 +353,6 @@ fn text_part<'a>(mime: &'a str, body: &'a str) -> MimePart<'a> {
         part.transfer_encoding("8bit")
     } else {
         part
-    }
-}
-
-/// `Name <address>` or a bare address.
-pub fn mailbox(text: &str) -> (String, String) {
-    match text.rsplit_once('<') {
-        Some((name, address)) => (
-            name.trim().trim_matches('"').to_owned(),
-            address.trim_end().trim_end_matches('>').trim().to_owned(),
-        ),
-        None => (String::new(), text.trim().to_owned()),
     }
 }
 

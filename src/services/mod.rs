@@ -14,6 +14,7 @@ pub mod invite;
 pub mod invitee;
 pub mod licenses;
 pub mod licensing;
+pub mod mail_events;
 pub mod password_gate;
 pub mod rate_limits;
 pub mod retention;

@@ -1,18 +1,23 @@
-//! Postmark, SendGrid and Mailgun, faked only at their HTTP boundary: a local
-//! server records what the service sends.
+//! Postmark, SendGrid, Mailgun, Resend and SES, faked only at their HTTP
+//! boundary: a local server records what the service sends; SMTP against a
+//! local SMTP sink.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Backend, Call, FakeHttp, TestApp, eventually};
+use crate::helpers::{AccountSpec, Backend, Call, FakeHttp, SmtpSink, TestApp, eventually};
 
 db_tests!(
     postmark_gets_the_message_with_its_server_token,
     sendgrid_gets_the_message_with_a_bearer_key,
     mailgun_gets_a_form_post_on_its_domain,
     a_refusing_provider_leaves_the_email_queued_for_retry,
+    resend_gets_the_message_with_a_bearer_key_and_an_idempotency_key,
+    ses_gets_a_sigv4_signed_request,
+    smtp_relay_gets_the_message_with_a_deterministic_message_id,
+    smtp_without_starttls_never_sends_in_clear,
 );
 
 /// A provider's API, faked at its HTTP boundary: answers `status` with a
@@ -148,6 +153,155 @@ async fn a_refusing_provider_leaves_the_email_queued_for_retry(app: TestApp) {
     assert_eq!(reply.ok(200)["delivery"], "queued");
 }
 
+async fn resend_gets_the_message_with_a_bearer_key_and_an_idempotency_key(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let (app, provider, owner, invitation) = invite_through(backend, "resend", &[], 200).await;
+    let call = first_call(&provider).await;
+    assert_eq!(call.path, "/emails");
+    assert_eq!(call.header("authorization"), "Bearer key-123");
+    assert!(
+        call.header("idempotency-key")
+            .starts_with("invitations-outbox-"),
+        "{:?}",
+        call.headers
+    );
+    let body = call.json();
+    assert_eq!(body["to"][0], "sent@example.com");
+    assert_eq!(body["subject"], "You've been invited to Clio");
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .contains("/invitations/accept?token=inv_")
+    );
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
+}
+
+async fn ses_gets_a_sigv4_signed_request(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let (app, provider, owner, invitation) = invite_through(
+        backend,
+        "ses",
+        &[
+            ("INVITATIONS_SES_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            ),
+        ],
+        200,
+    )
+    .await;
+    let call = first_call(&provider).await;
+    assert_eq!(call.path, "/v2/email/outbound-emails");
+    let authorization = call.header("authorization");
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+            && authorization.contains("/eu-west-1/ses/aws4_request"),
+        "{authorization}"
+    );
+    assert!(!call.header("x-amz-date").is_empty());
+    let body = call.json();
+    assert_eq!(body["Destination"]["ToAddresses"][0], "sent@example.com");
+    assert_eq!(
+        body["Content"]["Simple"]["Subject"]["Data"],
+        "You've been invited to Clio"
+    );
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
+}
+
+async fn invite_over_smtp(backend: Backend, url: &str) -> (TestApp, crate::helpers::Owner, Value) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("INVITATIONS_MAIL_PROVIDER", "smtp"),
+            ("INVITATIONS_SMTP_URL", url),
+        ],
+    )
+    .await
+    .unwrap();
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let invitation = app
+        .invite(
+            &owner,
+            json!({"email": "sent@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    (app, owner, invitation)
+}
+
+async fn smtp_relay_gets_the_message_with_a_deterministic_message_id(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let sink = SmtpSink::start();
+    let url = format!("smtp://127.0.0.1:{}?tls=none", sink.port);
+    let (app, owner, invitation) = invite_over_smtp(backend, &url).await;
+    let message = sink.wait_for_messages(1).await.remove(0);
+    assert!(
+        sink.commands()
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("RCPT TO:<sent@example.com>")),
+        "{:?}",
+        sink.commands()
+    );
+    assert!(
+        message.contains("Subject: You've been invited to Clio"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Message-ID: <outbox-") && message.contains("@invitations.localhost>"),
+        "{message}"
+    );
+    assert!(
+        message.contains("/invitations/accept?token=inv_"),
+        "{message}"
+    );
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
+}
+
+async fn smtp_without_starttls_never_sends_in_clear(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    // The sink offers no STARTTLS; smtp:// without ?tls=none requires it.
+    let sink = SmtpSink::start();
+    let url = format!("smtp://user:pass@127.0.0.1:{}", sink.port);
+    let (app, owner, invitation) = invite_over_smtp(backend, &url).await;
+    eventually(
+        "the service to greet the sink",
+        Duration::from_secs(10),
+        || async {
+            sink.commands()
+                .iter()
+                .any(|c| c.to_ascii_uppercase().starts_with("EHLO"))
+                .then_some(())
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let commands = sink.commands();
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c.to_ascii_uppercase().starts_with("MAIL")
+                || c.to_ascii_uppercase().starts_with("AUTH")),
+        "{commands:?}"
+    );
+    assert!(sink.messages().is_empty());
+    let reply = app
+        .get(
+            &format!(
+                "/accounts/{}/invitations/{}",
+                owner.account_id, invitation["id"]
+            ),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(reply.ok(200)["delivery"], "queued");
+}
+
 #[test]
 fn a_provider_without_its_key_or_domain_is_a_configuration_error() {
     use invitations::config::Config;
@@ -178,6 +332,72 @@ fn a_provider_without_its_key_or_domain_is_a_configuration_error() {
         &[("INVITATIONS_MAIL_PROVIDER", "carrier-pigeon")],
         "INVITATIONS_MAIL_PROVIDER=carrier-pigeon",
     );
+    refused(
+        &[("INVITATIONS_MAIL_PROVIDER", "resend")],
+        "INVITATIONS_MAIL_API_KEY",
+    );
+    refused(
+        &[
+            ("INVITATIONS_MAIL_PROVIDER", "ses"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ],
+        "INVITATIONS_SES_REGION",
+    );
+    refused(
+        &[
+            ("INVITATIONS_MAIL_PROVIDER", "ses"),
+            ("INVITATIONS_SES_REGION", "eu-west-1"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ],
+        "AWS_ACCESS_KEY_ID",
+    );
+    refused(
+        &[
+            ("INVITATIONS_MAIL_PROVIDER", "ses"),
+            ("INVITATIONS_SES_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "a"),
+        ],
+        "AWS_SECRET_ACCESS_KEY",
+    );
+    refused(
+        &[("INVITATIONS_MAIL_PROVIDER", "smtp")],
+        "INVITATIONS_SMTP_URL",
+    );
+    for bad in [
+        "http://mail.example.com",
+        "smtps://mail.example.com?tls=none",
+        "smtp://mail.example.com?tls=maybe",
+        "not a url",
+    ] {
+        refused(
+            &[
+                ("INVITATIONS_MAIL_PROVIDER", "smtp"),
+                ("INVITATIONS_SMTP_URL", bad),
+            ],
+            "INVITATIONS_SMTP_URL",
+        );
+    }
+    let error = config(&[
+        ("INVITATIONS_MAIL_PROVIDER", "smtp"),
+        (
+            "INVITATIONS_SMTP_URL",
+            "ftp://user:hunter2@mail.example.com",
+        ),
+    ])
+    .unwrap_err();
+    assert!(!error.contains("hunter2"), "{error}");
+    for good in [
+        "smtp://user:pass@mail.example.com:587",
+        "smtps://user:pass@mail.example.com",
+        "smtp://127.0.0.1:2525?tls=none",
+    ] {
+        let smtp = config(&[
+            ("INVITATIONS_MAIL_PROVIDER", "smtp"),
+            ("INVITATIONS_SMTP_URL", good),
+        ]);
+        assert!(smtp.is_ok(), "{good}: {:?}", smtp.err());
+    }
     let sendgrid = config(&[
         ("INVITATIONS_MAIL_PROVIDER", "sendgrid"),
         ("INVITATIONS_MAIL_API_KEY", "k"),

@@ -15,6 +15,7 @@ mod first_contact;
 mod invitations;
 mod lifecycle;
 mod limits;
+mod mail_events;
 mod mail_providers;
 mod management;
 mod metrics;

@@ -144,7 +144,7 @@ async fn webhook_endpoints_are_validated_and_managed_by_managers(app: TestApp) {
     let endpoint = created.ok(201).clone();
     assert_eq!(
         endpoint["events"].as_array().unwrap().len(),
-        7,
+        8,
         "all events by default"
     );
     app.get(

@@ -6,6 +6,7 @@ pub mod groups;
 pub mod invitations;
 pub mod invitee;
 pub mod licenses;
+pub mod mail_events;
 pub mod operations;
 pub mod paths;
 pub mod sessions;

@@ -21,9 +21,11 @@ use serde_json::{Value, json};
 
 mod fake_http;
 mod poll;
+mod smtp_sink;
 
 pub use fake_http::{Call, FakeHttp};
 pub use poll::{eventually, poll_until, poll_until_blocking};
+pub use smtp_sink::SmtpSink;
 
 /// Generates `NAME::sqlite` and `NAME::postgres` tests for each
 /// `NAME => run`, where `async fn run(backend: Backend)` starts what it needs.
