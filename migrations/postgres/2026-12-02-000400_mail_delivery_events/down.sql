@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS email_outbox_invitation_status_idx;
 UPDATE invitations SET delivery = 'sent' WHERE delivery IN ('delivered', 'bounced', 'complained');
 ALTER TABLE invitations DROP CONSTRAINT invitations_delivery_check;
 ALTER TABLE invitations ADD CONSTRAINT invitations_delivery_check

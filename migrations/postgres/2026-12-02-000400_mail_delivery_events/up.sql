@@ -6,3 +6,7 @@ CREATE INDEX email_outbox_provider_message_idx ON email_outbox (provider_message
 ALTER TABLE invitations DROP CONSTRAINT invitations_delivery_check;
 ALTER TABLE invitations ADD CONSTRAINT invitations_delivery_check
     CHECK (delivery IN ('queued', 'sent', 'delivered', 'bounced', 'complained', 'failed'));
+-- Cancelling an invitation's queued messages names both columns: with only
+-- (status, created_at) and (invitation_id, created_at) to choose from, SQLite
+-- walked every queued message of every account (tests/flat_cost.rs).
+CREATE INDEX email_outbox_invitation_status_idx ON email_outbox (invitation_id, status);

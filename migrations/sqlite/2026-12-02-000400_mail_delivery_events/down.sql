@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS email_outbox_invitation_status_idx;
 DROP INDEX email_outbox_provider_message_idx;
 ALTER TABLE email_outbox DROP COLUMN provider_message_id;
 UPDATE invitations SET delivery = 'sent' WHERE delivery IN ('delivered', 'bounced', 'complained');

@@ -52,3 +52,7 @@ CREATE INDEX invitations_account_email_idx ON invitations (account_id, email_nor
 CREATE INDEX invitations_account_created_idx ON invitations (account_id, created_at);
 CREATE INDEX invitations_account_overdue_idx ON invitations (account_id, status, expires_at);
 CREATE INDEX invitations_status_expiry_idx ON invitations (status, expires_at);
+-- Cancelling an invitation's queued messages names both columns: with only
+-- (status, created_at) and (invitation_id, created_at) to choose from, SQLite
+-- walked every queued message of every account (tests/flat_cost.rs).
+CREATE INDEX email_outbox_invitation_status_idx ON email_outbox (invitation_id, status);
