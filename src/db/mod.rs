@@ -34,6 +34,7 @@ pub mod invite_snapshot;
 pub mod licenses;
 pub mod outbox;
 pub mod schema;
+pub mod scim;
 pub mod secrets;
 pub mod users;
 pub mod webhooks;

@@ -19,6 +19,8 @@ string_enum! {
         WebhookCreated => "webhook.created",
         WebhookDeleted => "webhook.deleted",
         LicensesPurchased => "licenses.purchased",
+        ScimTokenCreated => "scim_token.created",
+        ScimTokenDeleted => "scim_token.deleted",
     }
 }
 
@@ -35,7 +37,8 @@ impl AuditAction {
             UserDisabled => Some(WebhookEvent::UserDisabled),
             UserEnabled => Some(WebhookEvent::UserEnabled),
             InvitationResent | UserUpdated | GroupCreated | GroupUpdated | GroupDeleted
-            | WebhookCreated | WebhookDeleted | LicensesPurchased => None,
+            | WebhookCreated | WebhookDeleted | LicensesPurchased | ScimTokenCreated
+            | ScimTokenDeleted => None,
         }
     }
 }
@@ -71,11 +74,13 @@ impl WebhookEvent {
 
 string_enum! {
     /// Who caused an audit event: a user, the holder of an invitation token
-    /// (accept, decline), or the service itself (expiry).
+    /// (accept, decline), the service itself (expiry), or a directory
+    /// through an account's SCIM token.
     ActorKind {
         User => "user",
         Invitee => "invitee",
         System => "system",
+        ScimToken => "scim_token",
     }
 }
 
@@ -87,6 +92,7 @@ string_enum! {
         Group => "group",
         Charge => "charge",
         Webhook => "webhook",
+        ScimToken => "scim_token",
     }
 }
 
