@@ -8,6 +8,7 @@ pub mod invitee;
 pub mod licenses;
 pub mod operations;
 pub mod paths;
+pub mod scim;
 pub mod sessions;
 pub mod users;
 pub mod webhooks;
