@@ -391,13 +391,17 @@ pub struct BulkResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditActor {
-    /// `user` (then `user_id` is set), `invitee` (the holder of an invitation token) or `system`.
+    /// `user` (then `user_id` is set), `invitee` (the holder of an invitation token),
+    /// `system`, or `scim_token` (a directory through a SCIM token: then `scim_token_id` is set).
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: crate::domain::audit::ActorKind,
     #[schema(value_type = Option<i64>)]
     #[schema(required = true)]
     pub user_id: Option<UserId>,
+    #[schema(value_type = Option<i64>)]
+    #[schema(required = true)]
+    pub scim_token_id: Option<crate::domain::ids::ScimTokenId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::audit_events;
 use crate::domain::audit::AuditAction;
-use crate::domain::ids::{AccountId, AuditEventId, UserId};
+use crate::domain::ids::{AccountId, AuditEventId, ScimTokenId, UserId};
 use crate::domain::paging::PageRequest;
 
 #[derive(Debug, Clone, Queryable)]
@@ -20,6 +20,7 @@ pub struct AuditRow {
     pub subject_id: i64,
     pub details: String,
     pub created_at: NaiveDateTime,
+    pub actor_scim_token_id: Option<ScimTokenId>,
 }
 
 #[derive(Insertable)]
@@ -33,6 +34,7 @@ pub struct NewAuditEvent<'a> {
     pub subject_id: i64,
     pub details: &'a str,
     pub created_at: NaiveDateTime,
+    pub actor_scim_token_id: Option<ScimTokenId>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<AuditEventId> {

@@ -13,7 +13,8 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::BigInt;
 
 use crate::domain::ids::{
-    AccountId, AuditEventId, ChargeId, GroupId, InvitationId, LicenseId, UserId, WebhookId,
+    AccountId, AuditEventId, ChargeId, GroupId, InvitationId, LicenseId, ScimTokenId, ScimUserId,
+    UserId, WebhookId,
 };
 
 macro_rules! map_ids {
@@ -55,4 +56,6 @@ map_ids! {
     ChargeId => ChargeIdSql,
     WebhookId => WebhookIdSql,
     AuditEventId => AuditEventIdSql,
+    ScimTokenId => ScimTokenIdSql,
+    ScimUserId => ScimUserIdSql,
 }

@@ -36,6 +36,7 @@ pub mod mail_events;
 pub mod money;
 pub mod outbox;
 pub mod schema;
+pub mod scim;
 pub mod secrets;
 pub mod users;
 pub mod webhooks;

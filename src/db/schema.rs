@@ -185,6 +185,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     webhook_endpoints,
     webhook_deliveries,
+    scim_tokens,
+    scim_users,
 );
 
 diesel::table! {
@@ -211,6 +213,7 @@ diesel::table! {
         subject_id -> BigInt,
         details -> Text,
         created_at -> Timestamp,
+        actor_scim_token_id -> Nullable<BigInt>,
     }
 }
 
@@ -243,3 +246,27 @@ diesel::table! {
 }
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+
+diesel::table! {
+    scim_tokens (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        created_by_user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_users (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        invitation_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        external_id -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

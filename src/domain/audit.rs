@@ -20,6 +20,8 @@ string_enum! {
         WebhookCreated => "webhook.created",
         WebhookDeleted => "webhook.deleted",
         LicensesPurchased => "licenses.purchased",
+        ScimTokenCreated => "scim_token.created",
+        ScimTokenDeleted => "scim_token.deleted",
     }
 }
 
@@ -37,7 +39,8 @@ impl AuditAction {
             UserDisabled => Some(WebhookEvent::UserDisabled),
             UserEnabled => Some(WebhookEvent::UserEnabled),
             InvitationResent | UserUpdated | GroupCreated | GroupUpdated | GroupDeleted
-            | WebhookCreated | WebhookDeleted | LicensesPurchased => None,
+            | WebhookCreated | WebhookDeleted | LicensesPurchased | ScimTokenCreated
+            | ScimTokenDeleted => None,
         }
     }
 }
@@ -75,11 +78,13 @@ impl WebhookEvent {
 
 string_enum! {
     /// Who caused an audit event: a user, the holder of an invitation token
-    /// (accept, decline), or the service itself (expiry).
+    /// (accept, decline), the service itself (expiry), or a directory
+    /// through an account's SCIM token.
     ActorKind {
         User => "user",
         Invitee => "invitee",
         System => "system",
+        ScimToken => "scim_token",
     }
 }
 
@@ -91,6 +96,7 @@ string_enum! {
         Group => "group",
         Charge => "charge",
         Webhook => "webhook",
+        ScimToken => "scim_token",
     }
 }
 

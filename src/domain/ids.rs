@@ -71,6 +71,10 @@ entity_id! {
     WebhookId;
     /// An audit event (also the id webhook deliveries carry).
     AuditEventId;
+    /// A SCIM bearer token of an account.
+    ScimTokenId;
+    /// A SCIM User resource (a person provisioned by a directory).
+    ScimUserId;
 }
 
 #[cfg(test)]

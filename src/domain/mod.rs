@@ -19,6 +19,7 @@ pub mod period;
 pub mod permission;
 pub mod proration;
 pub mod retry;
+pub mod scim_filter;
 pub mod stored_list;
 pub mod token;
 

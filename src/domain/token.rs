@@ -22,6 +22,17 @@ pub fn issue() -> IssuedToken {
     IssuedToken { secret, hash }
 }
 
+/// A SCIM bearer token for a directory: `scim_` + 43 base64url characters,
+/// stored (like invitation tokens) only as its SHA-256.
+pub fn issue_scim() -> IssuedToken {
+    let bytes: [u8; 32] = rand::rng().random();
+    let secret = format!("{SCIM_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let hash = hash(&secret);
+    IssuedToken { secret, hash }
+}
+
+pub const SCIM_PREFIX: &str = "scim_";
+
 /// The stored form of a token.
 pub fn hash(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());

@@ -90,6 +90,7 @@ pub async fn manager_of_path(req: &HttpRequest, state: &AppState) -> Result<Mana
     Ok(Manager {
         user_id: member.user_id,
         account_id: member.account_id,
+        scim_token: None,
     })
 }
 
@@ -104,6 +105,7 @@ async fn manager_by_token(req: &HttpRequest, state: &AppState) -> Result<Manager
         Some(account_id) if account_id == caller.account_id => Ok(Manager {
             user_id: caller.user_id,
             account_id,
+            scim_token: None,
         }),
         _ => {
             load(state, claims).await?;

@@ -68,7 +68,11 @@ pub async fn observe(
     let already_problem = response
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| {
+            // SCIM errors are rendered the SCIM way (`http::scim_edge`).
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"application/scim+json")
+        });
     let app_error = response
         .response()
         .error()

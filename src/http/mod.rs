@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod pages;
 pub mod problem;
 pub mod rate_limit;
+pub mod scim_edge;
 pub mod state;
 
 use actix_web::{App, web};
@@ -21,8 +22,8 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use handlers::{
-    accounts, audit, groups, invitations, invitee, licenses, mail_events, operations, sessions,
-    users, webhooks,
+    accounts, audit, groups, invitations, invitee, licenses, mail_events, operations, scim,
+    sessions, users, webhooks,
 };
 
 /// Registers every API route on `$cfg` (an actix `ServiceConfig` for serving,
@@ -60,6 +61,18 @@ macro_rules! api_routes {
             .service(webhooks::list_webhooks)
             .service(webhooks::create_webhook)
             .service(webhooks::delete_webhook)
+            .service(scim::create_scim_token)
+            .service(scim::list_scim_tokens)
+            .service(scim::delete_scim_token)
+            .service(scim::scim_service_provider_config)
+            .service(scim::scim_resource_types)
+            .service(scim::scim_schemas)
+            .service(scim::scim_list_users)
+            .service(scim::scim_create_user)
+            .service(scim::scim_get_user)
+            .service(scim::scim_replace_user)
+            .service(scim::scim_patch_user)
+            .service(scim::scim_delete_user)
             .service(invitee::preview_invitation)
             .service(invitee::accept_invitation)
             .service(invitee::decline_invitation)

@@ -31,6 +31,7 @@ Request bodies reject unknown fields (422). Timestamps are RFC 3339 UTC; money i
         (name = "sessions", description = "Signing in"),
         (name = "webhooks", description = "Signed event notifications to the account's endpoints"),
         (name = "mail-events", description = "Delivery events from mail providers (their webhooks)"),
+        (name = "scim", description = "SCIM 2.0 provisioning (RFC 7643/7644) for Okta, Entra ID and other directories: managers create SCIM tokens; `/scim/v2/…` takes only those, and answers errors as SCIM error objects (`application/scim+json`)"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -10,7 +10,7 @@ use crate::contract::{self, utc};
 use crate::db::{self, DbConnection};
 use crate::domain::audit::{ActorKind, AuditAction, SubjectKind, WebhookEvent};
 use crate::domain::ids::{
-    AccountId, AuditEventId, ChargeId, GroupId, InvitationId, UserId, WebhookId,
+    AccountId, AuditEventId, ChargeId, GroupId, InvitationId, ScimTokenId, UserId, WebhookId,
 };
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
@@ -24,6 +24,8 @@ pub enum Actor {
     Invitee,
     /// The service itself (expiry).
     System,
+    /// A directory, through an account's SCIM token.
+    ScimToken(ScimTokenId),
 }
 
 impl From<&Principal> for Actor {
@@ -34,7 +36,10 @@ impl From<&Principal> for Actor {
 
 impl From<Manager> for Actor {
     fn from(manager: Manager) -> Self {
-        Actor::User(manager.user_id)
+        match manager.scim_token {
+            Some(token_id) => Actor::ScimToken(token_id),
+            None => Actor::User(manager.user_id),
+        }
     }
 }
 
@@ -46,6 +51,7 @@ pub enum Subject {
     Group(GroupId),
     Charge(ChargeId),
     Webhook(WebhookId),
+    ScimToken(ScimTokenId),
 }
 
 pub fn record(
@@ -57,10 +63,11 @@ pub fn record(
     details: Value,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let (actor_type, actor_user_id) = match actor {
-        Actor::User(id) => (ActorKind::User, Some(id)),
-        Actor::Invitee => (ActorKind::Invitee, None),
-        Actor::System => (ActorKind::System, None),
+    let (actor_type, actor_user_id, actor_scim_token_id) = match actor {
+        Actor::User(id) => (ActorKind::User, Some(id), None),
+        Actor::Invitee => (ActorKind::Invitee, None, None),
+        Actor::System => (ActorKind::System, None, None),
+        Actor::ScimToken(id) => (ActorKind::ScimToken, None, Some(id)),
     };
     let (subject_type, subject_id) = match subject {
         Subject::Invitation(id) => (SubjectKind::Invitation, id.get()),
@@ -68,6 +75,7 @@ pub fn record(
         Subject::Group(id) => (SubjectKind::Group, id.get()),
         Subject::Charge(id) => (SubjectKind::Charge, id.get()),
         Subject::Webhook(id) => (SubjectKind::Webhook, id.get()),
+        Subject::ScimToken(id) => (SubjectKind::ScimToken, id.get()),
     };
     let event_id = db::audit::insert(
         conn,
@@ -80,6 +88,7 @@ pub fn record(
             subject_id,
             details: &details.to_string(),
             created_at: now,
+            actor_scim_token_id,
         },
     )?;
     let payload = serde_json::json!({
@@ -125,6 +134,7 @@ pub fn list(
                     actor: contract::AuditActor {
                         kind: ActorKind::from_db(&row.actor_type)?,
                         user_id: row.actor_user_id,
+                        scim_token_id: row.actor_scim_token_id,
                     },
                     subject: contract::AuditSubject {
                         kind: SubjectKind::from_db(&row.subject_type)?,

@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbConnection, idempotency::ClaimRef};
-use crate::domain::ids::{AccountId, UserId};
+use crate::domain::ids::{AccountId, ScimTokenId, UserId};
 use crate::error::AppError;
 
 pub struct Context<C> {
@@ -51,6 +51,9 @@ impl<C> Context<C> {
 pub struct Manager {
     pub user_id: UserId,
     pub account_id: AccountId,
+    /// Set when a directory acts through this SCIM token, with the rights of
+    /// the manager who created it (`user_id`): the audit trail names the token.
+    pub scim_token: Option<ScimTokenId>,
 }
 
 /// An active member of `account_id` (any role).

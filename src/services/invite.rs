@@ -20,7 +20,7 @@ use crate::domain::invitation::{
 use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::mail::{self, template::InvitationEmail};
-use crate::services::audit::{self, Actor, Subject};
+use crate::services::audit::{self, Subject};
 use crate::services::context::{Context, Manager};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::rate_limits;
@@ -108,6 +108,7 @@ pub fn create(
     let Manager {
         user_id: caller_id,
         account_id,
+        ..
     } = ctx.caller;
     ctx.transaction(conn, |conn| {
         let Locked {
@@ -170,7 +171,7 @@ pub fn create(
         audit::record(
             conn,
             account_id,
-            Actor::User(caller_id),
+            ctx.caller.into(),
             AuditAction::InvitationCreated,
             Subject::Invitation(row.id),
             json!({

@@ -18,6 +18,7 @@ pub mod mail_events;
 pub mod password_gate;
 pub mod rate_limits;
 pub mod retention;
+pub mod scim;
 pub mod sessions;
 pub mod users;
 pub mod views;
@@ -67,6 +68,7 @@ pub fn lock_account_for_manager(
     let Manager {
         user_id: caller_id,
         account_id,
+        ..
     } = ctx.caller;
     let clock = &ctx.clock;
     // The locking statement also says whether any pending invitation expires

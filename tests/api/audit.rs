@@ -108,7 +108,7 @@ async fn every_change_leaves_one_audit_event_newest_first(app: TestApp) {
     let accepted_event = &events[7];
     assert_eq!(
         accepted_event["actor"],
-        json!({"type": "invitee", "user_id": null})
+        json!({"type": "invitee", "user_id": null, "scim_token_id": null})
     );
     assert_eq!(
         accepted_event["subject"],
@@ -119,7 +119,7 @@ async fn every_change_leaves_one_audit_event_newest_first(app: TestApp) {
     let created = &events[8];
     assert_eq!(
         created["actor"],
-        json!({"type": "user", "user_id": owner.user_id})
+        json!({"type": "user", "user_id": owner.user_id, "scim_token_id": null})
     );
     assert_eq!(created["details"]["email"], "joins@example.com");
     assert!(created["details"]["charge_cents"].is_i64());

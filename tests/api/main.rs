@@ -27,6 +27,7 @@ mod reference;
 mod resilience;
 mod retention;
 mod retries;
+mod scim;
 mod security_cli;
 mod security_ops;
 mod security_web;

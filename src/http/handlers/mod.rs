@@ -9,6 +9,7 @@ pub mod licenses;
 pub mod mail_events;
 pub mod operations;
 pub mod paths;
+pub mod scim;
 pub mod sessions;
 pub mod users;
 pub mod webhooks;

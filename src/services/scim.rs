@@ -1,0 +1,694 @@
+//! SCIM 2.0 provisioning (RFC 7643/7644): the account's directory tokens,
+//! and Users as a directory sees them. Every change goes through the same
+//! use-cases as the REST API (invite, revoke, disable, enable, update), in
+//! one transaction with the SCIM id mapping, as the token's manager: the
+//! audit trail names the token (`Manager::scim_token`).
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::contract::{self, utc};
+use crate::db::{
+    self, DbConnection, invitations::InvitationRow, scim::ScimUserRow, users::UserRow,
+};
+use crate::domain::access::UserStatus;
+use crate::domain::audit::AuditAction;
+use crate::domain::field_error::Partial;
+use crate::domain::ids::{ScimTokenId, ScimUserId};
+use crate::domain::invitation::{InvitationRequest, InvitationStatus, effective_status};
+use crate::domain::scim_filter::{self, Attr, Filter};
+use crate::domain::token;
+use crate::error::{AppError, AuthFailure};
+use crate::services::audit::{self, Subject};
+use crate::services::context::{Context, Manager};
+use crate::services::{invitation_admin, invite, lock_account_as_manager, users};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const EXTENSION_SCHEMA: &str = "urn:clio:params:scim:schemas:extension:invitations:2.0:User";
+pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// Most resources one list page returns.
+pub const MAX_RESULTS: usize = 200;
+
+// ---------------------------------------------------------------- tokens
+
+/// A SCIM token as listed: never the token itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScimToken {
+    #[schema(value_type = i64)]
+    pub id: ScimTokenId,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new SCIM token: `token` is shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScimTokenCreated {
+    #[schema(value_type = i64)]
+    pub id: ScimTokenId,
+    /// `scim_` + 43 base64url characters: the directory's bearer token.
+    pub token: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScimTokenList {
+    pub items: Vec<ScimToken>,
+}
+
+pub fn create_token(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+) -> Result<ScimTokenCreated, AppError> {
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
+        let issued = token::issue_scim();
+        let row = db::scim::insert_token(conn, account_id, ctx.caller.user_id, &issued.hash, now)?;
+        audit::record(
+            conn,
+            account_id,
+            ctx.caller.into(),
+            AuditAction::ScimTokenCreated,
+            Subject::ScimToken(row.id),
+            json!({}),
+            now,
+        )?;
+        Ok(ScimTokenCreated {
+            id: row.id,
+            token: issued.secret,
+            created_at: utc(row.created_at),
+        })
+    })
+}
+
+pub fn list_tokens(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+) -> Result<ScimTokenList, AppError> {
+    Ok(ScimTokenList {
+        items: db::scim::list_tokens(conn, ctx.caller.account_id)?
+            .into_iter()
+            .map(|row| ScimToken {
+                id: row.id,
+                created_at: utc(row.created_at),
+            })
+            .collect(),
+    })
+}
+
+pub fn delete_token(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    token_id: ScimTokenId,
+) -> Result<(), AppError> {
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        let (_, now) = lock_account_as_manager(conn, ctx)?;
+        if db::scim::delete_token(conn, account_id, token_id)? == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            account_id,
+            ctx.caller.into(),
+            AuditAction::ScimTokenDeleted,
+            Subject::ScimToken(token_id),
+            json!({}),
+            now,
+        )
+    })
+}
+
+/// The caller a SCIM bearer token speaks for: its account's manager who
+/// created it, acting as the token. `401` for an unknown token, or one whose
+/// manager is no longer an active manager.
+pub fn authenticate(conn: &mut DbConnection, bearer: &str) -> Result<Manager, AppError> {
+    if !bearer.starts_with(token::SCIM_PREFIX) {
+        return Err(AppError::Unauthorized(AuthFailure::Malformed));
+    }
+    let row = db::scim::find_token_by_hash(conn, &token::hash(bearer))?
+        .ok_or(AppError::Unauthorized(AuthFailure::Malformed))?;
+    let creator = db::users::find_in_account(conn, row.account_id, row.created_by_user_id)?
+        .filter(|u| u.status().ok() == Some(UserStatus::Active))
+        .filter(|u| u.role().is_ok_and(|r| r.can_manage()))
+        .ok_or(AppError::Unauthorized(AuthFailure::DisabledUser))?;
+    Ok(Manager {
+        user_id: creator.id,
+        account_id: row.account_id,
+        scim_token: Some(row.id),
+    })
+}
+
+// ---------------------------------------------------------------- errors
+
+/// A SCIM failure that no REST error names: a `400` with its `scimType`.
+pub fn bad_request(scim_type: &'static str, detail: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        code: crate::error::ErrorCode::ValidationFailed,
+        detail: format!("scim:{scim_type}:{}", detail.into()),
+    }
+}
+
+// ---------------------------------------------------------------- users
+
+/// One SCIM User: its mapping row, its invitation and (once accepted) its user.
+struct Person {
+    row: ScimUserRow,
+    invitation: Option<InvitationRow>,
+    user: Option<UserRow>,
+}
+
+fn resolve(conn: &mut DbConnection, row: ScimUserRow) -> Result<Person, AppError> {
+    let invitation = match row.invitation_id {
+        Some(id) => db::invitations::find_in_account(conn, row.account_id, id)?,
+        None => None,
+    };
+    let user_id = row
+        .user_id
+        .or_else(|| invitation.as_ref().and_then(|i| i.accepted_user_id));
+    let user = match user_id {
+        Some(id) => db::users::find_in_account(conn, row.account_id, id)?,
+        None => None,
+    };
+    Ok(Person {
+        row,
+        invitation,
+        user,
+    })
+}
+
+fn find_person(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    id: &str,
+) -> Result<Person, AppError> {
+    let id: ScimUserId = id.parse().map_err(|_| AppError::NotFound)?;
+    let row = db::scim::find_user(conn, ctx.caller.account_id, id)?.ok_or(AppError::NotFound)?;
+    resolve(conn, row)
+}
+
+struct Shown {
+    user_name: String,
+    active: bool,
+    role: String,
+    subscriber_type: Option<String>,
+    invitation_status: Option<InvitationStatus>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    last_modified: NaiveDateTime,
+}
+
+fn shown(person: &Person, now: NaiveDateTime) -> Result<Shown, AppError> {
+    let row = &person.row;
+    let invitation_status = match &person.invitation {
+        Some(i) => Some(effective_status(
+            InvitationStatus::from_db(&i.status)?,
+            i.expires_at,
+            now,
+        )),
+        None => None,
+    };
+    if let Some(user) = &person.user {
+        return Ok(Shown {
+            user_name: user.email.clone(),
+            active: user.status()? == UserStatus::Active,
+            role: user.role.clone(),
+            subscriber_type: Some(user.subscriber_type.clone()),
+            invitation_status,
+            given_name: Some(user.first_name.clone()),
+            family_name: Some(user.last_name.clone()),
+            last_modified: user.updated_at.max(row.updated_at),
+        });
+    }
+    let invitation = person
+        .invitation
+        .as_ref()
+        .ok_or_else(|| AppError::internal("a SCIM user without a person"))?;
+    Ok(Shown {
+        user_name: invitation.email.clone(),
+        active: invitation_status == Some(InvitationStatus::Pending),
+        role: invitation.role.clone(),
+        subscriber_type: invitation.subscriber_type.clone(),
+        invitation_status,
+        given_name: row.given_name.clone(),
+        family_name: row.family_name.clone(),
+        last_modified: invitation.updated_at.max(row.updated_at),
+    })
+}
+
+fn resource(person: &Person, now: NaiveDateTime) -> Result<Value, AppError> {
+    let s = shown(person, now)?;
+    let id = person.row.id.to_string();
+    let mut name = serde_json::Map::new();
+    if let Some(given) = &s.given_name {
+        name.insert("givenName".into(), json!(given));
+    }
+    if let Some(family) = &s.family_name {
+        name.insert("familyName".into(), json!(family));
+    }
+    let mut value = json!({
+        "schemas": [USER_SCHEMA, EXTENSION_SCHEMA],
+        "id": id,
+        "userName": s.user_name,
+        "name": name,
+        "emails": [{"value": s.user_name, "type": "work", "primary": true}],
+        "active": s.active,
+        EXTENSION_SCHEMA: {
+            "role": s.role,
+            "subscriberType": s.subscriber_type,
+            "invitationStatus": s.invitation_status.map(|st| st.as_str()),
+        },
+        "meta": {
+            "resourceType": "User",
+            "created": utc(person.row.created_at),
+            "lastModified": utc(s.last_modified),
+            "location": format!("/scim/v2/Users/{id}"),
+        },
+    });
+    if let Some(external_id) = &person.row.external_id {
+        value["externalId"] = json!(external_id);
+    }
+    Ok(value)
+}
+
+fn attr_values(person: &Person, shown: &Shown, attr: Attr) -> Vec<scim_filter::Value> {
+    use scim_filter::Value as V;
+    match attr {
+        Attr::UserName | Attr::EmailsValue => vec![V::Text(shown.user_name.clone())],
+        Attr::ExternalId => person
+            .row
+            .external_id
+            .iter()
+            .map(|e| V::Text(e.clone()))
+            .collect(),
+        Attr::Active => vec![V::Bool(shown.active)],
+        Attr::DisplayName => vec![],
+    }
+}
+
+/// What a directory sends when it creates or replaces a User.
+#[derive(Debug, Default, Clone)]
+pub struct UserInput {
+    pub user_name: Option<String>,
+    pub external_id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub active: Option<bool>,
+    pub role: Option<String>,
+    pub subscriber_type: Option<String>,
+}
+
+fn text(value: &Value, what: &str) -> Result<Option<String>, AppError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_owned())),
+        _ => Err(bad_request(
+            "invalidValue",
+            format!("{what} must be a string"),
+        )),
+    }
+}
+
+/// `true`/`false`, or the strings Entra ID sends (`"True"`, `"False"`).
+pub fn boolean(value: &Value, what: &str) -> Result<bool, AppError> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(bad_request(
+            "invalidValue",
+            format!("{what} must be a boolean"),
+        )),
+    }
+}
+
+impl UserInput {
+    /// The attributes of a User body (`POST`, `PUT`), unknown ones ignored
+    /// as RFC 7644 §3.3 allows for attributes a provider does not support.
+    pub fn from_body(body: &Value) -> Result<UserInput, AppError> {
+        let object = body
+            .as_object()
+            .ok_or_else(|| bad_request("invalidSyntax", "the body must be a JSON object"))?;
+        let mut input = UserInput::default();
+        for (key, value) in object {
+            input.set(key, value)?;
+        }
+        if input.user_name.is_none() {
+            // Some directories send only a primary email.
+            if let Some(emails) = object.get("emails").and_then(Value::as_array) {
+                let primary = emails
+                    .iter()
+                    .find(|e| e["primary"] == json!(true))
+                    .or_else(|| emails.first());
+                input.user_name = primary.and_then(|e| e["value"].as_str()).map(str::to_owned);
+            }
+        }
+        Ok(input)
+    }
+
+    /// Sets one attribute by its path (case-insensitive, as RFC 7643 §2.1 says).
+    fn set(&mut self, path: &str, value: &Value) -> Result<(), AppError> {
+        let lower = path.to_ascii_lowercase();
+        let ext = EXTENSION_SCHEMA.to_ascii_lowercase();
+        let lower = lower
+            .strip_prefix(&format!("{}:", USER_SCHEMA.to_ascii_lowercase()))
+            .unwrap_or(&lower)
+            .to_owned();
+        match lower.as_str() {
+            "username" => self.user_name = text(value, "userName")?,
+            "externalid" => self.external_id = text(value, "externalId")?,
+            "active" => self.active = Some(boolean(value, "active")?),
+            "name.givenname" => self.given_name = text(value, "name.givenName")?,
+            "name.familyname" => self.family_name = text(value, "name.familyName")?,
+            "name" => {
+                if let Some(name) = value.as_object() {
+                    for (key, value) in name {
+                        self.set(&format!("name.{key}"), value)?;
+                    }
+                }
+            }
+            l if l == ext => {
+                if let Some(extension) = value.as_object() {
+                    for (key, value) in extension {
+                        self.set(&format!("{EXTENSION_SCHEMA}:{key}"), value)?;
+                    }
+                }
+            }
+            l if l == format!("{ext}:role") => self.role = text(value, "role")?,
+            l if l == format!("{ext}:subscribertype") => {
+                self.subscriber_type = text(value, "subscriberType")?;
+            }
+            l if l == format!("{ext}:invitationstatus") => {}
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// `Validation` errors as one SCIM `invalidValue`; uniqueness as `uniqueness`.
+fn as_scim(error: AppError) -> AppError {
+    match error {
+        AppError::Validation(errors) => {
+            let fields: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", scim_field(&e.field), e.message))
+                .collect();
+            bad_request("invalidValue", fields.join("; "))
+        }
+        other => other,
+    }
+}
+
+fn scim_field(field: &str) -> &str {
+    match field {
+        "email" => "userName",
+        "role" => "role",
+        "subscriber_type" => "subscriberType",
+        other => other,
+    }
+}
+
+/// Creates a User: invites the person by the account's billing rules.
+pub fn create_user(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    input: UserInput,
+) -> Result<Value, AppError> {
+    let account_id = ctx.caller.account_id;
+    ctx.transaction(conn, |conn| {
+        if input.active == Some(false) {
+            return Err(bad_request(
+                "invalidValue",
+                "a User is created active (it invites the person)",
+            ));
+        }
+        let mut request = serde_json::Map::new();
+        request.insert("email".into(), json!(input.user_name));
+        if let Some(role) = &input.role {
+            request.insert("role".into(), json!(role));
+        }
+        if let Some(subscriber_type) = &input.subscriber_type {
+            request.insert("subscriber_type".into(), json!(subscriber_type));
+        }
+        let request: InvitationRequest = serde_json::from_value(Value::Object(request))
+            .map_err(|e| bad_request("invalidValue", e.to_string()))?;
+        let invitation =
+            invite::create(conn, ctx, Ok(Partial::complete(request))).map_err(as_scim)?;
+        let row = db::scim::insert_user(
+            conn,
+            &db::scim::NewScimUser {
+                account_id,
+                invitation_id: Some(invitation.id),
+                user_id: None,
+                external_id: input.external_id.as_deref(),
+                given_name: input.given_name.as_deref(),
+                family_name: input.family_name.as_deref(),
+                now: ctx.now(),
+            },
+        )?;
+        let person = resolve(conn, row)?;
+        resource(&person, ctx.now())
+    })
+}
+
+pub fn get_user(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    id: &str,
+) -> Result<Value, AppError> {
+    let person = find_person(conn, ctx, id)?;
+    resource(&person, ctx.now())
+}
+
+/// A `ListResponse` of the Users that match, `start_index` 1-based.
+pub fn list_users(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    filter: Option<&Filter>,
+    start_index: usize,
+    count: usize,
+) -> Result<Value, AppError> {
+    let now = ctx.now();
+    let mut matching = Vec::new();
+    for row in db::scim::list_users(conn, ctx.caller.account_id)? {
+        let person = resolve(conn, row)?;
+        let s = shown(&person, now)?;
+        if filter.is_none_or(|f| f.matches(&|attr| attr_values(&person, &s, attr))) {
+            matching.push(person);
+        }
+    }
+    let total = matching.len();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start_index.saturating_sub(1))
+        .take(count.min(MAX_RESULTS))
+        .map(|p| resource(p, now))
+        .collect::<Result<_, _>>()?;
+    Ok(json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": total,
+        "startIndex": start_index.max(1),
+        "itemsPerPage": page.len(),
+        "Resources": page,
+    }))
+}
+
+/// Applies `active`, names, externalId and role, through the REST use-cases.
+fn apply(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    person: Person,
+    change: &UserInput,
+) -> Result<Value, AppError> {
+    let now = ctx.now();
+    let current = shown(&person, now)?;
+    if let Some(user_name) = &change.user_name
+        && !user_name.eq_ignore_ascii_case(&current.user_name)
+    {
+        return Err(bad_request("mutability", "userName cannot be changed"));
+    }
+    if let Some(subscriber_type) = &change.subscriber_type
+        && current.subscriber_type.as_deref() != Some(subscriber_type.as_str())
+    {
+        return Err(bad_request(
+            "mutability",
+            "subscriberType cannot be changed (it picks the license type)",
+        ));
+    }
+    let mut row = person.row.clone();
+    if let Some(role) = &change.role
+        && *role != current.role
+    {
+        match &person.user {
+            Some(user) => {
+                let request: contract::UserUpdateRequest =
+                    serde_json::from_value(json!({"role": role}))
+                        .map_err(|e| bad_request("invalidValue", e.to_string()))?;
+                users::update(conn, ctx, user.id, &Partial::complete(request)).map_err(as_scim)?;
+            }
+            None => {
+                return Err(bad_request(
+                    "mutability",
+                    "role can be changed once the invitation is accepted",
+                ));
+            }
+        }
+    }
+    if let Some(active) = change.active
+        && active != current.active
+    {
+        match (&person.user, &person.invitation) {
+            (Some(user), _) if active => {
+                users::enable(conn, ctx, user.id)?;
+            }
+            (Some(user), _) => {
+                users::disable(conn, ctx, user.id)?;
+            }
+            (None, Some(invitation)) if !active => {
+                invitation_admin::revoke(conn, ctx, invitation.id)?;
+            }
+            (None, Some(invitation)) => {
+                // Revoked, declined or expired: invite the person again.
+                let mut request = serde_json::Map::new();
+                request.insert("email".into(), json!(invitation.email));
+                request.insert("role".into(), json!(invitation.role));
+                if let Some(subscriber_type) = &invitation.subscriber_type {
+                    request.insert("subscriber_type".into(), json!(subscriber_type));
+                }
+                let request: InvitationRequest = serde_json::from_value(Value::Object(request))
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+                let again =
+                    invite::create(conn, ctx, Ok(Partial::complete(request))).map_err(as_scim)?;
+                db::scim::set_person(conn, row.id, Some(again.id), None, now)?;
+                row.invitation_id = Some(again.id);
+            }
+            (None, None) => return Err(AppError::internal("a SCIM user without a person")),
+        }
+    }
+    db::scim::set_attributes(
+        conn,
+        row.id,
+        change.external_id.as_deref().or(row.external_id.as_deref()),
+        change.given_name.as_deref().or(row.given_name.as_deref()),
+        change.family_name.as_deref().or(row.family_name.as_deref()),
+        now,
+    )?;
+    let row = db::scim::find_user(conn, row.account_id, row.id)?.ok_or(AppError::NotFound)?;
+    let person = resolve(conn, row)?;
+    resource(&person, now)
+}
+
+/// `PUT`: the body's attributes replace the User's (those it supports).
+pub fn replace_user(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    id: &str,
+    input: UserInput,
+) -> Result<Value, AppError> {
+    ctx.transaction(conn, |conn| {
+        let person = find_person(conn, ctx, id)?;
+        apply(conn, ctx, person, &input)
+    })
+}
+
+/// One operation of a `PatchOp` body.
+#[derive(Debug, Clone)]
+pub struct PatchOperation {
+    pub op: String,
+    pub path: Option<String>,
+    pub value: Value,
+}
+
+/// Reads a `PatchOp` body: `Operations` of `add`/`replace`/`remove`
+/// (case-insensitive, as Entra ID capitalises them).
+pub fn patch_operations(body: &Value) -> Result<Vec<PatchOperation>, AppError> {
+    let operations = body
+        .get("Operations")
+        .or_else(|| body.get("operations"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_request("invalidSyntax", "Operations must be an array"))?;
+    operations
+        .iter()
+        .map(|op| {
+            let name = op["op"]
+                .as_str()
+                .map(str::to_ascii_lowercase)
+                .filter(|o| matches!(o.as_str(), "add" | "replace" | "remove"))
+                .ok_or_else(|| bad_request("invalidSyntax", "op must be add, replace or remove"))?;
+            Ok(PatchOperation {
+                op: name,
+                path: op["path"].as_str().map(str::to_owned),
+                value: op.get("value").cloned().unwrap_or(Value::Null),
+            })
+        })
+        .collect()
+}
+
+/// `PATCH`: each operation applied in order.
+pub fn patch_user(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    id: &str,
+    operations: Vec<PatchOperation>,
+) -> Result<Value, AppError> {
+    ctx.transaction(conn, |conn| {
+        let person = find_person(conn, ctx, id)?;
+        let mut change = UserInput::default();
+        for operation in operations {
+            match (operation.op.as_str(), operation.path.as_deref()) {
+                ("remove", Some(path)) => {
+                    if path.eq_ignore_ascii_case("externalId") {
+                        change.external_id = Some(String::new());
+                    } else {
+                        return Err(bad_request(
+                            "mutability",
+                            format!("{path} cannot be removed"),
+                        ));
+                    }
+                }
+                ("remove", None) => {
+                    return Err(bad_request("noTarget", "remove needs a path"));
+                }
+                (_, Some(path)) => change.set(path, &operation.value)?,
+                (_, None) => {
+                    let object = operation.value.as_object().ok_or_else(|| {
+                        bad_request("invalidValue", "a patch without a path needs an object")
+                    })?;
+                    for (key, value) in object {
+                        change.set(key, value)?;
+                    }
+                }
+            }
+        }
+        let mut result = apply(conn, ctx, person, &change)?;
+        if change.external_id.as_deref() == Some("")
+            && let Some(object) = result.as_object_mut()
+        {
+            object.remove("externalId");
+        }
+        Ok(result)
+    })
+}
+
+/// `DELETE`: deactivates (people are never deleted).
+pub fn delete_user(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    id: &str,
+) -> Result<(), AppError> {
+    ctx.transaction(conn, |conn| {
+        let person = find_person(conn, ctx, id)?;
+        apply(
+            conn,
+            ctx,
+            person,
+            &UserInput {
+                active: Some(false),
+                ..UserInput::default()
+            },
+        )
+        .map(|_| ())
+    })
+}

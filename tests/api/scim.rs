@@ -1,0 +1,489 @@
+//! SCIM 2.0 provisioning: tokens, discovery, Users as Okta and Entra ID
+//! drive them, and SCIM errors. Each scenario on SQLite and PostgreSQL.
+
+use serde_json::{Value, json};
+
+use crate::db_tests;
+use crate::helpers::{AccountSpec, Owner, Reply, TestApp};
+
+db_tests!(
+    scim_tokens_are_shown_once_and_work_only_on_scim_for_their_account,
+    discovery_advertises_what_is_supported,
+    okta_sequence_invites_disables_and_enables,
+    entra_sequence_with_capitalised_ops_and_string_booleans,
+    scim_errors_are_scim_shaped,
+);
+
+const EXT: &str = "urn:clio:params:scim:schemas:extension:invitations:2.0:User";
+
+async fn scim_token(app: &TestApp, owner: &Owner) -> String {
+    let created = app
+        .post(
+            &format!("/accounts/{}/scim-tokens", owner.account_id),
+            &owner.token,
+            json!({}),
+        )
+        .await;
+    created.ok(201)["token"].as_str().unwrap().to_owned()
+}
+
+async fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+    app.request(
+        method,
+        &format!("/scim/v2{path}"),
+        Some(token),
+        body.as_ref(),
+    )
+    .await
+}
+
+fn assert_scim_error(reply: &Reply, status: u16, scim_type: Option<&str>) {
+    assert_eq!(reply.status, status, "{}", reply.text);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/scim+json"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(
+        reply.body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    assert_eq!(reply.body["status"], json!(status.to_string()));
+    assert!(reply.body["detail"].is_string(), "{}", reply.text);
+    match scim_type {
+        Some(t) => assert_eq!(reply.body["scimType"], t, "{}", reply.text),
+        None => assert!(reply.body.get("scimType").is_none(), "{}", reply.text),
+    }
+}
+
+async fn scim_tokens_are_shown_once_and_work_only_on_scim_for_their_account(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let other = app.bootstrap(&AccountSpec::classic_annual());
+    let tokens = format!("/accounts/{}/scim-tokens", owner.account_id);
+    let created = app.post(&tokens, &owner.token, json!({})).await;
+    let created = created.ok(201).clone();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("scim_") && token.len() == 48, "{token}");
+    let listed = app.get(&tokens, &owner.token).await;
+    let items = listed.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], created["id"]);
+    assert!(items[0].get("token").is_none(), "the token is shown once");
+    assert!(!listed.text.contains(&token));
+
+    // Works on SCIM; not on the REST API; an access token not on SCIM.
+    scim(&app, "GET", "/Users", &token, None).await.ok(200);
+    let rest = app
+        .get(&format!("/accounts/{}", owner.account_id), &token)
+        .await;
+    rest.problem(401, "unauthorized");
+    assert_scim_error(
+        &scim(&app, "GET", "/Users", &owner.token, None).await,
+        401,
+        None,
+    );
+    // Another tenant's manager cannot see or revoke it.
+    app.get(&tokens, &other.token)
+        .await
+        .problem(404, "not_found");
+
+    // Only its account's Users are seen.
+    let other_token = scim_token(&app, &other).await;
+    let user = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({"userName": "one@example.com", EXT: {"subscriberType": "attorney"}})),
+    )
+    .await;
+    let id = user.ok(201)["id"].as_str().unwrap().to_owned();
+    assert_scim_error(
+        &scim(&app, "GET", &format!("/Users/{id}"), &other_token, None).await,
+        404,
+        None,
+    );
+    let seen = scim(&app, "GET", "/Users", &other_token, None).await;
+    assert_eq!(seen.ok(200)["totalResults"], 0);
+
+    // Revoked: it stops working at once.
+    let revoke = app
+        .request(
+            "DELETE",
+            &format!("{tokens}/{}", created["id"]),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(revoke.status, 204, "{}", revoke.text);
+    assert_scim_error(&scim(&app, "GET", "/Users", &token, None).await, 401, None);
+    let again = app
+        .request(
+            "DELETE",
+            &format!("{tokens}/{}", created["id"]),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    again.problem(404, "not_found");
+}
+
+async fn discovery_advertises_what_is_supported(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let token = scim_token(&app, &owner).await;
+    let config = scim(&app, "GET", "/ServiceProviderConfig", &token, None).await;
+    assert_eq!(config.header("content-type"), Some("application/scim+json"));
+    let config = config.ok(200);
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(config["filter"]["supported"], true);
+    assert!(config["filter"]["maxResults"].as_u64().unwrap() > 0);
+    for unsupported in ["bulk", "sort", "etag", "changePassword"] {
+        assert_eq!(config[unsupported]["supported"], false, "{unsupported}");
+    }
+    assert_eq!(
+        config["authenticationSchemes"][0]["type"],
+        "oauthbearertoken"
+    );
+    let types = scim(&app, "GET", "/ResourceTypes", &token, None).await;
+    let types = types.ok(200);
+    assert_eq!(types["Resources"][0]["endpoint"], "/Users");
+    assert_eq!(types["Resources"][0]["schemaExtensions"][0]["schema"], EXT);
+    let schemas = scim(&app, "GET", "/Schemas", &token, None).await;
+    let ids: Vec<&str> = schemas.ok(200)["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["urn:ietf:params:scim:schemas:core:2.0:User", EXT]);
+}
+
+async fn okta_sequence_invites_disables_and_enables(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let token = scim_token(&app, &owner).await;
+    let email = "Okta.Person@Example.com";
+    // 1. Look up by filter: nobody yet.
+    let found = scim(
+        &app,
+        "GET",
+        "/Users?filter=userName%20eq%20%22okta.person%40example.com%22&startIndex=1&count=100",
+        &token,
+        None,
+    )
+    .await;
+    let found = found.ok(200);
+    assert_eq!(found["totalResults"], 0);
+    assert_eq!(
+        found["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+    );
+    // 2. Create: an invitation by the billing rules (an open attorney license).
+    let created = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+            "userName": email,
+            "name": {"givenName": "Okta", "familyName": "Person"},
+            "emails": [{"primary": true, "value": email, "type": "work"}],
+            "active": true,
+            "externalId": "00u1",
+            EXT: {"role": "administrator", "subscriberType": "attorney"},
+        })),
+    )
+    .await;
+    assert_eq!(
+        created.header("content-type"),
+        Some("application/scim+json")
+    );
+    let user = created.ok(201).clone();
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(user["active"], true);
+    assert_eq!(user["userName"], email);
+    assert_eq!(user["externalId"], "00u1");
+    assert_eq!(user["name"]["givenName"], "Okta");
+    assert_eq!(user[EXT]["invitationStatus"], "pending");
+    assert_eq!(user[EXT]["role"], "administrator");
+    assert_eq!(user["meta"]["resourceType"], "User");
+    assert_eq!(
+        app.licenses_counted_in_db(owner.account_id, "attorney"),
+        (1, 1, 1)
+    );
+    let invitations = app
+        .get(
+            &format!("/accounts/{}/invitations", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(invitations.ok(200)["items"][0]["email"], email);
+    // The same person again: 409 uniqueness.
+    let twice = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({"userName": email.to_lowercase(), EXT: {"subscriberType": "attorney"}})),
+    )
+    .await;
+    assert_scim_error(&twice, 409, Some("uniqueness"));
+    // 3. Get, and find by filter (case-insensitive).
+    scim(&app, "GET", &format!("/Users/{id}"), &token, None)
+        .await
+        .ok(200);
+    let found = scim(
+        &app,
+        "GET",
+        "/Users?filter=userName+eq+%22OKTA.PERSON%40EXAMPLE.COM%22",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(found.ok(200)["Resources"][0]["id"], id);
+
+    // The invitee accepts: the same SCIM id is now the user.
+    let mail = app.email_to(&email.to_lowercase()).await;
+    app.accept(&mail.token).await.ok(201);
+    let accepted = scim(&app, "GET", &format!("/Users/{id}"), &token, None).await;
+    let accepted = accepted.ok(200);
+    assert_eq!(accepted[EXT]["invitationStatus"], "accepted");
+    assert_eq!(accepted["active"], true);
+
+    // 4. Okta deactivates: the user is disabled and the license opens.
+    let off = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &token,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"active": false}}],
+        })),
+    )
+    .await;
+    assert_eq!(off.ok(200)["active"], false);
+    assert_eq!(
+        app.licenses_counted_in_db(owner.account_id, "attorney"),
+        (2, 0, 1)
+    );
+    let inactive = scim(
+        &app,
+        "GET",
+        "/Users?filter=active%20eq%20false",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(inactive.ok(200)["totalResults"], 1);
+    // 5. And reactivates: enabled by the license rules.
+    let on = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &token,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"active": true}}],
+        })),
+    )
+    .await;
+    assert_eq!(on.ok(200)["active"], true);
+    assert_eq!(
+        app.licenses_counted_in_db(owner.account_id, "attorney"),
+        (1, 0, 2)
+    );
+
+    // The audit trail names the SCIM token.
+    let events = app
+        .get(
+            &format!("/accounts/{}/audit-events", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    let events = events.ok(200)["items"].as_array().unwrap().clone();
+    let by_scim: Vec<&str> = events
+        .iter()
+        .filter(|e| e["actor"]["type"] == "scim_token")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        by_scim,
+        ["user.enabled", "user.disabled", "invitation.created"],
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["actor"]["type"] != "scim_token" || e["actor"]["scim_token_id"].is_i64())
+    );
+}
+
+async fn entra_sequence_with_capitalised_ops_and_string_booleans(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let token = scim_token(&app, &owner).await;
+    let found = scim(
+        &app,
+        "GET",
+        "/Users?filter=userName+eq+%22entra%40example.com%22",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(found.ok(200)["totalResults"], 0);
+    let created = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "externalId": "entra-1",
+            "userName": "entra@example.com",
+            "active": true,
+            "displayName": "Entra Person",
+            "emails": [{"primary": true, "type": "work", "value": "entra@example.com"}],
+            "name": {"formatted": "Entra Person", "familyName": "Person", "givenName": "Entra"},
+            "urn:clio:params:scim:schemas:extension:invitations:2.0:User:role": "standard",
+        })),
+    )
+    .await;
+    let id = created.ok(201)["id"].as_str().unwrap().to_owned();
+    // A new monthly account bought the license: a charge.
+    assert_eq!(app.charges(&owner).await.len(), 1);
+    let by_external = scim(
+        &app,
+        "GET",
+        "/Users?filter=externalId+eq+%22entra-1%22+and+active+eq+true",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(by_external.ok(200)["Resources"][0]["id"], id);
+    // Entra deactivates a pending invitee: the invitation is revoked.
+    let off = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &token,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+        })),
+    )
+    .await;
+    let off = off.ok(200);
+    assert_eq!(off["active"], false);
+    assert_eq!(off[EXT]["invitationStatus"], "revoked");
+    // And activates again: a new invitation, the same SCIM id, the freed license.
+    let on = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &token,
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Replace", "path": "active", "value": "True"}],
+        })),
+    )
+    .await;
+    let on = on.ok(200);
+    assert_eq!(on["id"], id);
+    assert_eq!(on["active"], true);
+    assert_eq!(on[EXT]["invitationStatus"], "pending");
+    assert_eq!(
+        app.charges(&owner).await.len(),
+        1,
+        "the open license was reused"
+    );
+    // PUT with active false, then DELETE (= deactivate) is safe to repeat.
+    let put = scim(
+        &app,
+        "PUT",
+        &format!("/Users/{id}"),
+        &token,
+        Some(json!({"userName": "entra@example.com", "active": false,
+                    "name": {"givenName": "Entra", "familyName": "Renamed"}})),
+    )
+    .await;
+    let put = put.ok(200);
+    assert_eq!(put["active"], false);
+    assert_eq!(put["name"]["familyName"], "Renamed");
+    let deleted = scim(&app, "DELETE", &format!("/Users/{id}"), &token, None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+}
+
+async fn scim_errors_are_scim_shaped(app: TestApp) {
+    let mut spec = AccountSpec::classic_annual();
+    spec.licenses = &[];
+    let owner = app.bootstrap(&spec);
+    let token = scim_token(&app, &owner).await;
+    // No open license on a classic annual account.
+    let refused = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({"userName": "nolicense@example.com", EXT: {"subscriberType": "attorney"}})),
+    )
+    .await;
+    assert_scim_error(&refused, 409, None);
+    assert!(
+        refused.body["detail"].as_str().unwrap().contains("license"),
+        "{}",
+        refused.text
+    );
+    // Bad filters.
+    for filter in [
+        "userName%20ne%20%22x%22",
+        "title%20eq%20%22x%22",
+        "userName%20eq",
+    ] {
+        let reply = scim(
+            &app,
+            "GET",
+            &format!("/Users?filter={filter}"),
+            &token,
+            None,
+        )
+        .await;
+        assert_scim_error(&reply, 400, Some("invalidFilter"));
+    }
+    // Bad values.
+    let bad = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({"userName": "not an email", EXT: {"subscriberType": "attorney"}})),
+    )
+    .await;
+    assert_scim_error(&bad, 400, Some("invalidValue"));
+    let bad_role = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({"userName": "r@example.com", EXT: {"role": "owner", "subscriberType": "attorney"}})),
+    )
+    .await;
+    assert_scim_error(&bad_role, 400, Some("invalidValue"));
+    let not_json = app
+        .post_raw(
+            "/scim/v2/Users",
+            Some(&token),
+            Some("application/scim+json"),
+            "{not json",
+        )
+        .await;
+    assert_scim_error(&not_json, 400, Some("invalidSyntax"));
+    // Unknown ids.
+    for id in ["999999", "abc"] {
+        let reply = scim(&app, "GET", &format!("/Users/{id}"), &token, None).await;
+        assert_scim_error(&reply, 404, None);
+    }
+    // No token at all.
+    let anonymous = app.request("GET", "/scim/v2/Users", None, None).await;
+    assert_scim_error(&anonymous, 401, None);
+}
