@@ -19,6 +19,7 @@ db_tests!(
     mailgun_events_move_delivery_forward_only,
     resend_events_move_delivery_forward_only,
     sendgrid_events_move_delivery_forward_only,
+    a_sendgrid_send_keeps_its_x_message_id_for_events,
     an_unknown_provider_is_not_found_and_ses_is_refused,
 );
 
@@ -365,4 +366,54 @@ async fn an_unknown_provider_is_not_found_and_ses_is_refused(app: TestApp) {
         .post_raw("/mail-events/resend", None, Some("application/json"), "{}")
         .await;
     reply.problem(401, "unauthorized");
+}
+
+/// SendGrid names a message only in its answer's `X-Message-Id` header; the
+/// send keeps it, so the signed event (`sg_message_id` = that id + `.filter…`)
+/// finds the invitation.
+async fn a_sendgrid_send_keeps_its_x_message_id_for_events(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let message_id = format!(
+        "sg{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let provider = FakeHttp::answering(202)
+        .header("X-Message-Id", &message_id)
+        .start();
+    let public_key = sendgrid_public_key();
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("INVITATIONS_MAIL_PROVIDER", "sendgrid"),
+            ("INVITATIONS_MAIL_API_KEY", "key-123"),
+            ("INVITATIONS_MAIL_API_BASE", provider.base.as_str()),
+            (
+                "INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY",
+                public_key.as_str(),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let invitation = app
+        .invite(
+            &owner,
+            json!({"email": "grid@example.com", "subscriber_type": "attorney"}),
+        )
+        .await;
+    app.wait_for_delivery(&owner, &invitation, "sent").await;
+    assert_eq!(provider.calls()[0].path, "/v3/mail/send");
+    let reply = post_event(
+        &app,
+        "sendgrid",
+        event(&app, "sendgrid", "delivered", &message_id, true),
+    )
+    .await;
+    assert_eq!(reply.ok(200)["changed"], 1, "{}", reply.text);
+    assert_eq!(delivery(&app, &owner, &invitation).await, "delivered");
 }

@@ -53,6 +53,7 @@ impl Call {
 struct Behaviour {
     status: u16,
     body: Option<Value>,
+    headers: Vec<(String, String)>,
     fail_first: u32,
     delay: Duration,
 }
@@ -72,6 +73,14 @@ impl FakeHttpBuilder {
     /// Answers with this JSON body (otherwise with an empty one).
     pub fn json(mut self, body: Value) -> Self {
         self.behaviour.body = Some(body);
+        self
+    }
+
+    /// Adds this header to every answer (e.g. a provider's message id).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.behaviour
+            .headers
+            .push((name.to_owned(), value.to_owned()));
         self
     }
 
@@ -148,6 +157,9 @@ async fn answer(req: HttpRequest, body: web::Bytes, shared: Shared) -> HttpRespo
     let call = &mut recorded.calls[index];
     call.answered = true;
     let mut reply = HttpResponse::build(StatusCode::from_u16(call.status).expect("a valid status"));
+    for (name, value) in &behaviour.headers {
+        reply.insert_header((name.as_str(), value.as_str()));
+    }
     match &behaviour.body {
         Some(body) if call.status < 300 => reply.json(body),
         _ => reply.finish(),
@@ -170,6 +182,7 @@ impl FakeHttp {
             behaviour: Behaviour {
                 status,
                 body: None,
+                headers: Vec::new(),
                 fail_first: 0,
                 delay: Duration::ZERO,
             },
