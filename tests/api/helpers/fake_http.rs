@@ -53,6 +53,8 @@ impl Call {
 struct Behaviour {
     status: u16,
     body: Option<Value>,
+    /// A plain-text body instead (e.g. a PEM certificate).
+    text: Option<String>,
     fail_first: u32,
     delay: Duration,
 }
@@ -72,6 +74,12 @@ impl FakeHttpBuilder {
     /// Answers with this JSON body (otherwise with an empty one).
     pub fn json(mut self, body: Value) -> Self {
         self.behaviour.body = Some(body);
+        self
+    }
+
+    /// Answers with this plain-text body.
+    pub fn text(mut self, body: &str) -> Self {
+        self.behaviour.text = Some(body.to_owned());
         self
     }
 
@@ -150,7 +158,10 @@ async fn answer(req: HttpRequest, body: web::Bytes, shared: Shared) -> HttpRespo
     let mut reply = HttpResponse::build(StatusCode::from_u16(call.status).expect("a valid status"));
     match &behaviour.body {
         Some(body) if call.status < 300 => reply.json(body),
-        _ => reply.finish(),
+        _ => match &behaviour.text {
+            Some(text) if call.status < 300 => reply.content_type("text/plain").body(text.clone()),
+            _ => reply.finish(),
+        },
     }
 }
 
@@ -170,6 +181,7 @@ impl FakeHttp {
             behaviour: Behaviour {
                 status,
                 body: None,
+                text: None,
                 fail_first: 0,
                 delay: Duration::ZERO,
             },
