@@ -385,6 +385,12 @@ pub struct MailEventKeys {
     pub sendgrid_public_key: Option<String>,
     /// Resend: the Svix signing secret (`whsec_…`).
     pub resend_secret: Option<Secret>,
+    /// SES: the SNS topics whose (signed) messages are taken; none: all refused.
+    pub ses_topic_arns: Option<Vec<String>>,
+    /// Testing only: where SNS signing certificates and subscription
+    /// confirmations are fetched from instead of the SNS host (the URLs in
+    /// messages must still name an SNS host; only their path and query are kept).
+    pub sns_cert_base: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -568,6 +574,16 @@ pub const VARIABLES: &[(&str, Option<&str>, &str)] = &[
         "Resend's webhook signing secret (whsec_…), checks POST /mail-events/resend",
     ),
     (
+        "INVITATIONS_SES_TOPIC_ARN",
+        None,
+        "ARN(s), comma-separated, of the SNS topic(s) SES publishes events to; POST /mail-events/ses refuses other topics, and everything while unset",
+    ),
+    (
+        "INVITATIONS_SNS_CERT_BASE",
+        None,
+        "testing only: fetch SNS signing certificates and subscription confirmations from this base (path and query of the SNS URL kept) instead of https://sns.{region}.amazonaws.com",
+    ),
+    (
         "INVITATIONS_MAIL_DIR",
         Some("./mail"),
         "where the log provider writes .eml files",
@@ -693,6 +709,13 @@ impl Config {
                 .map(Secret::new),
             sendgrid_public_key: optional("INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY"),
             resend_secret: optional("INVITATIONS_RESEND_WEBHOOK_SECRET").map(Secret::new),
+            ses_topic_arns: optional("INVITATIONS_SES_TOPIC_ARN").map(|arns| {
+                arns.split(',')
+                    .map(|arn| arn.trim().to_owned())
+                    .filter(|arn| !arn.is_empty())
+                    .collect()
+            }),
+            sns_cert_base: optional("INVITATIONS_SNS_CERT_BASE"),
         };
         let log_format = match get("INVITATIONS_LOG_FORMAT").as_str() {
             "pretty" => LogFormat::Pretty,

@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::EncodePublicKey;
+use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -20,6 +21,9 @@ db_tests!(
     resend_events_move_delivery_forward_only,
     sendgrid_events_move_delivery_forward_only,
     a_sendgrid_send_keeps_its_x_message_id_for_events,
+    ses_events_move_delivery_forward_only,
+    ses_messages_need_an_sns_host_and_the_topic,
+    ses_subscriptions_are_confirmed,
     an_unknown_provider_is_not_found_and_ses_is_refused,
 );
 
@@ -27,6 +31,78 @@ const POSTMARK_SECRET: &str = "postmark-basic-auth-password";
 const MAILGUN_KEY: &str = "mailgun-signing-key";
 /// `whsec_` + base64 of the raw key.
 const RESEND_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+const SES_TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:invitations-ses";
+const SNS_CERT_URL: &str =
+    "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-fixture.pem";
+/// A self-signed certificate and its key, made once with
+/// `openssl req -x509 -newkey rsa:2048 -nodes` (the test's stand-in for SNS's).
+const SNS_CERT: &str = include_str!("../fixtures/sns-signing-cert.pem");
+const SNS_KEY: &str = include_str!("../fixtures/sns-signing-key.pem");
+
+/// `fields` as SNS sends them: signed (version 1: SHA-1, 2: SHA-256) over
+/// the canonical string of its type's fields, naming `SNS_CERT_URL`.
+fn sns_signed(mut fields: Value, version: u8) -> Value {
+    let names: &[&str] = if fields["Type"] == "Notification" {
+        &[
+            "Message",
+            "MessageId",
+            "Subject",
+            "Timestamp",
+            "TopicArn",
+            "Type",
+        ]
+    } else {
+        &[
+            "Message",
+            "MessageId",
+            "SubscribeURL",
+            "Timestamp",
+            "Token",
+            "TopicArn",
+            "Type",
+        ]
+    };
+    let mut signed = String::new();
+    for name in names {
+        if let Some(value) = fields[name].as_str() {
+            signed.push_str(&format!("{name}\n{value}\n"));
+        }
+    }
+    let key = rsa::PrivateKey::from_pkcs8_pem(SNS_KEY).unwrap();
+    let signature = if version == 1 {
+        rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(key).sign(signed.as_bytes())
+    } else {
+        rsa::pkcs1v15::SigningKey::<Sha256>::new(key).sign(signed.as_bytes())
+    };
+    fields["SignatureVersion"] = version.to_string().into();
+    fields["Signature"] = STANDARD.encode(Box::<[u8]>::from(signature)).into();
+    fields["SigningCertURL"] = SNS_CERT_URL.into();
+    fields
+}
+
+/// An SNS notification carrying an SES event (event publishing) of `kind`.
+fn ses_notification(kind: &str, message_id: &str, now: i64) -> Value {
+    let mail = json!({"messageId": message_id, "destination": ["bounce@example.com"]});
+    let at = "2026-12-01T10:00:00.000Z";
+    let event = match kind {
+        "delivered" => {
+            json!({"eventType": "Delivery", "mail": mail, "delivery": {"timestamp": at}})
+        }
+        "bounced" => json!({"eventType": "Bounce", "mail": mail,
+            "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": at}}),
+        _ => json!({"eventType": "Complaint", "mail": mail, "complaint": {"timestamp": at}}),
+    };
+    json!({
+        "Type": "Notification",
+        "MessageId": format!("sns-{now}-{kind}"),
+        "TopicArn": SES_TOPIC,
+        "Subject": "Amazon SES Email Event Notification",
+        "Message": event.to_string(),
+        "Timestamp": "2026-12-01T10:00:00.000Z",
+        "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe",
+    })
+}
 
 fn sendgrid_key(seed: u8) -> SigningKey {
     SigningKey::from_slice(&[seed; 32]).unwrap()
@@ -144,6 +220,18 @@ fn event(
                 body,
             )
         }
+        "ses" => {
+            // SHA-1 signatures for some, SHA-256 for others.
+            let version = if kind == "bounced" { 2 } else { 1 };
+            let mut message = sns_signed(ses_notification(kind, message_id, now), version);
+            if !genuine {
+                message["MessageId"] = "not-what-was-signed".into();
+            }
+            (
+                vec![header("x-amz-sns-message-type", "Notification".into())],
+                message.to_string(),
+            )
+        }
         other => panic!("no such provider {other}"),
     }
 }
@@ -164,15 +252,20 @@ async fn post_event(
 }
 
 /// An app sending through a fake Postmark that names each message
-/// `message_id`, with every provider's event key configured; an invitation
-/// whose email was sent.
-async fn sent_invitation(app: TestApp, message_id: &str) -> (TestApp, FakeHttp, Owner, Value) {
+/// `message_id`, with every provider's event key configured (SNS
+/// certificates and confirmations from the last fake returned); an
+/// invitation whose email was sent.
+async fn sent_invitation(
+    app: TestApp,
+    message_id: &str,
+) -> (TestApp, FakeHttp, Owner, Value, FakeHttp) {
     let backend = app.backend;
     drop(app);
     let provider = FakeHttp::answering(200)
         .json(json!({"MessageID": message_id}))
         .start();
     let public_key = sendgrid_public_key();
+    let sns = FakeHttp::answering(200).text(SNS_CERT).start();
     let app = TestApp::spawn_with(
         backend,
         &[
@@ -186,6 +279,8 @@ async fn sent_invitation(app: TestApp, message_id: &str) -> (TestApp, FakeHttp, 
                 "INVITATIONS_SENDGRID_WEBHOOK_PUBLIC_KEY",
                 public_key.as_str(),
             ),
+            ("INVITATIONS_SES_TOPIC_ARN", SES_TOPIC),
+            ("INVITATIONS_SNS_CERT_BASE", sns.base.as_str()),
             ("INVITATIONS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true"),
         ],
     )
@@ -199,7 +294,7 @@ async fn sent_invitation(app: TestApp, message_id: &str) -> (TestApp, FakeHttp, 
         )
         .await;
     app.wait_for_delivery(&owner, &invitation, "sent").await;
-    (app, provider, owner, invitation)
+    (app, provider, owner, invitation, sns)
 }
 
 async fn delivery(app: &TestApp, owner: &Owner, invitation: &Value) -> Value {
@@ -222,7 +317,7 @@ async fn events_move_delivery_forward_only(app: TestApp, provider: &str) {
         .unwrap()
         .as_nanos();
     let message_id = format!("{provider}-{nanos}");
-    let (app, _fake, owner, invitation) = sent_invitation(app, &message_id).await;
+    let (app, _fake, owner, invitation, _sns) = sent_invitation(app, &message_id).await;
     let receiver = FakeHttp::answering(204).start();
     app.post(
         &format!("/accounts/{}/webhooks", owner.account_id),
@@ -244,7 +339,11 @@ async fn events_move_delivery_forward_only(app: TestApp, provider: &str) {
     let unsigned = post_event(
         &app,
         provider,
-        (Vec::new(), body.replace("\"signature\"", "\"unsigned\"")),
+        (
+            Vec::new(),
+            body.replace("\"signature\"", "\"unsigned\"")
+                .replace("\"Signature\"", "\"Unsigned\""),
+        ),
     )
     .await;
     unsigned.problem(401, "unauthorized");
@@ -347,6 +446,120 @@ async fn sendgrid_events_move_delivery_forward_only(app: TestApp) {
     events_move_delivery_forward_only(app, "sendgrid").await;
 }
 
+async fn ses_events_move_delivery_forward_only(app: TestApp) {
+    events_move_delivery_forward_only(app, "ses").await;
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{nanos}")
+}
+
+/// Genuinely signed messages naming a certificate off the SNS hosts, or
+/// from another topic, are refused before any certificate is fetched; the
+/// certificate is fetched once and then cached.
+async fn ses_messages_need_an_sns_host_and_the_topic(app: TestApp) {
+    let message_id = unique("ses");
+    let (app, _fake, owner, invitation, sns) = sent_invitation(app, &message_id).await;
+    let now = app.clock.now().and_utc().timestamp();
+    let delivered = sns_signed(ses_notification("delivered", &message_id, now), 1);
+    let post = |message: Value| {
+        let app = &app;
+        async move {
+            app.post_raw(
+                "/mail-events/ses",
+                None,
+                Some("text/plain; charset=UTF-8"),
+                message.to_string(),
+            )
+            .await
+        }
+    };
+    for host in [
+        "https://evil.example.com/SimpleNotificationService-fixture.pem",
+        "http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-fixture.pem",
+        "https://sns.eu-west-1.amazonaws.com.evil.example/SimpleNotificationService-fixture.pem",
+        "https://sns.eu-west-1.amazonaws.com/not-a-certificate.txt",
+    ] {
+        let mut message = delivered.clone();
+        message["SigningCertURL"] = host.into();
+        post(message).await.problem(401, "unauthorized");
+    }
+    let mut elsewhere = ses_notification("delivered", &message_id, now);
+    elsewhere["TopicArn"] = "arn:aws:sns:eu-west-1:999999999999:someone-elses".into();
+    post(sns_signed(elsewhere, 1))
+        .await
+        .problem(401, "unauthorized");
+    let mut unknown_version = delivered.clone();
+    unknown_version["SignatureVersion"] = "3".into();
+    post(unknown_version).await.problem(401, "unauthorized");
+    assert!(sns.calls().is_empty(), "{:?}", sns.calls());
+    assert_eq!(delivery(&app, &owner, &invitation).await, "sent");
+
+    let reply = post(delivered).await;
+    assert_eq!(reply.ok(200)["changed"], 1, "{}", reply.text);
+    let reply = post(sns_signed(
+        ses_notification("complained", &message_id, now),
+        2,
+    ))
+    .await;
+    assert_eq!(reply.ok(200)["changed"], 1, "{}", reply.text);
+    assert_eq!(delivery(&app, &owner, &invitation).await, "complained");
+    let fetched: Vec<_> = sns.calls().into_iter().map(|c| c.path).collect();
+    assert_eq!(fetched, ["/SimpleNotificationService-fixture.pem"]);
+}
+
+/// A signed SubscriptionConfirmation is confirmed by a GET of its
+/// SubscribeURL (an SNS host); one naming another host is refused.
+async fn ses_subscriptions_are_confirmed(app: TestApp) {
+    let (app, _fake, _owner, _invitation, sns) = sent_invitation(app, &unique("ses")).await;
+    let confirmation = |subscribe_url: &str| {
+        sns_signed(
+            json!({
+                "Type": "SubscriptionConfirmation",
+                "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+                "Token": "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736",
+                "TopicArn": SES_TOPIC,
+                "Message": format!("You have chosen to subscribe to the topic {SES_TOPIC}."),
+                "SubscribeURL": subscribe_url,
+                "Timestamp": "2026-12-01T10:00:00.000Z",
+            }),
+            1,
+        )
+        .to_string()
+    };
+    let refused = app
+        .post_raw(
+            "/mail-events/ses",
+            None,
+            Some("text/plain"),
+            confirmation("https://evil.example/?Action=ConfirmSubscription&Token=t"),
+        )
+        .await;
+    refused.problem(401, "unauthorized");
+    let reply = app
+        .post_raw(
+            "/mail-events/ses",
+            None,
+            Some("text/plain"),
+            confirmation(&format!(
+                "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={SES_TOPIC}&Token=t"
+            )),
+        )
+        .await;
+    assert_eq!(reply.ok(200)["received"], 0, "{}", reply.text);
+    let confirmed: Vec<_> = sns
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/")
+        .map(|c| c.method)
+        .collect();
+    assert_eq!(confirmed, ["GET"], "{:?}", sns.calls());
+}
+
 async fn an_unknown_provider_is_not_found_and_ses_is_refused(app: TestApp) {
     let reply = app
         .post_raw(
@@ -357,6 +570,7 @@ async fn an_unknown_provider_is_not_found_and_ses_is_refused(app: TestApp) {
         )
         .await;
     reply.problem(404, "not_found");
+    // Without INVITATIONS_SES_TOPIC_ARN every SNS message is refused.
     let reply = app
         .post_raw("/mail-events/ses", None, Some("application/json"), "{}")
         .await;

@@ -7,6 +7,7 @@ use crate::contract::Problem;
 use crate::error::{AppError, AuthFailure};
 use crate::http::handlers::json;
 use crate::http::state::AppState;
+use crate::mail::events::ses::SnsOutcome;
 use crate::mail::events::{self, EventError, EventRequest};
 use crate::services::mail_events::Applied;
 
@@ -34,7 +35,9 @@ pub struct MailEventsRecorded {
 ///
 /// Point the provider's delivery webhook here. Each provider's own
 /// authentication is checked (see the README): Postmark's basic auth,
-/// Mailgun's and Resend's HMAC signatures, SendGrid's ECDSA signature.
+/// Mailgun's and Resend's HMAC signatures, SendGrid's ECDSA signature,
+/// Amazon SNS's RSA message signature (SES events; a subscription
+/// confirmation is confirmed and answers `200` with nothing received).
 /// Delivered, bounced and complained events move the invitation's
 /// `delivery` forward, never backwards; a bounce or complaint is recorded in
 /// the audit trail and sent to webhooks as `invitation.bounced`.
@@ -50,6 +53,8 @@ pub struct MailEventsRecorded {
         (status = 401, description = "`unauthorized`: not signed, badly signed, too old, or the provider's key is not configured; nothing changes",
             body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: not a provider this service takes events from",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`unavailable`: an SNS subscription confirmation could not be confirmed now; SNS retries",
             body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -72,20 +77,34 @@ pub async fn receive_mail_events(
             .collect(),
         body: body.to_vec(),
     };
-    let parsed = events::verify(
-        provider,
-        &event_request,
-        &state.config.mail_event_keys,
-        state.clock.now(),
-    )
-    .map_err(|error| match error {
+    let refused = |error: EventError| match error {
         EventError::UnknownProvider => AppError::NotFound,
         EventError::Unauthorized(why) => {
             tracing::warn!(provider, why, "mail event refused");
             AppError::Unauthorized(AuthFailure::UnsignedEvent)
         }
         EventError::Malformed(why) => AppError::MalformedJson(why),
-    })?;
+        EventError::Unavailable(why) => AppError::Unavailable(why),
+    };
+    let keys = &state.config.mail_event_keys;
+    let parsed = if provider == "ses" {
+        match events::ses::verify(&event_request, keys)
+            .await
+            .map_err(refused)?
+        {
+            SnsOutcome::Events(events) => events,
+            SnsOutcome::SubscriptionConfirmed { topic_arn } => {
+                tracing::info!(topic_arn, "SNS subscription confirmed");
+                Vec::new()
+            }
+            SnsOutcome::Unsubscribed { topic_arn } => {
+                tracing::warn!(topic_arn, "SNS subscription ended");
+                Vec::new()
+            }
+        }
+    } else {
+        events::verify(provider, &event_request, keys, state.clock.now()).map_err(refused)?
+    };
     for event in &parsed {
         state
             .metrics

@@ -6,6 +6,7 @@ pub mod mailgun;
 pub mod postmark;
 pub mod resend;
 pub mod sendgrid;
+pub mod ses;
 
 use chrono::NaiveDateTime;
 use hmac::{Hmac, KeyInit, Mac};
@@ -46,6 +47,9 @@ pub enum EventError {
     Unauthorized(&'static str),
     /// Authenticated, but not a payload this service understands.
     Malformed(String),
+    /// Authenticated, but what it asks for failed for now (an SNS
+    /// subscription that could not be confirmed): the sender should retry.
+    Unavailable(String),
 }
 
 /// Checks the request's signature and parses its events (only `delivered`,
@@ -61,8 +65,10 @@ pub fn verify(
         "mailgun" => mailgun::verify(request, keys.mailgun_signing_key.as_ref(), now),
         "resend" => resend::verify(request, keys.resend_secret.as_ref(), now),
         "sendgrid" => sendgrid::verify(request, keys.sendgrid_public_key.as_deref(), now),
-        // SNS signature verification is not implemented yet: refused.
-        "ses" => Err(EventError::Unauthorized("SES events are not verified yet")),
+        // SNS messages need their signing certificate fetched: `ses::verify`.
+        "ses" => Err(EventError::Unauthorized(
+            "SNS messages go through ses::verify",
+        )),
         _ => Err(EventError::UnknownProvider),
     }
 }

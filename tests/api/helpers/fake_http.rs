@@ -54,6 +54,8 @@ struct Behaviour {
     status: u16,
     body: Option<Value>,
     headers: Vec<(String, String)>,
+    /// A plain-text body instead (e.g. a PEM certificate).
+    text: Option<String>,
     fail_first: u32,
     delay: Duration,
 }
@@ -81,6 +83,12 @@ impl FakeHttpBuilder {
         self.behaviour
             .headers
             .push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Answers with this plain-text body.
+    pub fn text(mut self, body: &str) -> Self {
+        self.behaviour.text = Some(body.to_owned());
         self
     }
 
@@ -162,7 +170,10 @@ async fn answer(req: HttpRequest, body: web::Bytes, shared: Shared) -> HttpRespo
     }
     match &behaviour.body {
         Some(body) if call.status < 300 => reply.json(body),
-        _ => reply.finish(),
+        _ => match &behaviour.text {
+            Some(text) if call.status < 300 => reply.content_type("text/plain").body(text.clone()),
+            _ => reply.finish(),
+        },
     }
 }
 
@@ -183,6 +194,7 @@ impl FakeHttp {
                 status,
                 body: None,
                 headers: Vec::new(),
+                text: None,
                 fail_first: 0,
                 delay: Duration::ZERO,
             },
