@@ -112,6 +112,9 @@ pub fn configure(
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
+            // Raw bodies (a provider's batch of delivery events) up to the
+            // same 1 MiB as JSON bodies, not actix's 256 KiB.
+            .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             // Before `/invitations/{token}`, which would take "accept" for a token.
             .route(pages::ACCEPT_PATH, web::get().to(pages::accept_page))
             // Plain actix registration: the OpenAPI descriptions are built once,

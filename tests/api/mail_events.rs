@@ -21,6 +21,7 @@ db_tests!(
     resend_events_move_delivery_forward_only,
     sendgrid_events_move_delivery_forward_only,
     a_sendgrid_send_keeps_its_x_message_id_for_events,
+    an_event_body_up_to_one_mebibyte_is_read,
     ses_events_move_delivery_forward_only,
     ses_messages_need_an_sns_host_and_the_topic,
     ses_subscriptions_are_confirmed,
@@ -630,4 +631,27 @@ async fn a_sendgrid_send_keeps_its_x_message_id_for_events(app: TestApp) {
     .await;
     assert_eq!(reply.ok(200)["changed"], 1, "{}", reply.text);
     assert_eq!(delivery(&app, &owner, &invitation).await, "delivered");
+}
+
+/// A provider's batch may be large: bodies up to 1 MiB are read (actix's own
+/// limit is 256 KiB); beyond, 413.
+async fn an_event_body_up_to_one_mebibyte_is_read(app: TestApp) {
+    let message_id = format!(
+        "big-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let (app, _fake, owner, invitation, _sns) = sent_invitation(app, &message_id).await;
+    let (headers, body) = event(&app, "postmark", "delivered", &message_id, true);
+    let mut record: Value = serde_json::from_str(&body).unwrap();
+    record["Metadata"] = json!({"padding": "x".repeat(600 * 1024)});
+    let reply = post_event(&app, "postmark", (headers.clone(), record.to_string())).await;
+    assert_eq!(reply.ok(200)["changed"], 1, "{}", reply.text);
+    assert_eq!(delivery(&app, &owner, &invitation).await, "delivered");
+    record["Metadata"] = json!({"padding": "x".repeat(1100 * 1024)});
+    post_event(&app, "postmark", (headers, record.to_string()))
+        .await
+        .problem(413, "payload_too_large");
 }
