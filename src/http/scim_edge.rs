@@ -11,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::{AppError, AuthFailure};
+use crate::error::{AppError, AuthFailure, ErrorCode};
 use crate::http::gate::bearer_token;
 use crate::http::state::AppState;
 use crate::services::context::{Context, Manager};
@@ -48,6 +48,10 @@ impl ScimError {
                 let scim_type = SCIM_TYPES.iter().copied().find(|t| *t == scim_type);
                 (StatusCode::BAD_REQUEST, scim_type, detail)
             }
+            AppError::Conflict {
+                code: ErrorCode::GroupNameTaken,
+                detail,
+            } => (StatusCode::CONFLICT, Some("uniqueness"), detail.clone()),
             AppError::AlreadyMember => (
                 StatusCode::CONFLICT,
                 Some("uniqueness"),

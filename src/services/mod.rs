@@ -19,6 +19,7 @@ pub mod password_gate;
 pub mod rate_limits;
 pub mod retention;
 pub mod scim;
+pub mod scim_groups;
 pub mod sessions;
 pub mod users;
 pub mod views;

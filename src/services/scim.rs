@@ -692,3 +692,39 @@ pub fn delete_user(
         .map(|_| ())
     })
 }
+
+// ---------------------------------------------------------------- for Groups
+
+/// The accepted firm member behind a SCIM User id: `400 invalidValue` for an
+/// unknown id or a person who has not accepted (only users are group members).
+pub fn member_user(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    id: &str,
+) -> Result<crate::domain::ids::UserId, AppError> {
+    let person = find_person(conn, ctx, id).map_err(|e| match e {
+        AppError::NotFound => bad_request("invalidValue", format!("no User with id {id}")),
+        other => other,
+    })?;
+    person.user.map(|u| u.id).ok_or_else(|| {
+        bad_request(
+            "invalidValue",
+            format!("User {id} has a pending invitation: only accepted members can join a group"),
+        )
+    })
+}
+
+/// Every SCIM User of the account who is a firm member: `(SCIM id, user id, email)`.
+pub fn member_users(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+) -> Result<Vec<(ScimUserId, crate::domain::ids::UserId, String)>, AppError> {
+    let mut members = Vec::new();
+    for row in db::scim::list_users(conn, ctx.caller.account_id)? {
+        let person = resolve(conn, row)?;
+        if let Some(user) = person.user {
+            members.push((person.row.id, user.id, user.email));
+        }
+    }
+    Ok(members)
+}

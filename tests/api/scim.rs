@@ -12,9 +12,13 @@ db_tests!(
     okta_sequence_invites_disables_and_enables,
     entra_sequence_with_capitalised_ops_and_string_booleans,
     scim_errors_are_scim_shaped,
+    scim_groups_members_rename_and_delete,
+    okta_group_push_and_entra_member_removal,
 );
 
 const EXT: &str = "urn:clio:params:scim:schemas:extension:invitations:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 async fn scim_token(app: &TestApp, owner: &Owner) -> String {
     let created = app
@@ -156,7 +160,11 @@ async fn discovery_advertises_what_is_supported(app: TestApp) {
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["urn:ietf:params:scim:schemas:core:2.0:User", EXT]);
+    assert_eq!(
+        ids,
+        ["urn:ietf:params:scim:schemas:core:2.0:User", EXT, GROUP]
+    );
+    assert_eq!(types["Resources"][1]["endpoint"], "/Groups");
 }
 
 async fn okta_sequence_invites_disables_and_enables(app: TestApp) {
@@ -486,4 +494,375 @@ async fn scim_errors_are_scim_shaped(app: TestApp) {
     // No token at all.
     let anonymous = app.request("GET", "/scim/v2/Users", None, None).await;
     assert_scim_error(&anonymous, 401, None);
+}
+
+/// A SCIM User invited and (if `accept`) accepted: its SCIM id.
+async fn scim_person(app: &TestApp, token: &str, email: &str, kind: &str, accept: bool) -> String {
+    let created = scim(
+        app,
+        "POST",
+        "/Users",
+        token,
+        Some(json!({"userName": email, EXT: {"subscriberType": kind}})),
+    )
+    .await;
+    let id = created.ok(201)["id"].as_str().unwrap().to_owned();
+    if accept {
+        let mail = app.email_to(email).await;
+        app.accept(&mail.token).await.ok(201);
+    }
+    id
+}
+
+fn member_values(group: &Value) -> Vec<String> {
+    group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn patch(app: &TestApp, token: &str, path: &str, operations: Value) -> Reply {
+    scim(
+        app,
+        "PATCH",
+        path,
+        token,
+        Some(json!({"schemas": [PATCH_OP], "Operations": operations})),
+    )
+    .await
+}
+
+async fn scim_groups_members_rename_and_delete(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let token = scim_token(&app, &owner).await;
+    let ann = scim_person(&app, &token, "ann@example.com", "attorney", true).await;
+    let bob = scim_person(&app, &token, "bob@example.com", "attorney", true).await;
+    let pending = scim_person(&app, &token, "pat@example.com", "non_attorney", false).await;
+
+    // Discovery advertises Groups.
+    let types = scim(&app, "GET", "/ResourceTypes", &token, None).await;
+    assert!(
+        types.ok(200)["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["endpoint"] == "/Groups" && t["schema"] == GROUP)
+    );
+    let schemas = scim(&app, "GET", "/Schemas", &token, None).await;
+    assert!(
+        schemas.ok(200)["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == GROUP)
+    );
+
+    // Create: a firm group.
+    let created = scim(
+        &app,
+        "POST",
+        "/Groups",
+        &token,
+        Some(json!({"schemas": [GROUP], "displayName": "Litigation"})),
+    )
+    .await;
+    assert_eq!(
+        created.header("content-type"),
+        Some("application/scim+json")
+    );
+    let group = created.ok(201).clone();
+    let id = group["id"].as_str().unwrap().to_owned();
+    assert_eq!(group["displayName"], "Litigation");
+    assert_eq!(group["members"], json!([]));
+    assert_eq!(group["meta"]["resourceType"], "Group");
+    assert_eq!(
+        created.header("location"),
+        Some(&*format!("/scim/v2/Groups/{id}"))
+    );
+    let rest = app
+        .get(
+            &format!("/accounts/{}/groups/{id}", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(rest.ok(200)["name"], "Litigation");
+    // The name taken (case-insensitively): 409 uniqueness.
+    let twice = scim(
+        &app,
+        "POST",
+        "/Groups",
+        &token,
+        Some(json!({"displayName": "LITIGATION"})),
+    )
+    .await;
+    assert_scim_error(&twice, 409, Some("uniqueness"));
+    assert_scim_error(
+        &scim(
+            &app,
+            "POST",
+            "/Groups",
+            &token,
+            Some(json!({"members": []})),
+        )
+        .await,
+        400,
+        Some("invalidValue"),
+    );
+
+    // Add a member: an accepted user; the REST API sees the membership.
+    let path = format!("/Groups/{id}");
+    let added = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]),
+    )
+    .await;
+    assert_eq!(member_values(added.ok(200)), [ann.as_str()]);
+    let users = app
+        .get(
+            &format!("/accounts/{}/users", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    let users = users.ok(200)["items"].as_array().unwrap().clone();
+    let ann_user = users
+        .iter()
+        .find(|u| u["email"] == "ann@example.com")
+        .unwrap();
+    assert_eq!(ann_user["group_ids"], json!([id.parse::<i64>().unwrap()]));
+    // A pending invitation cannot be a member; an unknown id neither.
+    for bad in [pending.as_str(), "999999"] {
+        let refused = patch(
+            &app,
+            &token,
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": bad}]}]),
+        )
+        .await;
+        assert_scim_error(&refused, 400, Some("invalidValue"));
+    }
+    // Adding twice changes nothing.
+    let again = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "add", "path": "members", "value": [{"value": ann}, {"value": bob}]}]),
+    )
+    .await;
+    assert_eq!(member_values(again.ok(200)), [ann.clone(), bob.clone()]);
+
+    // List members: by displayName (case-insensitive), paged, members left out on request.
+    let listed = scim(
+        &app,
+        "GET",
+        "/Groups?filter=displayName%20eq%20%22litigation%22&startIndex=1&count=10",
+        &token,
+        None,
+    )
+    .await;
+    let listed = listed.ok(200).clone();
+    assert_eq!(listed["totalResults"], 1);
+    assert_eq!(listed["Resources"][0]["id"], id);
+    assert_eq!(
+        member_values(&listed["Resources"][0]),
+        [ann.clone(), bob.clone()]
+    );
+    let bare = scim(
+        &app,
+        "GET",
+        "/Groups?excludedAttributes=members",
+        &token,
+        None,
+    )
+    .await;
+    assert!(bare.ok(200)["Resources"][0].get("members").is_none());
+    let none = scim(
+        &app,
+        "GET",
+        "/Groups?filter=displayName+eq+%22Other%22",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(none.ok(200)["totalResults"], 0);
+    assert_scim_error(
+        &scim(&app, "GET", "/Groups?filter=displayName+xx+1", &token, None).await,
+        400,
+        Some("invalidFilter"),
+    );
+
+    // Remove.
+    let removed = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "remove", "path": "members", "value": [{"value": ann}]}]),
+    )
+    .await;
+    assert_eq!(member_values(removed.ok(200)), [bob.as_str()]);
+
+    // Rename; a name another group has: 409 uniqueness.
+    let renamed = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "replace", "path": "displayName", "value": "Trial"}]),
+    )
+    .await;
+    assert_eq!(renamed.ok(200)["displayName"], "Trial");
+    scim(
+        &app,
+        "POST",
+        "/Groups",
+        &token,
+        Some(json!({"displayName": "Other"})),
+    )
+    .await
+    .ok(201);
+    let clash = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "replace", "path": "displayName", "value": "other"}]),
+    )
+    .await;
+    assert_scim_error(&clash, 409, Some("uniqueness"));
+    // Replace members: exactly these.
+    let replaced = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "replace", "path": "members", "value": [{"value": ann}]}]),
+    )
+    .await;
+    assert_eq!(member_values(replaced.ok(200)), [ann.as_str()]);
+    let got = scim(&app, "GET", &path, &token, None).await;
+    assert_eq!(got.ok(200)["displayName"], "Trial");
+
+    // Delete: the group goes, the people stay.
+    let deleted = scim(&app, "DELETE", &path, &token, None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    assert_scim_error(&scim(&app, "GET", &path, &token, None).await, 404, None);
+    assert_scim_error(&scim(&app, "DELETE", &path, &token, None).await, 404, None);
+    assert_scim_error(
+        &scim(&app, "GET", "/Groups/nope", &token, None).await,
+        404,
+        None,
+    );
+    let ann_now = scim(&app, "GET", &format!("/Users/{ann}"), &token, None).await;
+    assert_eq!(ann_now.ok(200)["active"], true);
+
+    // The audit trail names the SCIM token.
+    let events = app
+        .get(
+            &format!("/accounts/{}/audit-events", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    let events = events.ok(200)["items"].as_array().unwrap().clone();
+    let by_scim: Vec<&str> = events
+        .iter()
+        .filter(|e| e["actor"]["type"] == "scim_token")
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| a.starts_with("group.") || *a == "user.updated")
+        .collect();
+    for action in [
+        "group.created",
+        "user.updated",
+        "group.updated",
+        "group.deleted",
+    ] {
+        assert!(by_scim.contains(&action), "{action}: {by_scim:?}");
+    }
+}
+
+async fn okta_group_push_and_entra_member_removal(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let token = scim_token(&app, &owner).await;
+    let ann = scim_person(&app, &token, "ann@example.com", "attorney", true).await;
+    let bob = scim_person(&app, &token, "bob@example.com", "attorney", true).await;
+
+    // Okta's group push: look up, POST the group without members, PATCH add.
+    let found = scim(
+        &app,
+        "GET",
+        "/Groups?filter=displayName%20eq%20%22Okta%20Push%22&startIndex=1&count=100",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(found.ok(200)["totalResults"], 0);
+    let created = scim(
+        &app,
+        "POST",
+        "/Groups",
+        &token,
+        Some(json!({"schemas": [GROUP], "displayName": "Okta Push", "members": []})),
+    )
+    .await;
+    let id = created.ok(201)["id"].as_str().unwrap().to_owned();
+    let path = format!("/Groups/{id}");
+    let pushed = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "add", "path": "members", "value": [
+            {"value": ann, "display": "ann@example.com"},
+            {"value": bob, "display": "bob@example.com"},
+        ]}]),
+    )
+    .await;
+    assert_eq!(member_values(pushed.ok(200)), [ann.clone(), bob.clone()]);
+    // Okta renames with a path-less replace carrying id and displayName.
+    let renamed = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "replace", "value": {"id": id, "displayName": "Okta Pushed"}}]),
+    )
+    .await;
+    assert_eq!(renamed.ok(200)["displayName"], "Okta Pushed");
+
+    // Entra ID: capitalised ops, remove by a filtered path.
+    let entra = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "Remove", "path": format!("members[value eq \"{ann}\"]")}]),
+    )
+    .await;
+    assert_eq!(member_values(entra.ok(200)), [bob.as_str()]);
+    let entra = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "Add", "path": "members", "value": [{"value": ann}]}]),
+    )
+    .await;
+    assert_eq!(member_values(entra.ok(200)), [ann.clone(), bob.clone()]);
+    let unsupported = patch(
+        &app,
+        &token,
+        &path,
+        json!([{"op": "add", "path": "owners", "value": []}]),
+    )
+    .await;
+    assert_scim_error(&unsupported, 400, Some("invalidPath"));
+    // A failed operation changes nothing of the PATCH (one transaction).
+    let half = patch(
+        &app,
+        &token,
+        &path,
+        json!([
+            {"op": "remove", "path": "members", "value": [{"value": bob}]},
+            {"op": "add", "path": "members", "value": [{"value": "424242"}]},
+        ]),
+    )
+    .await;
+    assert_scim_error(&half, 400, Some("invalidValue"));
+    let got = scim(&app, "GET", &path, &token, None).await;
+    assert_eq!(member_values(got.ok(200)), [ann, bob]);
 }

@@ -19,6 +19,7 @@ use crate::http::scim_edge::{ScimContext, ScimError, body_json, scim_json};
 use crate::http::state::AppState;
 use crate::services::context::{Context, Manager};
 use crate::services::scim::{self as service, EXTENSION_SCHEMA, MAX_RESULTS, USER_SCHEMA};
+use crate::services::scim_groups::{self as groups_service, GROUP_SCHEMA};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -145,6 +146,18 @@ fn user_resource_type() -> Value {
     })
 }
 
+fn group_resource_type() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "description": "A firm group; its members are accepted firm members",
+        "schema": GROUP_SCHEMA,
+        "meta": {"resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group"},
+    })
+}
+
 fn list_response(resources: Vec<Value>) -> Value {
     json!({
         "schemas": [service::LIST_SCHEMA],
@@ -163,7 +176,10 @@ fn list_response(resources: Vec<Value>) -> Value {
 )]
 #[get("/scim/v2/ResourceTypes")]
 pub async fn scim_resource_types() -> HttpResponse {
-    scim_json(StatusCode::OK, &list_response(vec![user_resource_type()]))
+    scim_json(
+        StatusCode::OK,
+        &list_response(vec![user_resource_type(), group_resource_type()]),
+    )
 }
 
 fn attribute(name: &str, kind: &str, mutability: &str, description: &str) -> Value {
@@ -210,6 +226,26 @@ pub fn schemas() -> Vec<Value> {
     );
     invitation_status["canonicalValues"] =
         json!(["pending", "accepted", "declined", "revoked", "expired"]);
+    let mut display_name = attribute("displayName", "string", "readWrite", "The group's name");
+    display_name["required"] = json!(true);
+    display_name["uniqueness"] = json!("server");
+    let mut members = attribute(
+        "members",
+        "complex",
+        "readWrite",
+        "The Users in the group (accepted firm members only)",
+    );
+    members["multiValued"] = json!(true);
+    let mut member_value = attribute("value", "string", "immutable", "The User's id");
+    member_value["caseExact"] = json!(true);
+    let mut member_ref = attribute("$ref", "reference", "immutable", "The User's URI");
+    member_ref["referenceTypes"] = json!(["User"]);
+    members["subAttributes"] = json!([
+        member_value,
+        member_ref,
+        attribute("display", "string", "readOnly", "The User's email address"),
+        attribute("type", "string", "immutable", "User"),
+    ]);
     vec![
         json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
@@ -232,6 +268,14 @@ pub fn schemas() -> Vec<Value> {
             "description": "Role, subscriber type and invitation status",
             "attributes": [role, subscriber_type, invitation_status],
             "meta": {"resourceType": "Schema", "location": format!("/scim/v2/Schemas/{EXTENSION_SCHEMA}")},
+        }),
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "id": GROUP_SCHEMA,
+            "name": "Group",
+            "description": "A firm group",
+            "attributes": [display_name, members],
+            "meta": {"resourceType": "Schema", "location": format!("/scim/v2/Schemas/{GROUP_SCHEMA}")},
         }),
     ]
 }
@@ -259,27 +303,16 @@ struct UserQuery {
     count: Option<usize>,
 }
 
-/// SCIM: list or find Users
-///
-/// `filter=userName eq "…"` (case-insensitive) is how directories look a
-/// person up; `startIndex` and `count` page a `ListResponse`.
-#[utoipa::path(
-    operation_id = "scim_list_users",
-    tag = "scim",
-    params(UserQuery),
-    responses(
-        (status = 200, description = "ListResponse of User", body = Object, content_type = "application/scim+json"),
-        (status = 400, description = "`invalidFilter`", body = Object, content_type = "application/scim+json"),
-        (status = 401, description = "No valid SCIM token", body = Object, content_type = "application/scim+json"),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/scim/v2/Users")]
-pub async fn scim_list_users(
-    state: web::Data<AppState>,
-    ScimContext(ctx): ScimContext,
-    req: HttpRequest,
-) -> Result<HttpResponse, ScimError> {
+/// A list's query: `filter`, `startIndex`, `count` (names case-insensitive),
+/// and the raw parameters.
+type ListQuery = (
+    Option<scim_filter::Filter>,
+    usize,
+    usize,
+    HashMap<String, String>,
+);
+
+fn list_query(req: &HttpRequest) -> Result<ListQuery, ScimError> {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map_err(|e| service::bad_request("invalidValue", e.to_string()))?
         .into_inner();
@@ -310,6 +343,31 @@ pub async fn scim_list_users(
     };
     let start_index = number("startIndex", 1)?.max(1);
     let count = number("count", MAX_RESULTS)?;
+    Ok((filter, start_index, count, query))
+}
+
+/// SCIM: list or find Users
+///
+/// `filter=userName eq "…"` (case-insensitive) is how directories look a
+/// person up; `startIndex` and `count` page a `ListResponse`.
+#[utoipa::path(
+    operation_id = "scim_list_users",
+    tag = "scim",
+    params(UserQuery),
+    responses(
+        (status = 200, description = "ListResponse of User", body = Object, content_type = "application/scim+json"),
+        (status = 400, description = "`invalidFilter`", body = Object, content_type = "application/scim+json"),
+        (status = 401, description = "No valid SCIM token", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/scim/v2/Users")]
+pub async fn scim_list_users(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    req: HttpRequest,
+) -> Result<HttpResponse, ScimError> {
+    let (filter, start_index, count, _) = list_query(&req)?;
     let list = state
         .db(move |conn| service::list_users(conn, &ctx, filter.as_ref(), start_index, count))
         .await?;
@@ -459,6 +517,197 @@ pub async fn scim_delete_user(
     state
         .db_for_account(account_id, move |conn| {
             service::delete_user(conn, &ctx, &id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ScimGroupPath {
+    /// The SCIM id of the Group (the firm group's id)
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(non_snake_case, dead_code)]
+struct GroupQuery {
+    /// `eq`, `co`, `sw` on `displayName` (case-insensitive), with `and`, `or`
+    filter: Option<String>,
+    /// 1-based index of the first result (default 1)
+    startIndex: Option<usize>,
+    /// Results per page (default and most: 200)
+    count: Option<usize>,
+    /// `members` leaves the members out
+    excludedAttributes: Option<String>,
+}
+
+/// SCIM: list or find Groups
+///
+/// `filter=displayName eq "…"` (case-insensitive); `startIndex` and `count`
+/// page a `ListResponse`. `members` are the SCIM Users in the group.
+#[utoipa::path(
+    operation_id = "scim_list_groups",
+    tag = "scim",
+    params(GroupQuery),
+    responses(
+        (status = 200, description = "ListResponse of Group", body = Object, content_type = "application/scim+json"),
+        (status = 400, description = "`invalidFilter`", body = Object, content_type = "application/scim+json"),
+        (status = 401, description = "No valid SCIM token", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/scim/v2/Groups")]
+pub async fn scim_list_groups(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    req: HttpRequest,
+) -> Result<HttpResponse, ScimError> {
+    let (filter, start_index, count, query) = list_query(&req)?;
+    let with_members = !query.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("excludedAttributes")
+            && v.split(',')
+                .any(|a| a.trim().eq_ignore_ascii_case("members"))
+    });
+    let list = state
+        .db(move |conn| {
+            groups_service::list_groups(
+                conn,
+                &ctx,
+                filter.as_ref(),
+                start_index,
+                count,
+                with_members,
+            )
+        })
+        .await?;
+    Ok(scim_json(StatusCode::OK, &list))
+}
+
+/// SCIM: create a Group (a firm group)
+///
+/// `displayName` is the group's name (`409 uniqueness` when taken); `members`
+/// (`[{"value": "<User id>"}]`) must be accepted firm members (a pending
+/// invitation: `400 invalidValue`).
+#[utoipa::path(
+    operation_id = "scim_create_group",
+    tag = "scim",
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses(
+        (status = 201, description = "The Group", body = Object, content_type = "application/scim+json"),
+        (status = 400, description = "`invalidValue`", body = Object, content_type = "application/scim+json"),
+        (status = 409, description = "`uniqueness`: the name is taken", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/scim/v2/Groups")]
+pub async fn scim_create_group(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let body = body_json(&body)?;
+    let account_id = ctx.caller.account_id;
+    let group = state
+        .db_for_account(account_id, move |conn| {
+            groups_service::create_group(conn, &ctx, &body)
+        })
+        .await?;
+    let mut response = scim_json(StatusCode::CREATED, &group);
+    if let Some(location) = group["meta"]["location"].as_str()
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(location)
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// SCIM: one Group
+#[utoipa::path(
+    operation_id = "scim_get_group",
+    tag = "scim",
+    params(ScimGroupPath),
+    responses(
+        (status = 200, description = "The Group", body = Object, content_type = "application/scim+json"),
+        (status = 404, description = "Unknown id", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/scim/v2/Groups/{id}")]
+pub async fn scim_get_group(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    path: web::Path<ScimGroupPath>,
+) -> Result<HttpResponse, ScimError> {
+    let id = path.into_inner().id;
+    let group = state
+        .db(move |conn| groups_service::get_group(conn, &ctx, &id))
+        .await?;
+    Ok(scim_json(StatusCode::OK, &group))
+}
+
+/// SCIM: patch a Group
+///
+/// `add`/`remove`/`replace` of `members` (`[{"value": "<User id>"}]`; also
+/// `remove` with path `members[value eq "<User id>"]`, as Entra ID sends),
+/// `replace` of `displayName` (a rename). Members must be accepted firm
+/// members (a pending invitation: `400 invalidValue`).
+#[utoipa::path(
+    operation_id = "scim_patch_group",
+    tag = "scim",
+    params(ScimGroupPath),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses(
+        (status = 200, description = "The Group", body = Object, content_type = "application/scim+json"),
+        (status = 400, description = "`invalidValue`, `invalidPath`", body = Object, content_type = "application/scim+json"),
+        (status = 404, description = "Unknown id", body = Object, content_type = "application/scim+json"),
+        (status = 409, description = "`uniqueness`: the new name is taken", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/scim/v2/Groups/{id}")]
+pub async fn scim_patch_group(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    path: web::Path<ScimGroupPath>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let operations = service::patch_operations(&body_json(&body)?)?;
+    let id = path.into_inner().id;
+    let account_id = ctx.caller.account_id;
+    let group = state
+        .db_for_account(account_id, move |conn| {
+            groups_service::patch_group(conn, &ctx, &id, operations)
+        })
+        .await?;
+    Ok(scim_json(StatusCode::OK, &group))
+}
+
+/// SCIM: delete a Group (its members stay members of the firm)
+#[utoipa::path(
+    operation_id = "scim_delete_group",
+    tag = "scim",
+    params(ScimGroupPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Unknown id", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/scim/v2/Groups/{id}")]
+pub async fn scim_delete_group(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    path: web::Path<ScimGroupPath>,
+) -> Result<HttpResponse, ScimError> {
+    let id = path.into_inner().id;
+    let account_id = ctx.caller.account_id;
+    state
+        .db_for_account(account_id, move |conn| {
+            groups_service::delete_group(conn, &ctx, &id)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
