@@ -403,15 +403,7 @@ pub async fn scim_create_user(
             service::create_user(conn, &ctx, input)
         })
         .await?;
-    let mut response = scim_json(StatusCode::CREATED, &user);
-    if let Some(location) = user["meta"]["location"].as_str()
-        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(location)
-    {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(created(&user))
 }
 
 /// SCIM: one User
@@ -614,15 +606,7 @@ pub async fn scim_create_group(
             groups_service::create_group(conn, &ctx, &body)
         })
         .await?;
-    let mut response = scim_json(StatusCode::CREATED, &group);
-    if let Some(location) = group["meta"]["location"].as_str()
-        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(location)
-    {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(created(&group))
 }
 
 /// SCIM: one Group
@@ -711,4 +695,17 @@ pub async fn scim_delete_group(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `201 Created` with the new resource and its `meta.location` as `Location`.
+fn created(resource: &serde_json::Value) -> HttpResponse {
+    let mut response = scim_json(StatusCode::CREATED, resource);
+    if let Some(location) = resource["meta"]["location"].as_str()
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(location)
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LOCATION, value);
+    }
+    response
 }
