@@ -47,6 +47,30 @@ impl AuthFailure {
     }
 }
 
+/// RFC 7644 §3.12's `scimType` values of a SCIM `400`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimType {
+    InvalidFilter,
+    InvalidSyntax,
+    InvalidPath,
+    NoTarget,
+    InvalidValue,
+    Mutability,
+}
+
+impl ScimType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScimType::InvalidFilter => "invalidFilter",
+            ScimType::InvalidSyntax => "invalidSyntax",
+            ScimType::InvalidPath => "invalidPath",
+            ScimType::NoTarget => "noTarget",
+            ScimType::InvalidValue => "invalidValue",
+            ScimType::Mutability => "mutability",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("malformed JSON: {0}")]
@@ -81,6 +105,9 @@ pub enum AppError {
     /// Conflicts the contract's table does not name (e.g. a duplicate group name).
     #[error("{detail}")]
     Conflict { code: ErrorCode, detail: String },
+    /// A SCIM request RFC 7644 refuses with a `scimType` no REST error names.
+    #[error("{detail}")]
+    ScimRefused { scim_type: ScimType, detail: String },
     #[error("idempotency key reused with another request")]
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still running")]
@@ -129,6 +156,7 @@ impl AppError {
             InvitationExpired => ErrorCode::InvitationExpired,
             InvitationRevoked => ErrorCode::InvitationRevoked,
             Conflict { code, .. } => *code,
+            ScimRefused { .. } => ErrorCode::ValidationFailed,
             IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             RateLimited { .. } => ErrorCode::RateLimited,
             RequestInProgress => ErrorCode::RequestInProgress,
@@ -171,7 +199,9 @@ impl AppError {
             InvitationNotPending => "The invitation is no longer pending.".into(),
             InvitationExpired => "The invitation has expired; ask for it to be resent.".into(),
             InvitationRevoked => "The invitation has been revoked.".into(),
-            Conflict { detail, .. } | RateLimited { detail, .. } => detail.clone(),
+            Conflict { detail, .. } | RateLimited { detail, .. } | ScimRefused { detail, .. } => {
+                detail.clone()
+            }
             IdempotencyKeyReused => "This Idempotency-Key was used with a different request; \
                                      use a new key for a new request."
                 .into(),

@@ -105,6 +105,21 @@ pub fn find_in_account(
         .optional()
 }
 
+/// The account's invitations with these ids (any order), in one statement.
+pub fn find_many_in_account(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    ids: &[InvitationId],
+) -> QueryResult<Vec<InvitationRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    invitations::table
+        .filter(invitations::id.eq_any(ids))
+        .filter(invitations::account_id.eq(account_id))
+        .load(conn)
+}
+
 pub fn find_by_token_hash(
     conn: &mut DbConnection,
     hash: &str,

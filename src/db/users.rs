@@ -86,6 +86,21 @@ pub fn find_in_account(
         .optional()
 }
 
+/// The account's users with these ids (any order), in one statement.
+pub fn find_many_in_account(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    ids: &[UserId],
+) -> QueryResult<Vec<UserRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::account_id.eq(account_id))
+        .load(conn)
+}
+
 pub fn find_by_email(conn: &mut DbConnection, normalized: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::email_normalized.eq(normalized))

@@ -23,6 +23,7 @@ impl AppError {
             | EmailTaken
             | InvitationNotPending
             | Conflict { .. } => StatusCode::CONFLICT,
+            ScimRefused { .. } => StatusCode::BAD_REQUEST,
             InvitationExpired | InvitationRevoked => StatusCode::GONE,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::error::ScimType;
 use crate::error::{AppError, AuthFailure, ErrorCode};
 use crate::http::gate::bearer_token;
 use crate::http::state::AppState;
@@ -41,13 +42,11 @@ impl ScimError {
     fn parts(&self) -> (StatusCode, Option<&'static str>, String) {
         let error = &self.0;
         match error {
-            AppError::Conflict { detail, .. } if detail.starts_with("scim:") => {
-                let mut parts = detail.splitn(3, ':').skip(1);
-                let scim_type = parts.next().unwrap_or_default();
-                let detail = parts.next().unwrap_or_default().to_owned();
-                let scim_type = SCIM_TYPES.iter().copied().find(|t| *t == scim_type);
-                (StatusCode::BAD_REQUEST, scim_type, detail)
-            }
+            AppError::ScimRefused { scim_type, detail } => (
+                StatusCode::BAD_REQUEST,
+                Some(scim_type.as_str()),
+                detail.clone(),
+            ),
             AppError::Conflict {
                 code: ErrorCode::GroupNameTaken,
                 detail,
@@ -99,19 +98,6 @@ impl ScimError {
         body
     }
 }
-
-const SCIM_TYPES: &[&str] = &[
-    "invalidFilter",
-    "tooMany",
-    "uniqueness",
-    "mutability",
-    "invalidSyntax",
-    "invalidPath",
-    "noTarget",
-    "invalidValue",
-    "invalidVers",
-    "sensitive",
-];
 
 impl ResponseError for ScimError {
     fn status_code(&self) -> StatusCode {
@@ -186,7 +172,7 @@ impl FromRequest for ScimContext {
 pub fn body_json(bytes: &[u8]) -> Result<serde_json::Value, ScimError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ScimError(service::bad_request(
-            "invalidSyntax",
+            ScimType::InvalidSyntax,
             format!("the body is not JSON: {e}"),
         ))
     })

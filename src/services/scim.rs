@@ -4,6 +4,8 @@
 //! one transaction with the SCIM id mapping, as the token's manager: the
 //! audit trail names the token (`Manager::scim_token`).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -16,10 +18,11 @@ use crate::db::{
 use crate::domain::access::UserStatus;
 use crate::domain::audit::AuditAction;
 use crate::domain::field_error::Partial;
-use crate::domain::ids::{ScimTokenId, ScimUserId};
+use crate::domain::ids::{AccountId, InvitationId, ScimTokenId, ScimUserId, UserId};
 use crate::domain::invitation::{InvitationRequest, InvitationStatus, effective_status};
 use crate::domain::scim_filter::{self, Attr, Filter};
 use crate::domain::token;
+use crate::error::ScimType;
 use crate::error::{AppError, AuthFailure};
 use crate::services::audit::{self, Subject};
 use crate::services::context::{Context, Manager};
@@ -144,10 +147,10 @@ pub fn authenticate(conn: &mut DbConnection, bearer: &str) -> Result<Manager, Ap
 // ---------------------------------------------------------------- errors
 
 /// A SCIM failure that no REST error names: a `400` with its `scimType`.
-pub fn bad_request(scim_type: &'static str, detail: impl Into<String>) -> AppError {
-    AppError::Conflict {
-        code: crate::error::ErrorCode::ValidationFailed,
-        detail: format!("scim:{scim_type}:{}", detail.into()),
+pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> AppError {
+    AppError::ScimRefused {
+        scim_type,
+        detail: detail.into(),
     }
 }
 
@@ -177,6 +180,46 @@ fn resolve(conn: &mut DbConnection, row: ScimUserRow) -> Result<Person, AppError
         invitation,
         user,
     })
+}
+
+/// Every SCIM User of the account with its invitation and user, in three
+/// statements whatever the account's size (not two per person).
+fn everyone(conn: &mut DbConnection, account_id: AccountId) -> Result<Vec<Person>, AppError> {
+    let rows = db::scim::list_users(conn, account_id)?;
+    let invitation_ids: Vec<InvitationId> = rows.iter().filter_map(|r| r.invitation_id).collect();
+    let mut invitations: HashMap<InvitationId, InvitationRow> =
+        db::invitations::find_many_in_account(conn, account_id, &invitation_ids)?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+    let user_of = |row: &ScimUserRow, invitations: &HashMap<InvitationId, InvitationRow>| {
+        row.user_id.or_else(|| {
+            row.invitation_id
+                .and_then(|id| invitations.get(&id))
+                .and_then(|i| i.accepted_user_id)
+        })
+    };
+    let user_ids: Vec<UserId> = rows
+        .iter()
+        .filter_map(|r| user_of(r, &invitations))
+        .collect();
+    let mut users: HashMap<UserId, UserRow> =
+        db::users::find_many_in_account(conn, account_id, &user_ids)?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let user = user_of(&row, &invitations).and_then(|id| users.remove(&id));
+            let invitation = row.invitation_id.and_then(|id| invitations.remove(&id));
+            Person {
+                row,
+                invitation,
+                user,
+            }
+        })
+        .collect())
 }
 
 fn find_person(
@@ -305,7 +348,7 @@ fn text(value: &Value, what: &str) -> Result<Option<String>, AppError> {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.trim().to_owned())),
         _ => Err(bad_request(
-            "invalidValue",
+            ScimType::InvalidValue,
             format!("{what} must be a string"),
         )),
     }
@@ -318,7 +361,7 @@ pub fn boolean(value: &Value, what: &str) -> Result<bool, AppError> {
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
         _ => Err(bad_request(
-            "invalidValue",
+            ScimType::InvalidValue,
             format!("{what} must be a boolean"),
         )),
     }
@@ -328,9 +371,9 @@ impl UserInput {
     /// The attributes of a User body (`POST`, `PUT`), unknown ones ignored
     /// as RFC 7644 §3.3 allows for attributes a provider does not support.
     pub fn from_body(body: &Value) -> Result<UserInput, AppError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| bad_request("invalidSyntax", "the body must be a JSON object"))?;
+        let object = body.as_object().ok_or_else(|| {
+            bad_request(ScimType::InvalidSyntax, "the body must be a JSON object")
+        })?;
         let mut input = UserInput::default();
         for (key, value) in object {
             input.set(key, value)?;
@@ -395,7 +438,7 @@ fn as_scim(error: AppError) -> AppError {
                 .iter()
                 .map(|e| format!("{}: {}", scim_field(&e.field), e.message))
                 .collect();
-            bad_request("invalidValue", fields.join("; "))
+            bad_request(ScimType::InvalidValue, fields.join("; "))
         }
         other => other,
     }
@@ -420,7 +463,7 @@ pub fn create_user(
     ctx.transaction(conn, |conn| {
         if input.active == Some(false) {
             return Err(bad_request(
-                "invalidValue",
+                ScimType::InvalidValue,
                 "a User is created active (it invites the person)",
             ));
         }
@@ -433,7 +476,7 @@ pub fn create_user(
             request.insert("subscriber_type".into(), json!(subscriber_type));
         }
         let request: InvitationRequest = serde_json::from_value(Value::Object(request))
-            .map_err(|e| bad_request("invalidValue", e.to_string()))?;
+            .map_err(|e| bad_request(ScimType::InvalidValue, e.to_string()))?;
         let invitation =
             invite::create(conn, ctx, Ok(Partial::complete(request))).map_err(as_scim)?;
         let row = db::scim::insert_user(
@@ -472,8 +515,7 @@ pub fn list_users(
 ) -> Result<Value, AppError> {
     let now = ctx.now();
     let mut matching = Vec::new();
-    for row in db::scim::list_users(conn, ctx.caller.account_id)? {
-        let person = resolve(conn, row)?;
+    for person in everyone(conn, ctx.caller.account_id)? {
         let s = shown(&person, now)?;
         if filter.is_none_or(|f| f.matches(&|attr| attr_values(&person, &s, attr))) {
             matching.push(person);
@@ -507,13 +549,16 @@ fn apply(
     if let Some(user_name) = &change.user_name
         && !user_name.eq_ignore_ascii_case(&current.user_name)
     {
-        return Err(bad_request("mutability", "userName cannot be changed"));
+        return Err(bad_request(
+            ScimType::Mutability,
+            "userName cannot be changed",
+        ));
     }
     if let Some(subscriber_type) = &change.subscriber_type
         && current.subscriber_type.as_deref() != Some(subscriber_type.as_str())
     {
         return Err(bad_request(
-            "mutability",
+            ScimType::Mutability,
             "subscriberType cannot be changed (it picks the license type)",
         ));
     }
@@ -525,12 +570,12 @@ fn apply(
             Some(user) => {
                 let request: contract::UserUpdateRequest =
                     serde_json::from_value(json!({"role": role}))
-                        .map_err(|e| bad_request("invalidValue", e.to_string()))?;
+                        .map_err(|e| bad_request(ScimType::InvalidValue, e.to_string()))?;
                 users::update(conn, ctx, user.id, &Partial::complete(request)).map_err(as_scim)?;
             }
             None => {
                 return Err(bad_request(
-                    "mutability",
+                    ScimType::Mutability,
                     "role can be changed once the invitation is accepted",
                 ));
             }
@@ -608,7 +653,7 @@ pub fn patch_operations(body: &Value) -> Result<Vec<PatchOperation>, AppError> {
         .get("Operations")
         .or_else(|| body.get("operations"))
         .and_then(Value::as_array)
-        .ok_or_else(|| bad_request("invalidSyntax", "Operations must be an array"))?;
+        .ok_or_else(|| bad_request(ScimType::InvalidSyntax, "Operations must be an array"))?;
     operations
         .iter()
         .map(|op| {
@@ -616,7 +661,9 @@ pub fn patch_operations(body: &Value) -> Result<Vec<PatchOperation>, AppError> {
                 .as_str()
                 .map(str::to_ascii_lowercase)
                 .filter(|o| matches!(o.as_str(), "add" | "replace" | "remove"))
-                .ok_or_else(|| bad_request("invalidSyntax", "op must be add, replace or remove"))?;
+                .ok_or_else(|| {
+                    bad_request(ScimType::InvalidSyntax, "op must be add, replace or remove")
+                })?;
             Ok(PatchOperation {
                 op: name,
                 path: op["path"].as_str().map(str::to_owned),
@@ -643,18 +690,21 @@ pub fn patch_user(
                         change.external_id = Some(String::new());
                     } else {
                         return Err(bad_request(
-                            "mutability",
+                            ScimType::Mutability,
                             format!("{path} cannot be removed"),
                         ));
                     }
                 }
                 ("remove", None) => {
-                    return Err(bad_request("noTarget", "remove needs a path"));
+                    return Err(bad_request(ScimType::NoTarget, "remove needs a path"));
                 }
                 (_, Some(path)) => change.set(path, &operation.value)?,
                 (_, None) => {
                     let object = operation.value.as_object().ok_or_else(|| {
-                        bad_request("invalidValue", "a patch without a path needs an object")
+                        bad_request(
+                            ScimType::InvalidValue,
+                            "a patch without a path needs an object",
+                        )
                     })?;
                     for (key, value) in object {
                         change.set(key, value)?;
@@ -703,12 +753,12 @@ pub fn member_user(
     id: &str,
 ) -> Result<crate::domain::ids::UserId, AppError> {
     let person = find_person(conn, ctx, id).map_err(|e| match e {
-        AppError::NotFound => bad_request("invalidValue", format!("no User with id {id}")),
+        AppError::NotFound => bad_request(ScimType::InvalidValue, format!("no User with id {id}")),
         other => other,
     })?;
     person.user.map(|u| u.id).ok_or_else(|| {
         bad_request(
-            "invalidValue",
+            ScimType::InvalidValue,
             format!("User {id} has a pending invitation: only accepted members can join a group"),
         )
     })
@@ -720,8 +770,7 @@ pub fn member_users(
     ctx: &Context<Manager>,
 ) -> Result<Vec<(ScimUserId, crate::domain::ids::UserId, String)>, AppError> {
     let mut members = Vec::new();
-    for row in db::scim::list_users(conn, ctx.caller.account_id)? {
-        let person = resolve(conn, row)?;
+    for person in everyone(conn, ctx.caller.account_id)? {
         if let Some(user) = person.user {
             members.push((person.row.id, user.id, user.email));
         }

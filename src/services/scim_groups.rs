@@ -14,6 +14,7 @@ use crate::domain::field_error::Partial;
 use crate::domain::ids::{GroupId, ScimUserId, UserId};
 use crate::domain::scim_filter::{self, Attr, Filter};
 use crate::error::AppError;
+use crate::error::ScimType;
 use crate::services::context::{Context, Manager};
 use crate::services::scim::{
     LIST_SCHEMA, MAX_RESULTS, PatchOperation, bad_request, member_user, member_users,
@@ -37,7 +38,7 @@ fn as_scim(error: AppError) -> AppError {
                     format!("{field}: {}", e.message)
                 })
                 .collect();
-            bad_request("invalidValue", fields.join("; "))
+            bad_request(ScimType::InvalidValue, fields.join("; "))
         }
         other => other,
     }
@@ -171,7 +172,12 @@ fn member_ids(value: &Value) -> Result<Vec<String>, AppError> {
         Value::Null => return Ok(Vec::new()),
         Value::Array(items) => items.clone(),
         Value::Object(_) => vec![value.clone()],
-        _ => return Err(bad_request("invalidValue", "members must be an array")),
+        _ => {
+            return Err(bad_request(
+                ScimType::InvalidValue,
+                "members must be an array",
+            ));
+        }
     };
     items
         .iter()
@@ -179,7 +185,7 @@ fn member_ids(value: &Value) -> Result<Vec<String>, AppError> {
             Value::String(s) => Ok(s.trim().to_owned()),
             Value::Number(n) => Ok(n.to_string()),
             _ => Err(bad_request(
-                "invalidValue",
+                ScimType::InvalidValue,
                 "each member needs a value (a User id)",
             )),
         })
@@ -277,7 +283,7 @@ fn rename(
 ) -> Result<(), AppError> {
     let name = value
         .as_str()
-        .ok_or_else(|| bad_request("invalidValue", "displayName must be a string"))?;
+        .ok_or_else(|| bad_request(ScimType::InvalidValue, "displayName must be a string"))?;
     if name == group.name {
         return Ok(());
     }
@@ -297,7 +303,7 @@ pub fn create_group(
 ) -> Result<Value, AppError> {
     let object = body
         .as_object()
-        .ok_or_else(|| bad_request("invalidSyntax", "the body must be a JSON object"))?;
+        .ok_or_else(|| bad_request(ScimType::InvalidSyntax, "the body must be a JSON object"))?;
     let get = |name: &str| {
         object
             .iter()
@@ -307,7 +313,12 @@ pub fn create_group(
     };
     let name = match get("displayName") {
         Value::String(s) => s,
-        _ => return Err(bad_request("invalidValue", "displayName is required")),
+        _ => {
+            return Err(bad_request(
+                ScimType::InvalidValue,
+                "displayName is required",
+            ));
+        }
     };
     let ids = member_ids(&get("members"))?;
     ctx.transaction(conn, |conn| {
@@ -326,9 +337,12 @@ fn member_filter(path: &str) -> Result<Option<String>, AppError> {
     if !path[..open].trim().eq_ignore_ascii_case("members") {
         return Ok(None);
     }
-    let inner = path[open + 1..]
-        .strip_suffix(']')
-        .ok_or_else(|| bad_request("invalidPath", format!("cannot read the path {path}")))?;
+    let inner = path[open + 1..].strip_suffix(']').ok_or_else(|| {
+        bad_request(
+            ScimType::InvalidPath,
+            format!("cannot read the path {path}"),
+        )
+    })?;
     // Only `value eq "<id>"`.
     let mut words = inner.trim().splitn(3, char::is_whitespace);
     let (attr, op, id) = (words.next(), words.next(), words.next());
@@ -340,13 +354,13 @@ fn member_filter(path: &str) -> Result<Option<String>, AppError> {
             match id.strip_prefix('"').and_then(|i| i.strip_suffix('"')) {
                 Some(id) if !id.contains('"') => Ok(Some(id.to_owned())),
                 _ => Err(bad_request(
-                    "invalidFilter",
+                    ScimType::InvalidFilter,
                     "the member's id must be a quoted string",
                 )),
             }
         }
         _ => Err(bad_request(
-            "invalidFilter",
+            ScimType::InvalidFilter,
             "only members[value eq \"<id>\"] is supported",
         )),
     }
@@ -374,7 +388,7 @@ pub fn patch_group(
                     }
                     _ => {
                         return Err(bad_request(
-                            "invalidPath",
+                            ScimType::InvalidPath,
                             format!("{path} is supported only with remove"),
                         ));
                     }
@@ -392,23 +406,29 @@ pub fn patch_group(
                 }
                 Some(path) if path.eq_ignore_ascii_case("displayName") => {
                     if op == "remove" {
-                        return Err(bad_request("mutability", "displayName cannot be removed"));
+                        return Err(bad_request(
+                            ScimType::Mutability,
+                            "displayName cannot be removed",
+                        ));
                     }
                     rename(conn, ctx, &group, &operation.value)?;
                 }
                 Some(path) if path.eq_ignore_ascii_case("externalId") => {}
                 Some(path) => {
                     return Err(bad_request(
-                        "invalidPath",
+                        ScimType::InvalidPath,
                         format!("{path} is not a Group attribute that can be changed"),
                     ));
                 }
                 None if op == "remove" => {
-                    return Err(bad_request("noTarget", "remove needs a path"));
+                    return Err(bad_request(ScimType::NoTarget, "remove needs a path"));
                 }
                 None => {
                     let object = operation.value.as_object().ok_or_else(|| {
-                        bad_request("invalidValue", "a patch without a path needs an object")
+                        bad_request(
+                            ScimType::InvalidValue,
+                            "a patch without a path needs an object",
+                        )
                     })?;
                     for (key, value) in object {
                         if key.eq_ignore_ascii_case("displayName") {

@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 use crate::domain::ids::{AccountId, ScimTokenId};
 use crate::domain::scim_filter;
 use crate::error::AppError;
+use crate::error::ScimType;
 use crate::http::handlers::json_no_store;
 use crate::http::handlers::paths::AccountPath;
 use crate::http::openapi::{Manage, ManageWrite};
@@ -314,7 +315,7 @@ type ListQuery = (
 
 fn list_query(req: &HttpRequest) -> Result<ListQuery, ScimError> {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map_err(|e| service::bad_request("invalidValue", e.to_string()))?
+        .map_err(|e| service::bad_request(ScimType::InvalidValue, e.to_string()))?
         .into_inner();
     let get = |name: &str| {
         query
@@ -324,7 +325,8 @@ fn list_query(req: &HttpRequest) -> Result<ListQuery, ScimError> {
     };
     let filter = match get("filter") {
         Some(text) => Some(
-            scim_filter::parse(&text).map_err(|e| service::bad_request("invalidFilter", e.0))?,
+            scim_filter::parse(&text)
+                .map_err(|e| service::bad_request(ScimType::InvalidFilter, e.0))?,
         ),
         None => None,
     };
@@ -336,8 +338,11 @@ fn list_query(req: &HttpRequest) -> Result<ListQuery, ScimError> {
                 .parse::<i64>()
                 .map(|n| usize::try_from(n.max(0)).unwrap_or(0))
                 .map_err(|_| {
-                    service::bad_request("invalidValue", format!("{name} must be an integer"))
-                        .into()
+                    service::bad_request(
+                        ScimType::InvalidValue,
+                        format!("{name} must be an integer"),
+                    )
+                    .into()
                 }),
         }
     };
