@@ -78,6 +78,7 @@ pub struct Metrics {
     webhooks: Family<DeliveryLabels, Counter>,
     sends: Family<SendLabels, Counter>,
     mail_events: Family<MailEventLabels, Counter>,
+    group_commit: Histogram,
     /// Set from the database at each scrape.
     pub outbox_queued: Gauge,
 }
@@ -119,6 +120,12 @@ impl Metrics {
             "Delivery events received from mail providers, by provider and kind",
             mail_events.clone(),
         );
+        let group_commit = Histogram::new(exponential_buckets(1.0, 2.0, 6));
+        registry.register(
+            "group_commit_size",
+            "Invites and quotes committed together per account transaction",
+            group_commit.clone(),
+        );
         let outbox_queued = Gauge::default();
         registry.register(
             "outbox_queued",
@@ -133,6 +140,7 @@ impl Metrics {
             webhooks,
             sends,
             mail_events,
+            group_commit,
             outbox_queued,
         })
     }
@@ -181,6 +189,10 @@ impl Metrics {
                 kind: kind.to_owned(),
             })
             .inc();
+    }
+
+    pub fn observe_group_commit(&self, size: usize) {
+        self.group_commit.observe(size as f64);
     }
 
     pub fn observe_webhook(&self, outcome: Outcome) {

@@ -70,6 +70,7 @@ pub fn build(mut config: Config, clock: Clock) -> Result<Running, String> {
         passwords: Arc::new(crate::services::password_gate::PasswordGate::per_core()?),
         metrics: Metrics::new(),
         account_gates: Default::default(),
+        group_commit: Default::default(),
     };
     let worker = Worker {
         pool,

@@ -5,6 +5,7 @@ pub mod account_gate;
 pub mod cors;
 pub mod extract;
 pub mod gate;
+pub mod group_commit;
 pub mod handlers;
 pub mod idempotency;
 pub mod json_fields;

@@ -12,6 +12,7 @@ use crate::db::{DbConnection, DbPool};
 use crate::domain::ids::AccountId;
 use crate::error::AppError;
 use crate::http::account_gate::AccountGates;
+use crate::http::group_commit::{GroupCommit, Role};
 use crate::http::rate_limit::IpLimiter;
 use crate::metrics::Metrics;
 use crate::services::password_gate::PasswordGate;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// One write per account at a time in this process (see `account_gate`).
     pub account_gates: Arc<AccountGates>,
+    /// Invites into one account that arrive together commit together (see `group_commit`).
+    pub group_commit: Arc<GroupCommit>,
 }
 
 impl AppState {
@@ -56,5 +59,39 @@ impl AppState {
     {
         let _turn = self.account_gates.enter(account_id).await;
         self.db(work).await
+    }
+
+    /// `db_for_account` for an invite or a quote: queued with the account's
+    /// others and committed with them (see `group_commit`). `work` must be one
+    /// use-case that opens its own transaction (`Context::transaction`).
+    pub async fn db_group_commit<T, F>(&self, account_id: AccountId, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let (role, answer) = self.group_commit.enqueue(account_id, work);
+        if let Role::Lead = role {
+            // Detached: the batch is answered even if this request is dropped.
+            let state = self.clone();
+            actix_web::rt::spawn(async move { state.lead_group_commits(account_id).await });
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(AppError::internal("the batched write was interrupted")))
+    }
+
+    /// Runs the account's batches, one at a time in its turn, until its queue is empty.
+    async fn lead_group_commits(&self, account_id: AccountId) {
+        loop {
+            let _turn = self.account_gates.enter(account_id).await;
+            let batch = self.group_commit.next_batch(account_id);
+            if batch.is_empty() {
+                return;
+            }
+            self.metrics.observe_group_commit(batch.len());
+            let pool = self.pool.clone();
+            // A panic drops the batch: its callers hear "interrupted".
+            let _ = web::block(move || batch.run(&pool)).await;
+        }
     }
 }

@@ -13,6 +13,7 @@ db_tests!(
     ten_invites_racing_for_the_last_license_admit_exactly_one,
     invites_from_two_instances_racing_for_the_last_license_admit_exactly_one,
     parallel_invites_on_a_monthly_account_buy_one_license_per_invitation,
+    parallel_invites_committed_together_keep_only_what_each_answer_says,
 );
 
 fn statuses(replies: &[Reply]) -> (usize, usize) {
@@ -173,4 +174,54 @@ async fn parallel_invites_on_a_monthly_account_buy_one_license_per_invitation(ap
         )
         .await;
     assert_eq!(charges.ok(200)["items"].as_array().unwrap().len(), 10);
+}
+
+/// Invites into one account that arrive together are committed together
+/// (group commit), each in its own savepoint: a refused or invalid one among
+/// them undoes only itself, and every `201` is an invitation that exists,
+/// with its charge, its audit event and its email.
+async fn parallel_invites_committed_together_keep_only_what_each_answer_says(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let path = format!("/accounts/{}/invitations", owner.account_id);
+    let bodies: Vec<_> = (0..30)
+        .map(|i| match i % 5 {
+            // Six requests for one address: one invitation.
+            0 => json!({"email": "twice@example.com", "role": "standard"}),
+            // Six invalid bodies: refused before anything is written.
+            1 => json!({"email": format!("bad{i}@example.com"), "role": "owner"}),
+            _ => json!({"email": format!("p{i}@example.com"), "role": "standard"}),
+        })
+        .collect();
+    let replies = join_all(
+        bodies
+            .iter()
+            .map(|body| app.post(&path, &owner.token, body.clone())),
+    )
+    .await;
+    let created: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(created.len(), 19, "{replies:#?}");
+    assert_eq!(replies.iter().filter(|r| r.status == 409).count(), 5);
+    assert_eq!(replies.iter().filter(|r| r.status == 422).count(), 6);
+    for reply in &created {
+        let id = reply.body["id"].as_i64().unwrap();
+        app.get(&format!("{path}/{id}"), &owner.token).await.ok(200);
+    }
+    let listed = app.get(&format!("{path}?limit=100"), &owner.token).await;
+    assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 19);
+    assert_eq!(app.charges(&owner).await.len(), 19);
+    assert_eq!(app.licenses(&owner).await["user"]["reserved"], 19);
+    let audit = app
+        .get(
+            &format!(
+                "/accounts/{}/audit-events?action=invitation.created&limit=100",
+                owner.account_id
+            ),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 19);
+    assert_eq!(app.emails_to("twice@example.com", 1).await.len(), 1);
+    for i in (2..30).filter(|i| i % 5 > 1) {
+        app.email_to(&format!("p{i}@example.com")).await;
+    }
 }

@@ -51,7 +51,7 @@ pub async fn create_invitation(
     // Judged after the caller, under the account lock (see `invite::create`).
     let request = request.parse();
     let invitation = state
-        .db_for_account(account_id, move |conn| {
+        .db_group_commit(account_id, move |conn| {
             services::invite::create(conn, &ctx, request)
         })
         .await?;
@@ -84,7 +84,7 @@ pub async fn quote_invitation(
     let account_id = ctx.caller.account_id;
     let request = request.parse();
     let quote = state
-        .db_for_account(account_id, move |conn| {
+        .db_group_commit(account_id, move |conn| {
             services::invite::quote(conn, &ctx, request)
         })
         .await?;
