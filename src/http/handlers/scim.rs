@@ -675,6 +675,44 @@ pub async fn scim_patch_group(
     Ok(scim_json(StatusCode::OK, &group))
 }
 
+/// SCIM: replace a Group
+///
+/// RFC 7644 §3.5.1: `displayName` and `members` become exactly the body's
+/// (no `members`: the group keeps none of the SCIM Users), in one
+/// transaction; a rename is the group's rename, each membership change the
+/// member's `group_ids` update (audit `user.updated`). People who joined
+/// without SCIM are not SCIM Users and stay in the group.
+#[utoipa::path(
+    operation_id = "scim_replace_group",
+    tag = "scim",
+    params(ScimGroupPath),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses(
+        (status = 200, description = "The Group", body = Object, content_type = "application/scim+json"),
+        (status = 400, description = "`invalidSyntax` (not a JSON object), `invalidValue` (no `displayName`, a member that is unknown or a pending invitation)", body = Object, content_type = "application/scim+json"),
+        (status = 404, description = "Unknown id", body = Object, content_type = "application/scim+json"),
+        (status = 409, description = "`uniqueness`: the new name is taken", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/scim/v2/Groups/{id}")]
+pub async fn scim_replace_group(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    path: web::Path<ScimGroupPath>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let body = body_json(&body)?;
+    let id = path.into_inner().id;
+    let account_id = ctx.caller.account_id;
+    let group = state
+        .db_for_account(account_id, move |conn| {
+            groups_service::replace_group(conn, &ctx, &id, &body)
+        })
+        .await?;
+    Ok(scim_json(StatusCode::OK, &group))
+}
+
 /// SCIM: delete a Group (its members stay members of the firm)
 #[utoipa::path(
     operation_id = "scim_delete_group",
