@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::error::ScimType;
 use crate::http::handlers::json_no_store;
 use crate::http::handlers::paths::AccountPath;
+use crate::http::idempotency::DoNotStore;
 use crate::http::openapi::{Manage, ManageWrite};
 use crate::http::scim_edge::{ScimContext, ScimError, body_json, scim_json};
 use crate::http::state::AppState;
@@ -45,6 +46,10 @@ pub struct ScimUserPath {
 /// A bearer token for a directory (Okta, Entra ID): it works only on
 /// `/scim/v2/…` and only for this account, with the rights of the manager
 /// who created it. Shown this once; stored as its SHA-256.
+///
+/// The answer is never stored under an `Idempotency-Key` (that would keep the
+/// token in clear): a retry with the same key is not replayed but creates
+/// another token (a lost one is listed and can be revoked).
 #[utoipa::path(
     operation_id = "create_scim_token",
     tag = "scim",
@@ -57,10 +62,15 @@ pub async fn create_scim_token(
     state: web::Data<AppState>,
     ctx: Context<Manager>,
 ) -> Result<HttpResponse, AppError> {
+    // The token exists in clear only in this answer: it is not kept for
+    // replays, and the key is not marked as run, so a retry gets a new token.
+    let ctx = ctx.without_claim();
     let created = state
         .db(move |conn| service::create_token(conn, &ctx))
         .await?;
-    Ok(json_no_store(StatusCode::CREATED, &created))
+    let mut response = json_no_store(StatusCode::CREATED, &created);
+    response.extensions_mut().insert(DoNotStore);
+    Ok(response)
 }
 
 /// List the account's SCIM tokens (never the tokens themselves)
