@@ -402,6 +402,7 @@ pub async fn scim_list_users(
         (status = 201, description = "The User (active, invitationStatus pending)", body = Object, content_type = "application/scim+json"),
         (status = 400, description = "`invalidValue`", body = Object, content_type = "application/scim+json"),
         (status = 409, description = "`uniqueness`, or no open license", body = Object, content_type = "application/scim+json"),
+        (status = 429, description = "The account's invitations-per-hour limit, as for a REST invite (with `Retry-After`)", body = Object, content_type = "application/scim+json"),
     ),
     security(("bearer" = []))
 )]
