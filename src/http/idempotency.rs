@@ -1,8 +1,10 @@
 //! The `Idempotency-Key` middleware. It applies to POSTs under
 //! `/accounts/{id}/…` by an active manager of that account (checked against
-//! the database, as the handlers do); anything else passes through untouched
-//! and the handlers answer it (401, 403, 404, …). Keys belong to the user who
-//! sent them, within their account.
+//! the database, as the handlers do), and to POSTs under `/scim/v2/…` with a
+//! valid SCIM token; anything else passes through untouched and the handlers
+//! answer it (401, 403, 404, …). Keys belong to the user who sent them,
+//! within their account, or to the SCIM token that sent them (never shared
+//! with its creator's own keys). On SCIM paths its refusals are SCIM errors.
 //!
 //! It runs inside `observe` (request id, access log, metrics) and stores the
 //! final bytes of a response, so a replay is the first answer byte for byte.
@@ -19,9 +21,11 @@ use sha2::{Digest, Sha256};
 use crate::db;
 use crate::error::AppError;
 use crate::http::extract::MAX_BODY_BYTES;
-use crate::http::gate::{self, Resolved};
+use crate::http::gate;
 use crate::http::middleware::ensure_request_id;
+use crate::http::scim_edge::{self, ScimResolved};
 use crate::http::state::AppState;
+use crate::services::context::Manager;
 use crate::services::idempotency::{self, Claim, MAX_KEY_LEN};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -29,9 +33,74 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 
 /// Put in a response's extensions by a handler whose answer must not be
-/// replayed (e.g. a bulk result with an item that may succeed on retry).
+/// replayed (e.g. a bulk result with an item that may succeed on retry, or
+/// a secret shown once, which is never stored in clear).
 #[derive(Debug, Clone, Copy)]
 pub struct DoNotStore;
+
+/// Who keeps keys on a request, and how its refusals are rendered.
+#[derive(Debug, Clone, Copy)]
+enum Keeper {
+    /// A manager under `/accounts/{id}/…`: problem+json.
+    Rest(Manager),
+    /// A SCIM token under `/scim/v2/…`: SCIM errors.
+    Scim(Manager),
+}
+
+impl Keeper {
+    /// The keeper of a POST, if its keys are kept: anything else is for the
+    /// handlers' own gates to answer (401, 403, 404, …).
+    async fn of(req: &ServiceRequest, state: &AppState) -> Option<Keeper> {
+        if scim_edge::is_scim_path(req.path()) {
+            scim_edge::scim_caller(req.request(), state)
+                .await
+                .ok()
+                .map(Keeper::Scim)
+        } else {
+            gate::manager_of_path(req.request(), state)
+                .await
+                .ok()
+                .map(Keeper::Rest)
+        }
+    }
+
+    fn manager(self) -> Manager {
+        match self {
+            Keeper::Rest(manager) | Keeper::Scim(manager) => manager,
+        }
+    }
+
+    /// The stored key: a SCIM token's keys are its own, not its creator's.
+    fn scoped(self, key: &str) -> String {
+        match self {
+            Keeper::Scim(Manager {
+                scim_token: Some(token),
+                ..
+            }) => format!("scim:{token}:{key}"),
+            other => format!("{}:{key}", other.manager().user_id),
+        }
+    }
+
+    fn render(self, error: &AppError, request_id: &str) -> HttpResponse {
+        match self {
+            Keeper::Rest(_) => error.to_response(Some(request_id)),
+            Keeper::Scim(_) => scim_edge::render(error),
+        }
+    }
+
+    /// Saves the extractors a second look-up.
+    fn resolve(self, req: &ServiceRequest) {
+        let mut extensions = req.extensions_mut();
+        match self {
+            Keeper::Rest(manager) => {
+                extensions.insert(gate::Resolved(manager));
+            }
+            Keeper::Scim(manager) => {
+                extensions.insert(ScimResolved(manager));
+            }
+        }
+    }
+}
 
 pub async fn idempotency(
     mut req: ServiceRequest,
@@ -42,26 +111,22 @@ pub async fn idempotency(
     let (Some(raw_key), Some(state), true) = (raw_key, state, req.method() == Method::POST) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    // Only a manager's POSTs under their account are kept; anything else is
-    // for the handler's own gate to answer (401, 403, 404, …).
-    let Ok(manager) = gate::manager_of_path(req.request(), &state).await else {
+    let Some(keeper) = Keeper::of(&req, &state).await else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let request_id = ensure_request_id(&mut req);
     let key = match raw_key.to_str() {
-        Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LEN => {
-            format!("{}:{key}", manager.user_id)
-        }
+        Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LEN => keeper.scoped(key),
         _ => {
             let error = AppError::validation_one(
                 "Idempotency-Key",
                 "invalid_value",
                 format!("Idempotency-Key must be 1–{MAX_KEY_LEN} visible ASCII characters"),
             );
-            return Ok(req.into_response(error.to_response(Some(&request_id))));
+            return Ok(req.into_response(keeper.render(&error, &request_id)));
         }
     };
-    let account_id = manager.account_id;
+    let account_id = keeper.manager().account_id;
 
     // The body is part of what makes a request "the same".
     let mut payload = req.take_payload();
@@ -70,7 +135,7 @@ pub async fn idempotency(
         let chunk = chunk?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             let error = AppError::PayloadTooLarge("The request body is larger than 1 MiB.".into());
-            return Ok(req.into_response(error.to_response(Some(&request_id))));
+            return Ok(req.into_response(keeper.render(&error, &request_id)));
         }
         body.extend_from_slice(&chunk);
     }
@@ -98,7 +163,7 @@ pub async fn idempotency(
         if error.status().is_server_error() {
             tracing::error!(cause = %error, request_id = %request_id, "idempotency check failed");
         }
-        Ok(req.into_response(error.to_response(Some(&request_id))))
+        Ok(req.into_response(keeper.render(&error, &request_id)))
     };
     let claimed_at = match claim {
         Err(error) => return refuse(req, error),
@@ -136,12 +201,12 @@ pub async fn idempotency(
         claimed_at,
     };
     req.extensions_mut().insert(claim);
-    req.extensions_mut().insert(Resolved(manager));
+    keeper.resolve(&req);
     let response = next.call(req).await?;
     let (http_request, response) = response.into_parts();
     // Render errors here, with this request's id, so what is stored is what the client gets.
     let response = match response.error().and_then(|e| e.as_error::<AppError>()) {
-        Some(error) => error.to_response(Some(&request_id)),
+        Some(error) => keeper.render(error, &request_id),
         None => response.map_into_boxed_body(),
     };
     let status = response.status();

@@ -77,6 +77,7 @@ macro_rules! api_routes {
             .service(scim::scim_list_groups)
             .service(scim::scim_create_group)
             .service(scim::scim_get_group)
+            .service(scim::scim_replace_group)
             .service(scim::scim_patch_group)
             .service(scim::scim_delete_group)
             .service(invitee::preview_invitation)

@@ -57,8 +57,18 @@ impl Modify for BearerScheme {
     }
 }
 
-/// Every account-scoped POST takes an optional `Idempotency-Key`. Applied
-/// after the paths are collected (the derive's modifiers run before).
+/// POSTs whose answer is never stored under an `Idempotency-Key`: it holds a
+/// secret shown once (see `http::idempotency::DoNotStore`).
+const NOT_REPLAYED: &[&str] = &["/accounts/{account_id}/scim-tokens"];
+
+/// Whether a POST on `path` is kept under its `Idempotency-Key` and replayed.
+fn replayable_post(path: &str) -> bool {
+    (path.starts_with("/accounts/") || path.starts_with("/scim/v2/"))
+        && !NOT_REPLAYED.contains(&path)
+}
+
+/// Every account-scoped POST, and SCIM's, takes an optional `Idempotency-Key`.
+/// Applied after the paths are collected from the handlers.
 pub struct IdempotencyKeys;
 
 impl Modify for IdempotencyKeys {
@@ -66,48 +76,79 @@ impl Modify for IdempotencyKeys {
         use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
         use utoipa::openapi::{ObjectBuilder, Required, Type};
         for (path, item) in openapi.paths.paths.iter_mut() {
+            let scim = path.starts_with("/scim/v2/");
             let Some(operation) = item
                 .post
                 .as_mut()
-                .filter(|_| path.starts_with("/accounts/"))
+                .filter(|_| path.starts_with("/accounts/") || scim)
             else {
                 continue;
+            };
+            let description = if !replayable_post(path) {
+                "Accepted, but this answer is never stored (the secret in it is shown once and \
+                 kept only hashed): a retry with the same key is not replayed and creates \
+                 another one."
+            } else if scim {
+                "Makes retries safe: the first response to a key is stored for 24 hours and \
+                 replayed byte for byte (with `Idempotent-Replayed: true`). Keys belong to the \
+                 SCIM token (not shared with its creator's own keys), 1–255 characters."
+            } else {
+                "Makes retries safe: the first response to a key is stored for 24 hours and \
+                 replayed byte for byte (with `Idempotent-Replayed: true`). Keys are per account, \
+                 1–255 characters."
             };
             let parameter = ParameterBuilder::new()
                 .name("Idempotency-Key")
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
-                .description(Some(
-                    "Makes retries safe: the first response to a key is stored for 24 hours and \
-                     replayed byte for byte (with `Idempotent-Replayed: true`). Keys are per account, \
-                     1–255 characters.",
+                .description(Some(description))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255)),
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
                 .build();
             operation
                 .parameters
                 .get_or_insert_with(Vec::new)
                 .push(parameter.into());
             let responses = &mut operation.responses.responses;
-            responses.insert(
-                "409".into(),
-                problem(&match responses.get("409") {
-                    Some(RefOr::T(existing)) => {
-                        format!("{}; or `request_in_progress`: the first request with this Idempotency-Key is still running", existing.description)
-                    }
-                    _ => "`request_in_progress`: the first request with this Idempotency-Key is still running".into(),
-                }),
-            );
-            let invalid = match responses.get("422") {
-                Some(RefOr::T(existing)) => existing.description.clone(),
-                _ => "`validation_failed`".into(),
+            let error = |description: &str| {
+                if scim {
+                    scim_error(description)
+                } else {
+                    problem(description)
+                }
             };
-            responses.insert(
-                "422".into(),
-                problem(&format!(
+            let described = |status: &str| match responses.get(status) {
+                Some(RefOr::T(existing)) => Some(existing.description.clone()),
+                _ => None,
+            };
+            let in_progress = if scim {
+                "without `scimType`: the first request with this Idempotency-Key is still running"
+            } else {
+                "`request_in_progress`: the first request with this Idempotency-Key is still running"
+            };
+            let conflict = match described("409") {
+                Some(existing) => format!("{existing}; or {in_progress}"),
+                None => in_progress.to_owned(),
+            };
+            let reused = if scim {
+                let invalid = described("400").unwrap_or_else(|| "`invalidValue`".into());
+                responses.insert(
+                    "400".into(),
+                    error(&format!("{invalid} (also for an invalid Idempotency-Key)")),
+                );
+                "The Idempotency-Key was used with another request (no `scimType`)".to_owned()
+            } else {
+                let invalid = described("422").unwrap_or_else(|| "`validation_failed`".into());
+                format!(
                     "{invalid}; or `idempotency_key_reused`: the key was used with another request"
-                )),
-            );
+                )
+            };
+            responses.insert("409".into(), error(&conflict));
+            responses.insert("422".into(), error(&reused));
         }
     }
 }
@@ -127,12 +168,13 @@ impl Modify for ResponseHeaders {
                 .build()
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let account_post = path.starts_with("/accounts/");
+            let account_post = replayable_post(path);
             // Answers that carry a credential or an invitee's details.
             let no_store = path == "/sessions" || path.starts_with("/invitations/");
             let operations = [
                 (item.get.as_mut(), false),
                 (item.post.as_mut(), account_post),
+                (item.put.as_mut(), false),
                 (item.patch.as_mut(), false),
                 (item.delete.as_mut(), false),
             ];
@@ -194,6 +236,19 @@ fn problem(description: &str) -> RefOr<Response> {
             "application/problem+json",
             ContentBuilder::new()
                 .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+fn scim_error(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/scim+json",
+            ContentBuilder::new()
+                .schema(Some(utoipa::openapi::schema::Object::new()))
                 .build(),
         )
         .build()

@@ -34,6 +34,16 @@ impl<C> Context<C> {
         db::transaction(conn, self.claim.as_ref(), work)
     }
 
+    /// The same request, its commit not marking its `Idempotency-Key` claim:
+    /// for an answer that is never stored (a secret shown once), so that a
+    /// retry with the key runs anew instead of waiting on a stored answer.
+    pub fn without_claim(self) -> Self {
+        Context {
+            claim: None,
+            ..self
+        }
+    }
+
     /// The same request as someone else (e.g. a bulk item as its own use-case).
     pub fn with_caller<D>(&self, caller: D) -> Context<D> {
         Context {

@@ -295,12 +295,10 @@ fn rename(
         .map(|_| ())
 }
 
-/// `POST`: creates the firm group (`displayName` → name), with `members` if given.
-pub fn create_group(
-    conn: &mut DbConnection,
-    ctx: &Context<Manager>,
-    body: &Value,
-) -> Result<Value, AppError> {
+/// A whole Group as `POST` and `PUT` send it: `displayName` (required) and
+/// the `members`' User ids (none when absent). Attribute names are
+/// case-insensitive; `id`, `meta` and `schemas` are ignored (read-only).
+fn group_input(body: &Value) -> Result<(String, Vec<String>), AppError> {
     let object = body
         .as_object()
         .ok_or_else(|| bad_request(ScimType::InvalidSyntax, "the body must be a JSON object"))?;
@@ -316,15 +314,43 @@ pub fn create_group(
         _ => {
             return Err(bad_request(
                 ScimType::InvalidValue,
-                "displayName is required",
+                "displayName is required (a string)",
             ));
         }
     };
-    let ids = member_ids(&get("members"))?;
+    Ok((name, member_ids(&get("members"))?))
+}
+
+/// `POST`: creates the firm group (`displayName` → name), with `members` if given.
+pub fn create_group(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    body: &Value,
+) -> Result<Value, AppError> {
+    let (name, ids) = group_input(body)?;
     ctx.transaction(conn, |conn| {
         let group = groups::create(conn, ctx, &contract::GroupRequest { name: Some(name) })
             .map_err(as_scim)?;
         add_members(conn, ctx, group.id, &ids)?;
+        group_resource(conn, ctx, group.id)
+    })
+}
+
+/// `PUT` (RFC 7644 §3.5.1): `displayName` and `members` become exactly the
+/// body's (no `members`: none), in one transaction: a rename through
+/// `groups::rename`, each membership change through `users::update`.
+/// Members the directory cannot see (who joined without SCIM) stay.
+pub fn replace_group(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    id: &str,
+    body: &Value,
+) -> Result<Value, AppError> {
+    let (name, ids) = group_input(body)?;
+    ctx.transaction(conn, |conn| {
+        let group = find_group(conn, ctx, id)?;
+        rename(conn, ctx, &group, &Value::String(name))?;
+        replace_members(conn, ctx, group.id, &ids)?;
         group_resource(conn, ctx, group.id)
     })
 }

@@ -1,6 +1,7 @@
 //! SCIM 2.0 provisioning: tokens, discovery, Users as Okta and Entra ID
 //! drive them, and SCIM errors. Each scenario on SQLite and PostgreSQL.
 
+use invitations::domain::billing::LicenseType;
 use serde_json::{Value, json};
 
 use crate::db_tests;
@@ -14,13 +15,14 @@ db_tests!(
     scim_errors_are_scim_shaped,
     scim_groups_members_rename_and_delete,
     okta_group_push_and_entra_member_removal,
+    put_group_replaces_its_name_and_members_in_one_transaction,
 );
 
-const EXT: &str = "urn:clio:params:scim:schemas:extension:invitations:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub(crate) const EXT: &str = "urn:clio:params:scim:schemas:extension:invitations:2.0:User";
+pub(crate) const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-async fn scim_token(app: &TestApp, owner: &Owner) -> String {
+pub(crate) async fn scim_token(app: &TestApp, owner: &Owner) -> String {
     let created = app
         .post(
             &format!("/accounts/{}/scim-tokens", owner.account_id),
@@ -31,7 +33,13 @@ async fn scim_token(app: &TestApp, owner: &Owner) -> String {
     created.ok(201)["token"].as_str().unwrap().to_owned()
 }
 
-async fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+pub(crate) async fn scim(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Reply {
     app.request(
         method,
         &format!("/scim/v2{path}"),
@@ -41,7 +49,7 @@ async fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option
     .await
 }
 
-fn assert_scim_error(reply: &Reply, status: u16, scim_type: Option<&str>) {
+pub(crate) fn assert_scim_error(reply: &Reply, status: u16, scim_type: Option<&str>) {
     assert_eq!(reply.status, status, "{}", reply.text);
     assert_eq!(
         reply.header("content-type"),
@@ -497,7 +505,13 @@ async fn scim_errors_are_scim_shaped(app: TestApp) {
 }
 
 /// A SCIM User invited and (if `accept`) accepted: its SCIM id.
-async fn scim_person(app: &TestApp, token: &str, email: &str, kind: &str, accept: bool) -> String {
+pub(crate) async fn scim_person(
+    app: &TestApp,
+    token: &str,
+    email: &str,
+    kind: &str,
+    accept: bool,
+) -> String {
     let created = scim(
         app,
         "POST",
@@ -514,7 +528,7 @@ async fn scim_person(app: &TestApp, token: &str, email: &str, kind: &str, accept
     id
 }
 
-fn member_values(group: &Value) -> Vec<String> {
+pub(crate) fn member_values(group: &Value) -> Vec<String> {
     group["members"]
         .as_array()
         .unwrap()
@@ -865,4 +879,193 @@ async fn okta_group_push_and_entra_member_removal(app: TestApp) {
     assert_scim_error(&half, 400, Some("invalidValue"));
     let got = scim(&app, "GET", &path, &token, None).await;
     assert_eq!(member_values(got.ok(200)), [ann, bob]);
+}
+
+async fn put_group_replaces_its_name_and_members_in_one_transaction(app: TestApp) {
+    let mut spec = AccountSpec::classic_annual();
+    spec.licenses = &[(LicenseType::Attorney, 3), (LicenseType::NonAttorney, 3)];
+    let owner = app.bootstrap(&spec);
+    let token = scim_token(&app, &owner).await;
+    let ann = scim_person(&app, &token, "ann@example.com", "attorney", true).await;
+    let bob = scim_person(&app, &token, "bob@example.com", "attorney", true).await;
+    let cat = scim_person(&app, &token, "cat@example.com", "non_attorney", true).await;
+    let pending = scim_person(&app, &token, "pat@example.com", "non_attorney", false).await;
+    // Someone who joined without SCIM, put in the group through the REST API.
+    let (rest_user, _) = app
+        .join(
+            &owner,
+            json!({"email": "rest@example.com", "subscriber_type": "non_attorney"}),
+        )
+        .await;
+    let created = scim(
+        &app,
+        "POST",
+        "/Groups",
+        &token,
+        Some(json!({"schemas": [GROUP], "displayName": "Team", "members": [{"value": ann}, {"value": bob}]})),
+    )
+    .await;
+    let id = created.ok(201)["id"].as_str().unwrap().to_owned();
+    let group_id: i64 = id.parse().unwrap();
+    let path = format!("/Groups/{id}");
+    let rest_path = format!("/accounts/{}/users/{rest_user}", owner.account_id);
+    app.request(
+        "PATCH",
+        &rest_path,
+        Some(&owner.token),
+        Some(&json!({"group_ids": [group_id]})),
+    )
+    .await
+    .ok(200);
+    let group_ids_of = |email: &'static str| {
+        let app = &app;
+        let owner = &owner;
+        async move {
+            let users = app
+                .get(
+                    &format!("/accounts/{}/users", owner.account_id),
+                    &owner.token,
+                )
+                .await;
+            users.ok(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["email"] == email)
+                .unwrap()["group_ids"]
+                .clone()
+        }
+    };
+
+    // Name and members become exactly the body's.
+    let put = scim(
+        &app,
+        "PUT",
+        &path,
+        &token,
+        Some(json!({"schemas": [GROUP], "id": id, "displayName": "Renamed", "members": [{"value": bob}, {"value": cat}]})),
+    )
+    .await;
+    assert_eq!(put.header("content-type"), Some("application/scim+json"));
+    let group = put.ok(200).clone();
+    assert_eq!(group["id"], id);
+    assert_eq!(group["displayName"], "Renamed");
+    assert_eq!(member_values(&group), [bob.clone(), cat.clone()]);
+    let got = scim(&app, "GET", &path, &token, None).await;
+    assert_eq!(got.ok(200)["displayName"], "Renamed");
+    assert_eq!(member_values(got.ok(200)), [bob.clone(), cat.clone()]);
+    let rest = app
+        .get(
+            &format!("/accounts/{}/groups/{id}", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(rest.ok(200)["name"], "Renamed");
+    assert_eq!(group_ids_of("ann@example.com").await, json!([]));
+    assert_eq!(group_ids_of("cat@example.com").await, json!([group_id]));
+    // Who joined without SCIM is not a SCIM member and stays.
+    assert_eq!(group_ids_of("rest@example.com").await, json!([group_id]));
+
+    // The changes are the REST use-cases', by the token.
+    let events = app
+        .get(
+            &format!("/accounts/{}/audit-events", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    let events = events.ok(200)["items"].as_array().unwrap().clone();
+    let by_token = |action: &str| {
+        events
+            .iter()
+            .filter(|e| e["action"] == action && e["actor"]["type"] == "scim_token")
+            .count()
+    };
+    assert_eq!(by_token("group.updated"), 1, "the rename");
+    // ann and bob added on create; ann removed and cat added by the PUT.
+    assert_eq!(by_token("user.updated"), 4);
+
+    // Failures change nothing: the whole PUT is one transaction.
+    let before = scim(&app, "GET", &path, &token, None).await.ok(200).clone();
+    scim(
+        &app,
+        "POST",
+        "/Groups",
+        &token,
+        Some(json!({"displayName": "Other"})),
+    )
+    .await
+    .ok(201);
+    let refusals = [
+        // The name another group has (case-insensitively).
+        (
+            json!({"displayName": "OTHER", "members": []}),
+            409,
+            "uniqueness",
+        ),
+        // A pending invitation, or an unknown User, as a member.
+        (
+            json!({"displayName": "Next", "members": [{"value": ann}, {"value": pending}]}),
+            400,
+            "invalidValue",
+        ),
+        (
+            json!({"displayName": "Next", "members": [{"value": "999999"}]}),
+            400,
+            "invalidValue",
+        ),
+        (
+            json!({"displayName": "Next", "members": [{"nope": ann}]}),
+            400,
+            "invalidValue",
+        ),
+        (
+            json!({"displayName": "Next", "members": "all"}),
+            400,
+            "invalidValue",
+        ),
+        // No displayName, or not a string.
+        (json!({"members": [{"value": ann}]}), 400, "invalidValue"),
+        (json!({"displayName": 7}), 400, "invalidValue"),
+        (json!({"displayName": ""}), 400, "invalidValue"),
+        // Not an object.
+        (json!([{"displayName": "Next"}]), 400, "invalidSyntax"),
+    ];
+    for (body, status, scim_type) in refusals {
+        let reply = scim(&app, "PUT", &path, &token, Some(body.clone())).await;
+        assert_scim_error(&reply, status, Some(scim_type));
+        let now = scim(&app, "GET", &path, &token, None).await;
+        assert_eq!(now.ok(200), &before, "{body} changed the group");
+    }
+    let not_json = app
+        .send_not_json(reqwest::Method::PUT, &format!("/scim/v2{path}"), &token)
+        .await;
+    assert_scim_error(&not_json, 400, Some("invalidSyntax"));
+    // Unknown ids.
+    for unknown in ["999999", "abc"] {
+        let reply = scim(
+            &app,
+            "PUT",
+            &format!("/Groups/{unknown}"),
+            &token,
+            Some(json!({"displayName": "Ghost"})),
+        )
+        .await;
+        assert_scim_error(&reply, 404, None);
+    }
+    assert_eq!(group_ids_of("ann@example.com").await, json!([]));
+
+    // Without members: no SCIM User stays in the group; the name may stay too.
+    let emptied = scim(
+        &app,
+        "PUT",
+        &path,
+        &token,
+        Some(json!({"displayName": "Renamed"})),
+    )
+    .await;
+    let emptied = emptied.ok(200).clone();
+    assert_eq!(emptied["displayName"], "Renamed");
+    assert_eq!(emptied["members"], json!([]));
+    assert_eq!(group_ids_of("bob@example.com").await, json!([]));
+    assert_eq!(group_ids_of("rest@example.com").await, json!([group_id]));
 }

@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::error::ScimType;
 use crate::http::handlers::json_no_store;
 use crate::http::handlers::paths::AccountPath;
+use crate::http::idempotency::DoNotStore;
 use crate::http::openapi::{Manage, ManageWrite};
 use crate::http::scim_edge::{ScimContext, ScimError, body_json, scim_json};
 use crate::http::state::AppState;
@@ -45,6 +46,10 @@ pub struct ScimUserPath {
 /// A bearer token for a directory (Okta, Entra ID): it works only on
 /// `/scim/v2/…` and only for this account, with the rights of the manager
 /// who created it. Shown this once; stored as its SHA-256.
+///
+/// The answer is never stored under an `Idempotency-Key` (that would keep the
+/// token in clear): a retry with the same key is not replayed but creates
+/// another token (a lost one is listed and can be revoked).
 #[utoipa::path(
     operation_id = "create_scim_token",
     tag = "scim",
@@ -57,10 +62,15 @@ pub async fn create_scim_token(
     state: web::Data<AppState>,
     ctx: Context<Manager>,
 ) -> Result<HttpResponse, AppError> {
+    // The token exists in clear only in this answer: it is not kept for
+    // replays, and the key is not marked as run, so a retry gets a new token.
+    let ctx = ctx.without_claim();
     let created = state
         .db(move |conn| service::create_token(conn, &ctx))
         .await?;
-    Ok(json_no_store(StatusCode::CREATED, &created))
+    let mut response = json_no_store(StatusCode::CREATED, &created);
+    response.extensions_mut().insert(DoNotStore);
+    Ok(response)
 }
 
 /// List the account's SCIM tokens (never the tokens themselves)
@@ -392,6 +402,7 @@ pub async fn scim_list_users(
         (status = 201, description = "The User (active, invitationStatus pending)", body = Object, content_type = "application/scim+json"),
         (status = 400, description = "`invalidValue`", body = Object, content_type = "application/scim+json"),
         (status = 409, description = "`uniqueness`, or no open license", body = Object, content_type = "application/scim+json"),
+        (status = 429, description = "The account's invitations-per-hour limit, as for a REST invite (with `Retry-After`)", body = Object, content_type = "application/scim+json"),
     ),
     security(("bearer" = []))
 )]
@@ -670,6 +681,44 @@ pub async fn scim_patch_group(
     let group = state
         .db_for_account(account_id, move |conn| {
             groups_service::patch_group(conn, &ctx, &id, operations)
+        })
+        .await?;
+    Ok(scim_json(StatusCode::OK, &group))
+}
+
+/// SCIM: replace a Group
+///
+/// RFC 7644 §3.5.1: `displayName` and `members` become exactly the body's
+/// (no `members`: the group keeps none of the SCIM Users), in one
+/// transaction; a rename is the group's rename, each membership change the
+/// member's `group_ids` update (audit `user.updated`). People who joined
+/// without SCIM are not SCIM Users and stay in the group.
+#[utoipa::path(
+    operation_id = "scim_replace_group",
+    tag = "scim",
+    params(ScimGroupPath),
+    request_body(content = Object, content_type = "application/scim+json"),
+    responses(
+        (status = 200, description = "The Group", body = Object, content_type = "application/scim+json"),
+        (status = 400, description = "`invalidSyntax` (not a JSON object), `invalidValue` (no `displayName`, a member that is unknown or a pending invitation)", body = Object, content_type = "application/scim+json"),
+        (status = 404, description = "Unknown id", body = Object, content_type = "application/scim+json"),
+        (status = 409, description = "`uniqueness`: the new name is taken", body = Object, content_type = "application/scim+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/scim/v2/Groups/{id}")]
+pub async fn scim_replace_group(
+    state: web::Data<AppState>,
+    ScimContext(ctx): ScimContext,
+    path: web::Path<ScimGroupPath>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ScimError> {
+    let body = body_json(&body)?;
+    let id = path.into_inner().id;
+    let account_id = ctx.caller.account_id;
+    let group = state
+        .db_for_account(account_id, move |conn| {
+            groups_service::replace_group(conn, &ctx, &id, &body)
         })
         .await?;
     Ok(scim_json(StatusCode::OK, &group))
