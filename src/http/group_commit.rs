@@ -1,21 +1,24 @@
-//! Group commit of one account's invites (and quotes).
+//! Group commit of invites (and quotes).
 //!
-//! An account's writes are serial: each holds the account's row lock until
-//! it commits, and the commit (a WAL flush and an fsync) is most of the time
-//! the lock is held. So when several invites into one firm arrive together,
-//! the first one to arrive leads: it takes every invite queued for that
-//! account, runs each as its own use-case inside one transaction — each in a
-//! savepoint, so one invite's refusal or error undoes only its own writes —
-//! and commits once. Nobody hears back before that commit: a reply always
-//! describes committed work, and if the commit fails every invite of the
-//! batch gets the error and nothing of the batch was written.
+//! Each invite holds its account's row lock until it commits, and a commit
+//! (a WAL flush, an fsync) costs about as much as the invite's statements. So
+//! invites that arrive together are committed together: a leader takes the
+//! queued ones (up to `MAX_BATCH`, from any accounts not already in another
+//! running batch), runs each as its own use-case inside one transaction —
+//! each in a savepoint, so one invite's refusal or error undoes only its own
+//! writes — and commits once. Nobody hears back before that commit: a reply
+//! always describes committed work; if the commit fails, every invite of the
+//! batch gets the error (`503` when the database is busy or gone) and nothing
+//! of the batch was written.
 //!
-//! The order within a batch is the order of arrival, and each invite sees the
-//! ones before it (their licenses, their rate-limit count), exactly as if
+//! Within a batch the invites run by account (ascending, so two batches, in
+//! this process or another, always take account locks in the same order and
+//! cannot deadlock), and within an account in order of arrival: each sees
+//! the ones before it (their licenses, their rate-limit count), exactly as if
 //! they had run one after the other. A lone invite runs in its own
-//! transaction, with no savepoint.
+//! transaction, with no savepoint. At most `LEADERS` batches run at once.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
@@ -73,17 +76,29 @@ fn shared_failure(error: &AppError) -> AppError {
     }
 }
 
-/// The queued use-cases of each account that has some.
+/// Batches running at once: enough to keep two cores and the database busy
+/// while one batch waits on its commit, few enough that batches grow.
+pub const LEADERS: usize = 4;
+
+/// The queued use-cases, and which accounts are in a running batch.
 #[derive(Default)]
 pub struct GroupCommit {
-    queues: Mutex<HashMap<AccountId, VecDeque<Box<dyn Job>>>>,
+    state: Mutex<Queues>,
+}
+
+#[derive(Default)]
+struct Queues {
+    waiting: VecDeque<(AccountId, Box<dyn Job>)>,
+    /// Accounts in a running batch: their next invites wait for it.
+    running: HashSet<AccountId>,
+    leaders: usize,
 }
 
 /// What `enqueue` tells its caller to do.
 pub enum Role {
-    /// Start a leader for the account: nobody is draining its queue.
+    /// Start a leader: fewer than `LEADERS` are running.
     Lead,
-    /// A leader is running and will take this job.
+    /// A running leader will take this job.
     Follow,
 }
 
@@ -105,53 +120,81 @@ impl GroupCommit {
             result: None,
             reply,
         });
-        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-        // An entry exists exactly while a leader runs for the account.
-        let role = match queues.get_mut(&account_id) {
-            Some(queue) => {
-                queue.push_back(job);
-                Role::Follow
-            }
-            None => {
-                queues.insert(account_id, VecDeque::from([job as Box<dyn Job>]));
-                Role::Lead
-            }
+        let mut queues = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        queues.waiting.push_back((account_id, job));
+        let role = if queues.leaders < LEADERS {
+            queues.leaders += 1;
+            Role::Lead
+        } else {
+            Role::Follow
         };
         (role, answer)
     }
 
-    /// The next batch of the account, oldest first; empty when its queue is
-    /// (and then the account has no leader any more).
-    pub fn next_batch(&self, account_id: AccountId) -> Batch {
-        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(queue) = queues.get_mut(&account_id) else {
-            return Batch(Vec::new());
-        };
-        if queue.is_empty() {
-            queues.remove(&account_id);
-            return Batch(Vec::new());
+    /// The next batch for a leader: the oldest waiting use-cases whose
+    /// accounts are in no running batch (and then all of those accounts'
+    /// waiting ones, up to `MAX_BATCH`). Empty when there is none: the
+    /// leader then stops (it is no longer counted).
+    pub fn next_batch(&self) -> Batch {
+        let mut queues = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let Queues {
+            waiting,
+            running,
+            leaders,
+        } = &mut *queues;
+        let mut taken: Vec<(AccountId, Box<dyn Job>)> = Vec::new();
+        let mut accounts = BTreeSet::new();
+        let mut left = VecDeque::with_capacity(waiting.len());
+        for (account_id, job) in waiting.drain(..) {
+            if taken.len() < MAX_BATCH && !running.contains(&account_id) {
+                accounts.insert(account_id);
+                taken.push((account_id, job));
+            } else {
+                left.push_back((account_id, job));
+            }
         }
-        let take = queue.len().min(MAX_BATCH);
-        Batch(queue.drain(..take).collect())
+        *waiting = left;
+        if taken.is_empty() {
+            *leaders = leaders.saturating_sub(1);
+        }
+        running.extend(accounts.iter().copied());
+        // By account, in arrival order within each (the sort is stable).
+        taken.sort_by_key(|(account_id, _)| *account_id);
+        Batch {
+            accounts: accounts.into_iter().collect(),
+            jobs: taken.into_iter().map(|(_, job)| job).collect(),
+        }
+    }
+
+    /// The batch's accounts may be taken by the next batch.
+    pub fn finished(&self, accounts: &[AccountId]) {
+        let mut queues = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for account_id in accounts {
+            queues.running.remove(account_id);
+        }
     }
 }
 
 /// Use-cases that commit together.
-pub struct Batch(Vec<Box<dyn Job>>);
+pub struct Batch {
+    /// Its accounts, ascending.
+    pub accounts: Vec<AccountId>,
+    jobs: Vec<Box<dyn Job>>,
+}
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.jobs.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.jobs.len()
     }
 
     /// Runs the batch on one pooled connection and answers every caller
     /// (blocking: call it on the blocking pool).
     pub fn run(self, pool: &DbPool) {
-        let mut jobs = self.0;
+        let mut jobs = self.jobs;
         let mut conn = match pool.get() {
             Ok(conn) => conn,
             Err(error) => {
@@ -188,36 +231,55 @@ impl Batch {
 mod tests {
     use super::*;
 
+    fn ids(batch: &Batch) -> Vec<i64> {
+        batch.accounts.iter().map(|a| a.get()).collect()
+    }
+
     #[test]
-    fn the_first_job_leads_and_the_queue_drains_in_order() {
+    fn leaders_are_counted_and_stop_when_nothing_is_left() {
         let commits = GroupCommit::default();
-        let account = AccountId::new(7);
-        let (first, _a) = commits.enqueue(account, |_| Ok(1));
-        let (second, _b) = commits.enqueue(account, |_| Ok(2));
-        let (other, _c) = commits.enqueue(AccountId::new(8), |_| Ok(3));
-        assert!(matches!(first, Role::Lead));
-        assert!(matches!(second, Role::Follow));
-        assert!(
-            matches!(other, Role::Lead),
-            "another account has its own leader"
-        );
-        assert_eq!(commits.next_batch(account).len(), 2);
-        assert!(commits.next_batch(account).is_empty());
-        let (again, _d) = commits.enqueue(account, |_| Ok(4));
-        assert!(
-            matches!(again, Role::Lead),
-            "once drained, the next job leads again"
-        );
+        let roles: Vec<Role> = (0..LEADERS + 2)
+            .map(|n| commits.enqueue(AccountId::new(n as i64), |_| Ok(())).0)
+            .collect();
+        let leads = roles.iter().filter(|r| matches!(r, Role::Lead)).count();
+        assert_eq!(leads, LEADERS);
+        assert_eq!(commits.next_batch().len(), LEADERS + 2);
+        assert!(commits.next_batch().is_empty(), "nothing left: a leader stops");
+        let (role, _answer) = commits.enqueue(AccountId::new(1), |_| Ok(()));
+        assert!(matches!(role, Role::Lead), "a leader stopped: the next job starts one");
+        let (role, _answer) = commits.enqueue(AccountId::new(1), |_| Ok(()));
+        assert!(matches!(role, Role::Follow), "the other leaders still run");
+    }
+
+    #[test]
+    fn an_account_is_in_one_running_batch_at_a_time_and_batches_go_by_account() {
+        let commits = GroupCommit::default();
+        let _answers: Vec<_> = [3, 1, 3, 2]
+            .into_iter()
+            .map(|a| commits.enqueue(AccountId::new(a), |_| Ok(())).1)
+            .collect();
+        let first = commits.next_batch();
+        assert_eq!(ids(&first), vec![1, 2, 3]);
+        assert_eq!(first.len(), 4);
+        let _more: Vec<_> = [2, 5]
+            .into_iter()
+            .map(|a| commits.enqueue(AccountId::new(a), |_| Ok(())).1)
+            .collect();
+        let second = commits.next_batch();
+        assert_eq!(ids(&second), vec![5], "account 2 waits for the running batch");
+        commits.finished(&first.accounts);
+        assert_eq!(ids(&commits.next_batch()), vec![2]);
     }
 
     #[test]
     fn a_batch_is_at_most_max_batch_jobs() {
         let commits = GroupCommit::default();
-        let account = AccountId::new(1);
         let _answers: Vec<_> = (0..MAX_BATCH + 5)
-            .map(|n| commits.enqueue(account, move |_| Ok(n)).1)
+            .map(|n| commits.enqueue(AccountId::new(1), move |_| Ok(n)).1)
             .collect();
-        assert_eq!(commits.next_batch(account).len(), MAX_BATCH);
-        assert_eq!(commits.next_batch(account).len(), 5);
+        let first = commits.next_batch();
+        assert_eq!(first.len(), MAX_BATCH);
+        commits.finished(&first.accounts);
+        assert_eq!(commits.next_batch().len(), 5);
     }
 }

@@ -61,9 +61,9 @@ impl AppState {
         self.db(work).await
     }
 
-    /// `db_for_account` for an invite or a quote: queued with the account's
-    /// others and committed with them (see `group_commit`). `work` must be one
-    /// use-case that opens its own transaction (`Context::transaction`).
+    /// `db_for_account` for an invite or a quote: queued with others and
+    /// committed with them (see `group_commit`). `work` must be one use-case
+    /// that opens its own transaction (`Context::transaction`).
     pub async fn db_group_commit<T, F>(&self, account_id: AccountId, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
@@ -73,25 +73,32 @@ impl AppState {
         if let Role::Lead = role {
             // Detached: the batch is answered even if this request is dropped.
             let state = self.clone();
-            actix_web::rt::spawn(async move { state.lead_group_commits(account_id).await });
+            actix_web::rt::spawn(async move { state.lead_group_commits().await });
         }
         answer
             .await
             .unwrap_or_else(|_| Err(AppError::internal("the batched write was interrupted")))
     }
 
-    /// Runs the account's batches, one at a time in its turn, until its queue is empty.
-    async fn lead_group_commits(&self, account_id: AccountId) {
+    /// Runs batches until none is waiting.
+    async fn lead_group_commits(&self) {
         loop {
-            let _turn = self.account_gates.enter(account_id).await;
-            let batch = self.group_commit.next_batch(account_id);
+            let batch = self.group_commit.next_batch();
             if batch.is_empty() {
                 return;
+            }
+            let accounts = batch.accounts.clone();
+            // Each account's turn, ascending (as every leader takes them).
+            let mut turns = Vec::with_capacity(accounts.len());
+            for account_id in &accounts {
+                turns.push(self.account_gates.enter(*account_id).await);
             }
             self.metrics.observe_group_commit(batch.len());
             let pool = self.pool.clone();
             // A panic drops the batch: its callers hear "interrupted".
             let _ = web::block(move || batch.run(&pool)).await;
+            drop(turns);
+            self.group_commit.finished(&accounts);
         }
     }
 }
