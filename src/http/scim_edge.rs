@@ -54,7 +54,7 @@ impl ScimError {
             AppError::AlreadyMember => (
                 StatusCode::CONFLICT,
                 Some("uniqueness"),
-                "userName is already a member of this account".into(),
+                "userName is already a User of this account (a member, or deactivated)".into(),
             ),
             AppError::InvitationPending => (
                 StatusCode::CONFLICT,

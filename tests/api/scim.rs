@@ -108,8 +108,10 @@ async fn scim_tokens_are_shown_once_and_work_only_on_scim_for_their_account(app:
         404,
         None,
     );
+    // (The other account's one person is its manager.)
     let seen = scim(&app, "GET", "/Users", &other_token, None).await;
-    assert_eq!(seen.ok(200)["totalResults"], 0);
+    assert_eq!(seen.ok(200)["totalResults"], 1);
+    assert!(!seen.text.contains("one@example.com"), "{}", seen.text);
 
     // Revoked: it stops working at once.
     let revoke = app
