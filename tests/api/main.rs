@@ -28,6 +28,7 @@ mod resilience;
 mod retention;
 mod retries;
 mod scim;
+mod scim_people;
 mod security_cli;
 mod security_ops;
 mod security_web;

@@ -16,11 +16,11 @@ db_tests!(
     okta_group_push_and_entra_member_removal,
 );
 
-const EXT: &str = "urn:clio:params:scim:schemas:extension:invitations:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub(crate) const EXT: &str = "urn:clio:params:scim:schemas:extension:invitations:2.0:User";
+pub(crate) const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-async fn scim_token(app: &TestApp, owner: &Owner) -> String {
+pub(crate) async fn scim_token(app: &TestApp, owner: &Owner) -> String {
     let created = app
         .post(
             &format!("/accounts/{}/scim-tokens", owner.account_id),
@@ -31,7 +31,13 @@ async fn scim_token(app: &TestApp, owner: &Owner) -> String {
     created.ok(201)["token"].as_str().unwrap().to_owned()
 }
 
-async fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+pub(crate) async fn scim(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Reply {
     app.request(
         method,
         &format!("/scim/v2{path}"),
@@ -41,7 +47,7 @@ async fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option
     .await
 }
 
-fn assert_scim_error(reply: &Reply, status: u16, scim_type: Option<&str>) {
+pub(crate) fn assert_scim_error(reply: &Reply, status: u16, scim_type: Option<&str>) {
     assert_eq!(reply.status, status, "{}", reply.text);
     assert_eq!(
         reply.header("content-type"),
@@ -499,7 +505,13 @@ async fn scim_errors_are_scim_shaped(app: TestApp) {
 }
 
 /// A SCIM User invited and (if `accept`) accepted: its SCIM id.
-async fn scim_person(app: &TestApp, token: &str, email: &str, kind: &str, accept: bool) -> String {
+pub(crate) async fn scim_person(
+    app: &TestApp,
+    token: &str,
+    email: &str,
+    kind: &str,
+    accept: bool,
+) -> String {
     let created = scim(
         app,
         "POST",
@@ -525,7 +537,7 @@ fn member_values(group: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn patch(app: &TestApp, token: &str, path: &str, operations: Value) -> Reply {
+pub(crate) async fn patch(app: &TestApp, token: &str, path: &str, operations: Value) -> Reply {
     scim(
         app,
         "PATCH",
