@@ -169,9 +169,10 @@ pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> AppError {
 // a group's members): the REST invite, the hot write, runs no more
 // statements. The row of an invitation stays the user's once accepted (the
 // user is found by `invitations.accepted_user_id`), and a re-invitation
-// through SCIM repoints the row: the id never changes. Two first sightings
-// at once insert one row (`ON CONFLICT DO NOTHING` on the unique
-// `invitation_id` and `user_id`), then both read it.
+// through SCIM repoints the row: the id never changes. A first sighting
+// writes under the account's write lock, and `ON CONFLICT DO NOTHING` on the
+// unique `invitation_id` and `user_id` makes two sightings at once one row
+// that both read; later sightings only read.
 
 /// One SCIM User: its mapping row, its invitation and (once accepted) its user.
 struct Person {
@@ -343,7 +344,51 @@ fn assign_ids(
         }
     }
     find_rows(conn, account_id, &mut people)?;
-    let mut adopted = false;
+    let unlinked =
+        |p: &Someone| p.user.is_some() && p.row.as_ref().is_some_and(|r| r.user_id.is_none());
+    if people.iter().any(|p| p.row.is_none() || unlinked(p)) {
+        // Once per person: under the account's write lock (taken first, so
+        // that SQLite's transaction starts as a writer), then as above.
+        db::transaction(conn, None, |conn| {
+            if db::accounts::lock(conn, account_id)?.is_none() {
+                return Err(AppError::NotFound);
+            }
+            find_rows(conn, account_id, &mut people)?;
+            adopt(conn, account_id, now, &people)?;
+            find_rows(conn, account_id, &mut people)?;
+            // A row found by its invitation names the user it became, so
+            // that it is no longer counted among those without a user.
+            for person in people.iter_mut().filter(|p| unlinked(p)) {
+                if let (Some(row), Some(user)) = (&mut person.row, &person.user) {
+                    db::scim::set_user(conn, row.id, user.id, now)?;
+                    row.user_id = Some(user.id);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    people
+        .into_iter()
+        .map(|person| {
+            Ok(Person {
+                row: person
+                    .row
+                    .ok_or_else(|| AppError::internal("a person without its SCIM id"))?,
+                invitation: person.invitation,
+                user: person.user,
+            })
+        })
+        .collect()
+}
+
+/// Inserts the rows of the people who have none (or takes over a retired
+/// SCIM User of the same email).
+fn adopt(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    now: NaiveDateTime,
+    people: &[Someone],
+) -> Result<(), AppError> {
     for person in people.iter().filter(|p| p.row.is_none()) {
         let user_id = person.user.as_ref().map(|u| u.id);
         let invitation_id = person.invitation.as_ref().map(|i| i.id);
@@ -370,32 +415,9 @@ fn assign_ids(
                 },
             )?,
         }
-        adopted = true;
     }
-    if adopted {
-        find_rows(conn, account_id, &mut people)?;
-    }
-    people
-        .into_iter()
-        .map(|person| {
-            let mut row = person
-                .row
-                .ok_or_else(|| AppError::internal("a person without its SCIM id"))?;
-            // A row found by its invitation names the user it became, so
-            // that it is no longer counted among those without a user.
-            if let (None, Some(user)) = (row.user_id, &person.user) {
-                db::scim::set_user(conn, row.id, user.id, now)?;
-                row.user_id = Some(user.id);
-            }
-            Ok(Person {
-                row,
-                invitation: person.invitation,
-                user: person.user,
-            })
-        })
-        .collect()
+    Ok(())
 }
-
 /// One page of everyone, unfiltered: `skip` people passed, at most `take`,
 /// and how many people the account has. Each part is a page on its index.
 fn page_of_everyone(
@@ -818,7 +840,8 @@ pub fn get_user(
 /// Unfiltered, and for `userName eq`, `emails.value eq` and `externalId eq`
 /// (what directories send), it reads only the page (plus three counts for
 /// `totalResults` unfiltered); other filters are evaluated in memory over
-/// everyone. The people of the page get their SCIM ids (one transaction).
+/// everyone. The people of the page who have no SCIM id yet get it, in one
+/// transaction (a list that finds them all known writes nothing).
 pub fn list_users(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
@@ -830,42 +853,40 @@ pub fn list_users(
     let account_id = ctx.caller.account_id;
     let skip = start_index.saturating_sub(1);
     let take = count.min(MAX_RESULTS);
-    let (page, total) = ctx.transaction(conn, |conn| {
-        let (page, total) = match filter {
-            None => page_of_everyone(conn, account_id, skip, take)?,
-            Some(filter) => {
-                let candidates = match filter {
-                    Filter::Compare(
-                        Attr::UserName | Attr::EmailsValue,
-                        Op::Eq,
-                        Literal::Text(email),
-                    ) => by_email(conn, account_id, email)?,
-                    Filter::Compare(Attr::ExternalId, Op::Eq, Literal::Text(external_id)) => {
-                        let rows = db::scim::find_by_external_id(conn, account_id, external_id)?;
-                        resolve_many(conn, account_id, rows)?
-                    }
-                    _ => everyone(conn, account_id)?,
-                };
-                let mut matching = Vec::new();
-                for person in candidates {
-                    let s = shown(
-                        person.row.as_ref(),
-                        person.invitation.as_ref(),
-                        person.user.as_ref(),
-                        now,
-                    )?;
-                    let external_id = person.row.as_ref().and_then(|r| r.external_id.as_deref());
-                    if filter.matches(&|attr| attr_values(external_id, &s, attr)) {
-                        matching.push(person);
-                    }
+    let (page, total) = match filter {
+        None => page_of_everyone(conn, account_id, skip, take)?,
+        Some(filter) => {
+            let candidates = match filter {
+                Filter::Compare(
+                    Attr::UserName | Attr::EmailsValue,
+                    Op::Eq,
+                    Literal::Text(email),
+                ) => by_email(conn, account_id, email)?,
+                Filter::Compare(Attr::ExternalId, Op::Eq, Literal::Text(external_id)) => {
+                    let rows = db::scim::find_by_external_id(conn, account_id, external_id)?;
+                    resolve_many(conn, account_id, rows)?
                 }
-                let total = matching.len();
-                let page = matching.into_iter().skip(skip).take(take).collect();
-                (page, total)
+                _ => everyone(conn, account_id)?,
+            };
+            let mut matching = Vec::new();
+            for person in candidates {
+                let s = shown(
+                    person.row.as_ref(),
+                    person.invitation.as_ref(),
+                    person.user.as_ref(),
+                    now,
+                )?;
+                let external_id = person.row.as_ref().and_then(|r| r.external_id.as_deref());
+                if filter.matches(&|attr| attr_values(external_id, &s, attr)) {
+                    matching.push(person);
+                }
             }
-        };
-        Ok((assign_ids(conn, account_id, now, page)?, total))
-    })?;
+            let total = matching.len();
+            let page = matching.into_iter().skip(skip).take(take).collect();
+            (page, total)
+        }
+    };
+    let page = assign_ids(conn, account_id, now, page)?;
     let page: Vec<Value> = page
         .iter()
         .map(|p| resource(p, now))
