@@ -23,6 +23,10 @@
 //! the constraints the plan shows select, with the bound values. Then the
 //! counts that triggers keep in `license_counts` must equal the licenses.
 //!
+//! One allowance: SCIM's `totalResults` of an unfiltered list counts the
+//! account's users and pending invitations on their indexes
+//! (`Recorded::is_scim_total`).
+//!
 //! `FLAT_COST_DUMP=1` prints every recorded statement by step;
 //! `FLAT_COST_DROP_INDEX=licenses_account_type_state_idx,…` drops indexes after the seed, to
 //! see the check fail.
@@ -118,7 +122,15 @@ async fn every_hot_statement_uses_an_index_on_a_large_account(app: TestApp) {
         if !seen.insert((statement.sql.clone(), statement.binds.clone())) {
             continue;
         }
-        let (plan, problems) = probe.check(statement);
+        let (plan, mut problems) = probe.check(statement);
+        if statement.is_scim_total() {
+            // The one allowance: see `Recorded::is_scim_total`.
+            problems.retain(|p| {
+                !(p.contains("with no LIMIT")
+                    || p.contains("not streamed into a LIMIT")
+                    || p.contains("by a bitmap"))
+            });
+        }
         // Each failing statement once (the worker's run again and again).
         if !problems.is_empty() && failed.insert(statement.sql.clone()) {
             let _ = writeln!(
@@ -483,6 +495,86 @@ async fn drive_the_hot_paths(
             .ok(200);
     }
 
+    // SCIM (issue 11): every person of the account is a User; the lookups
+    // directories send and unfiltered pages read only the page (the first
+    // sighting of a person gives it its SCIM id).
+    let scim_token = app
+        .post(&format!("{a}/scim-tokens"), token, json!({}))
+        .await
+        .ok(201)["token"]
+        .as_str()
+        .expect("a SCIM token")
+        .to_owned();
+    let scim = |path: String| {
+        let scim_token = scim_token.clone();
+        async move {
+            let reply = app
+                .request("GET", &format!("/scim/v2{path}"), Some(&scim_token), None)
+                .await;
+            assert_eq!(reply.status, 200, "GET /scim/v2{path}: {}", reply.text);
+            reply
+        }
+    };
+    for (what, start) in [
+        ("first page", 1),
+        ("a page of users", 7_001),
+        ("a page across users and pending invitations", 14_990),
+        ("a page of pending invitations", 17_001),
+        ("the last page", 19_490),
+    ] {
+        recorder.step(&format!("scim list users, {what}"));
+        let page = scim(format!("/Users?startIndex={start}&count=100")).await;
+        assert!(
+            page.ok(200)["Resources"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty()),
+            "{}",
+            page.text
+        );
+    }
+    let mut found = Vec::new();
+    for email in [
+        "member4321@seed.example",
+        "member14500@seed.example",
+        "invitee9000@seed.example",
+        "nobody@seed.example",
+    ] {
+        recorder.step(&format!("scim find user by userName {email}"));
+        let filter = format!("/Users?filter=userName%20eq%20%22{email}%22");
+        let reply = scim(filter).await;
+        if let Some(id) = reply.ok(200)["Resources"][0]["id"].as_str() {
+            found.push(id.to_owned());
+        }
+        recorder.step(&format!("scim find user by emails.value {email}"));
+        scim(format!("/Users?filter=emails.value%20eq%20%22{email}%22"))
+            .await
+            .ok(200);
+    }
+    assert_eq!(found.len(), 3, "{found:?}");
+    recorder.step("scim get user");
+    scim(format!("/Users/{}", found[0])).await.ok(200);
+    recorder.step("scim set externalId");
+    let scim_patch = app
+        .request(
+            "PATCH",
+            &format!("/scim/v2/Users/{}", found[0]),
+            Some(&scim_token),
+            Some(&json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "externalId", "value": "okta-4321"}],
+            })),
+        )
+        .await;
+    scim_patch.ok(200);
+    recorder.step("scim find user by externalId");
+    let by_external = scim("/Users?filter=externalId%20eq%20%22okta-4321%22".to_owned()).await;
+    assert_eq!(
+        by_external.ok(200)["totalResults"],
+        1,
+        "{}",
+        by_external.text
+    );
+
     let me = app
         .get(&format!("{a}/users/{}", owner.user_id), token)
         .await;
@@ -515,6 +607,19 @@ impl Recorded {
         ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"]
             .iter()
             .any(|verb| head.starts_with(verb))
+    }
+
+    /// SCIM's `totalResults` of an unfiltered list (RFC 7644 requires it,
+    /// and paging by `startIndex` needs it): a `count(*)` of the account's
+    /// users, or of its pending invitations, may read the index entries it
+    /// counts. It must still be served by an index matching its filter (no
+    /// full scan, no filter the index leaves to the rows).
+    fn is_scim_total(&self) -> bool {
+        self.step.starts_with("scim list users")
+            && self
+                .sql
+                .to_ascii_uppercase()
+                .starts_with("SELECT COUNT(*) FROM")
     }
 
     fn big_tables(&self) -> Vec<&'static str> {

@@ -223,6 +223,86 @@ fn stored_page(
     }
 }
 
+/// Stored as pending, oldest first from `offset`: a SCIM page
+/// (`invitations_account_status_idx`). Those past their expiry that no sweep
+/// has recorded yet are among them (a person until the sweep).
+pub fn pending_page_by_offset(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<InvitationRow>> {
+    invitations::table
+        .filter(invitations::account_id.eq(account_id))
+        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .order((
+            invitations::account_id.asc(),
+            invitations::status.asc(),
+            invitations::id.asc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+}
+
+/// How many invitations are stored as pending (SCIM's `totalResults`).
+pub fn count_pending(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<i64> {
+    invitations::table
+        .filter(invitations::account_id.eq(account_id))
+        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+/// Every invitation stored as pending, oldest first (SCIM filters evaluated in memory).
+pub fn all_pending(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+) -> QueryResult<Vec<InvitationRow>> {
+    invitations::table
+        .filter(invitations::account_id.eq(account_id))
+        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .order((
+            invitations::account_id.asc(),
+            invitations::status.asc(),
+            invitations::id.asc(),
+        ))
+        .load(conn)
+}
+
+/// The invitation stored as pending for an email, expired or not.
+pub fn find_stored_pending_for_email(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    email_normalized: &str,
+) -> QueryResult<Option<InvitationRow>> {
+    invitations::table
+        .filter(invitations::account_id.eq(account_id))
+        .filter(invitations::email_normalized.eq(email_normalized))
+        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+        .first(conn)
+        .optional()
+}
+
+/// The invitations these users accepted (`invitations_accepted_user_idx`).
+pub fn accepted_by(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    user_ids: &[UserId],
+) -> QueryResult<Vec<InvitationRow>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The account is checked on the rows: named in the SQL, it would lure
+    // SQLite (which has no statistics) onto an index of the whole account.
+    Ok(invitations::table
+        .filter(invitations::accepted_user_id.eq_any(user_ids))
+        .load::<InvitationRow>(conn)?
+        .into_iter()
+        .filter(|i| i.account_id == account_id)
+        .collect())
+}
+
 /// Newest first, `limit + 1` rows. The status filter uses the status a client sees:
 /// a pending row past its expiry counts as expired.
 pub fn list(

@@ -157,6 +157,7 @@ diesel::joinable!(invitation_groups -> firm_groups (group_id));
 diesel::joinable!(invitation_groups -> invitations (invitation_id));
 diesel::joinable!(licenses -> accounts (account_id));
 diesel::joinable!(charges -> accounts (account_id));
+diesel::joinable!(scim_users -> invitations (invitation_id));
 
 diesel::table! {
     /// Kept by triggers on `licenses`: how many licenses of a type are in a state.

@@ -112,6 +112,61 @@ pub fn find_many(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<Use
     users::table.filter(users::id.eq_any(ids)).load(conn)
 }
 
+/// The account's users of this email (at most one: emails are unique).
+pub fn find_in_account_by_email(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    normalized: &str,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email_normalized.eq(normalized))
+        .filter(users::account_id.eq(account_id))
+        .first(conn)
+        .optional()
+}
+
+/// Oldest first from `offset`: a SCIM page (`users_account_idx`).
+pub fn page_by_offset(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .order((users::account_id.asc(), users::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)
+}
+
+/// How many users the account has (SCIM's `totalResults`).
+pub fn count_in_account(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<i64> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .count()
+        .get_result(conn)
+}
+
+/// Every user of the account, oldest first (SCIM filters evaluated in memory).
+pub fn all_in_account(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .order((users::account_id.asc(), users::id.asc()))
+        .load(conn)
+}
+
+/// The account's users who belong to at least one group, oldest first.
+pub fn in_any_group(conn: &mut DbConnection, account_id: AccountId) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(diesel::dsl::exists(
+            group_memberships::table.filter(group_memberships::user_id.eq(users::id)),
+        ))
+        .order((users::account_id.asc(), users::id.asc()))
+        .load(conn)
+}
+
 /// Newest first, `limit + 1` rows (the extra one tells whether there is a next page).
 pub fn list(
     conn: &mut DbConnection,

@@ -53,7 +53,7 @@ fn parts(error: &AppError) -> (StatusCode, Option<&'static str>, String) {
         AppError::AlreadyMember => (
             StatusCode::CONFLICT,
             Some("uniqueness"),
-            "userName is already a member of this account".into(),
+            "userName is already a User of this account (a member, or deactivated)".into(),
         ),
         AppError::InvitationPending => (
             StatusCode::CONFLICT,

@@ -20,7 +20,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::field_error::Partial;
 use crate::domain::ids::{AccountId, InvitationId, ScimTokenId, ScimUserId, UserId};
 use crate::domain::invitation::{InvitationRequest, InvitationStatus, effective_status};
-use crate::domain::scim_filter::{self, Attr, Filter};
+use crate::domain::scim_filter::{self, Attr, Filter, Literal, Op};
 use crate::domain::token;
 use crate::error::ScimType;
 use crate::error::{AppError, AuthFailure};
@@ -156,11 +156,65 @@ pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> AppError {
 
 // ---------------------------------------------------------------- users
 
+// Every person of the account is a SCIM User: each user (active or
+// disabled), each invitation stored as pending, and each SCIM User that is
+// neither any more ("retired": deactivated through SCIM, or its invitation
+// revoked, declined or expired), so that a directory can reactivate whom it
+// deactivated. A revoked, declined or expired invitation SCIM never saw is
+// not a person. Listed in that order: users by id, pending invitations by
+// id, retired SCIM Users by SCIM id, each part a page on its own index.
+//
+// A person's SCIM id is its `scim_users` row. People who joined without
+// SCIM get theirs lazily, when SCIM first sees them (a lookup, a list page,
+// a group's members): the REST invite, the hot write, runs no more
+// statements. The row of an invitation stays the user's once accepted (the
+// user is found by `invitations.accepted_user_id`), and a re-invitation
+// through SCIM repoints the row: the id never changes. A first sighting
+// writes under the account's write lock, and `ON CONFLICT DO NOTHING` on the
+// unique `invitation_id` and `user_id` makes two sightings at once one row
+// that both read; later sightings only read.
+
 /// One SCIM User: its mapping row, its invitation and (once accepted) its user.
 struct Person {
     row: ScimUserRow,
     invitation: Option<InvitationRow>,
     user: Option<UserRow>,
+}
+
+/// A person of the account, before its SCIM id is known (`row`).
+struct Someone {
+    row: Option<ScimUserRow>,
+    invitation: Option<InvitationRow>,
+    user: Option<UserRow>,
+}
+
+impl Someone {
+    fn user(user: UserRow) -> Someone {
+        Someone {
+            row: None,
+            invitation: None,
+            user: Some(user),
+        }
+    }
+
+    fn invited(invitation: InvitationRow) -> Someone {
+        Someone {
+            row: None,
+            invitation: Some(invitation),
+            user: None,
+        }
+    }
+
+    fn email_normalized(&self) -> Option<&str> {
+        self.user
+            .as_ref()
+            .map(|u| u.email_normalized.as_str())
+            .or_else(|| {
+                self.invitation
+                    .as_ref()
+                    .map(|i| i.email_normalized.as_str())
+            })
+    }
 }
 
 fn resolve(conn: &mut DbConnection, row: ScimUserRow) -> Result<Person, AppError> {
@@ -182,10 +236,13 @@ fn resolve(conn: &mut DbConnection, row: ScimUserRow) -> Result<Person, AppError
     })
 }
 
-/// Every SCIM User of the account with its invitation and user, in three
-/// statements whatever the account's size (not two per person).
-fn everyone(conn: &mut DbConnection, account_id: AccountId) -> Result<Vec<Person>, AppError> {
-    let rows = db::scim::list_users(conn, account_id)?;
+/// These SCIM User rows with their invitations and users, in three
+/// statements whatever their number (not two per person).
+fn resolve_many(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    rows: Vec<ScimUserRow>,
+) -> Result<Vec<Someone>, AppError> {
     let invitation_ids: Vec<InvitationId> = rows.iter().filter_map(|r| r.invitation_id).collect();
     let mut invitations: HashMap<InvitationId, InvitationRow> =
         db::invitations::find_many_in_account(conn, account_id, &invitation_ids)?
@@ -213,13 +270,261 @@ fn everyone(conn: &mut DbConnection, account_id: AccountId) -> Result<Vec<Person
         .map(|row| {
             let user = user_of(&row, &invitations).and_then(|id| users.remove(&id));
             let invitation = row.invitation_id.and_then(|id| invitations.remove(&id));
-            Person {
-                row,
+            Someone {
+                row: Some(row),
                 invitation,
                 user,
             }
         })
         .collect())
+}
+
+/// Fills in the rows that exist for these people (by user, or by invitation).
+fn find_rows(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    people: &mut [Someone],
+) -> Result<(), AppError> {
+    let user_ids: Vec<UserId> = people
+        .iter()
+        .filter(|p| p.row.is_none())
+        .filter_map(|p| p.user.as_ref().map(|u| u.id))
+        .collect();
+    let invitation_ids: Vec<InvitationId> = people
+        .iter()
+        .filter(|p| p.row.is_none())
+        .filter_map(|p| p.invitation.as_ref().map(|i| i.id))
+        .collect();
+    let mut by_user: HashMap<UserId, ScimUserRow> =
+        db::scim::find_by_user_ids(conn, account_id, &user_ids)?
+            .into_iter()
+            .filter_map(|r| r.user_id.map(|u| (u, r)))
+            .collect();
+    let mut by_invitation: HashMap<InvitationId, ScimUserRow> =
+        db::scim::find_by_invitation_ids(conn, account_id, &invitation_ids)?
+            .into_iter()
+            .filter_map(|r| r.invitation_id.map(|i| (i, r)))
+            .collect();
+    for person in people.iter_mut().filter(|p| p.row.is_none()) {
+        person.row = person
+            .user
+            .as_ref()
+            .and_then(|u| by_user.remove(&u.id))
+            .or_else(|| {
+                person
+                    .invitation
+                    .as_ref()
+                    .and_then(|i| by_invitation.remove(&i.id))
+            });
+    }
+    Ok(())
+}
+
+/// Gives each of these people its SCIM User row (see above), in order.
+fn assign_ids(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    now: NaiveDateTime,
+    mut people: Vec<Someone>,
+) -> Result<Vec<Person>, AppError> {
+    // A user's row may be its invitation's: the invitation it accepted.
+    let unknown: Vec<UserId> = people
+        .iter()
+        .filter(|p| p.row.is_none() && p.invitation.is_none())
+        .filter_map(|p| p.user.as_ref().map(|u| u.id))
+        .collect();
+    let mut accepted: HashMap<UserId, InvitationRow> =
+        db::invitations::accepted_by(conn, account_id, &unknown)?
+            .into_iter()
+            .filter_map(|i| i.accepted_user_id.map(|u| (u, i)))
+            .collect();
+    for person in people.iter_mut().filter(|p| p.invitation.is_none()) {
+        if let Some(user) = &person.user {
+            person.invitation = accepted.remove(&user.id);
+        }
+    }
+    find_rows(conn, account_id, &mut people)?;
+    let unlinked =
+        |p: &Someone| p.user.is_some() && p.row.as_ref().is_some_and(|r| r.user_id.is_none());
+    if people.iter().any(|p| p.row.is_none() || unlinked(p)) {
+        // Once per person: under the account's write lock (taken first, so
+        // that SQLite's transaction starts as a writer), then as above.
+        db::transaction(conn, None, |conn| {
+            if db::accounts::lock(conn, account_id)?.is_none() {
+                return Err(AppError::NotFound);
+            }
+            find_rows(conn, account_id, &mut people)?;
+            adopt(conn, account_id, now, &people)?;
+            find_rows(conn, account_id, &mut people)?;
+            // A row found by its invitation names the user it became, so
+            // that it is no longer counted among those without a user.
+            for person in people.iter_mut().filter(|p| unlinked(p)) {
+                if let (Some(row), Some(user)) = (&mut person.row, &person.user) {
+                    db::scim::set_user(conn, row.id, user.id, now)?;
+                    row.user_id = Some(user.id);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    people
+        .into_iter()
+        .map(|person| {
+            Ok(Person {
+                row: person
+                    .row
+                    .ok_or_else(|| AppError::internal("a person without its SCIM id"))?,
+                invitation: person.invitation,
+                user: person.user,
+            })
+        })
+        .collect()
+}
+
+/// Inserts the rows of the people who have none (or takes over a retired
+/// SCIM User of the same email).
+fn adopt(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    now: NaiveDateTime,
+    people: &[Someone],
+) -> Result<(), AppError> {
+    for person in people.iter().filter(|p| p.row.is_none()) {
+        let user_id = person.user.as_ref().map(|u| u.id);
+        let invitation_id = person.invitation.as_ref().map(|i| i.id);
+        let email = person
+            .email_normalized()
+            .ok_or_else(|| AppError::internal("a person without an email"))?;
+        // Deactivated through SCIM, then invited again through REST: the
+        // directory's id stays the person's.
+        match db::scim::retired_for_email(conn, account_id, email)?
+            .into_iter()
+            .next()
+        {
+            Some((row, _)) => db::scim::set_person(conn, row.id, invitation_id, user_id, now)?,
+            None => db::scim::adopt(
+                conn,
+                &db::scim::NewScimUser {
+                    account_id,
+                    invitation_id,
+                    user_id,
+                    external_id: None,
+                    given_name: None,
+                    family_name: None,
+                    now,
+                },
+            )?,
+        }
+    }
+    Ok(())
+}
+/// One page of everyone, unfiltered: `skip` people passed, at most `take`,
+/// and how many people the account has. Each part is a page on its index.
+fn page_of_everyone(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    skip: usize,
+    take: usize,
+) -> Result<(Vec<Someone>, usize), AppError> {
+    let users = db::users::count_in_account(conn, account_id)?;
+    let pending = db::invitations::count_pending(conn, account_id)?;
+    let retired = db::scim::count_retired(conn, account_id)?;
+    let total = users + pending + retired;
+    let mut skip = i64::try_from(skip).unwrap_or(i64::MAX);
+    let mut take = i64::try_from(take).unwrap_or(0);
+    let mut page = Vec::new();
+    if take > 0 && skip < users {
+        let rows = db::users::page_by_offset(conn, account_id, skip, take)?;
+        take -= i64::try_from(rows.len()).unwrap_or(take);
+        page.extend(rows.into_iter().map(Someone::user));
+    }
+    skip = (skip - users).max(0);
+    if take > 0 && skip < pending {
+        let rows = db::invitations::pending_page_by_offset(conn, account_id, skip, take)?;
+        take -= i64::try_from(rows.len()).unwrap_or(take);
+        page.extend(rows.into_iter().map(Someone::invited));
+    }
+    skip = (skip - pending).max(0);
+    if take > 0 && skip < retired {
+        let rows = db::scim::retired_page(conn, account_id, skip, take)?;
+        page.extend(rows.into_iter().map(|(row, invitation)| Someone {
+            row: Some(row),
+            invitation: Some(invitation),
+            user: None,
+        }));
+    }
+    Ok((page, usize::try_from(total).unwrap_or(0)))
+}
+
+/// `userName eq` / `emails.value eq`: the user of that email, else its
+/// pending invitation, else its retired SCIM Users. Index probes only.
+fn by_email(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    email: &str,
+) -> Result<Vec<Someone>, AppError> {
+    let email = crate::domain::email::normalize(email);
+    if let Some(user) = db::users::find_in_account_by_email(conn, account_id, &email)? {
+        return Ok(vec![Someone::user(user)]);
+    }
+    if let Some(invitation) =
+        db::invitations::find_stored_pending_for_email(conn, account_id, &email)?
+    {
+        return Ok(vec![Someone::invited(invitation)]);
+    }
+    Ok(db::scim::retired_for_email(conn, account_id, &email)?
+        .into_iter()
+        .map(|(row, invitation)| Someone {
+            row: Some(row),
+            invitation: Some(invitation),
+            user: None,
+        })
+        .collect())
+}
+
+/// Everyone, for the filters evaluated in memory (`co`, `sw`, `active`,
+/// `and`/`or`): reads all of the account's people, in the listing's order.
+fn everyone(conn: &mut DbConnection, account_id: AccountId) -> Result<Vec<Someone>, AppError> {
+    let rows = db::scim::list_users(conn, account_id)?;
+    let known = resolve_many(conn, account_id, rows)?;
+    let mut of_user: HashMap<UserId, ScimUserRow> = HashMap::new();
+    let mut of_invitation: HashMap<InvitationId, ScimUserRow> = HashMap::new();
+    let mut retired = Vec::new();
+    for person in known {
+        let Some(row) = person.row else { continue };
+        if let Some(user) = &person.user {
+            of_user.insert(user.id, row);
+        } else if let Some(invitation) = &person.invitation {
+            if invitation.status == InvitationStatus::Pending.as_str() {
+                of_invitation.insert(invitation.id, row);
+            } else if invitation.status != InvitationStatus::Accepted.as_str() {
+                retired.push(Someone {
+                    row: Some(row),
+                    invitation: person.invitation,
+                    user: None,
+                });
+            }
+        }
+    }
+    let mut people: Vec<Someone> = db::users::all_in_account(conn, account_id)?
+        .into_iter()
+        .map(|user| Someone {
+            row: of_user.remove(&user.id),
+            invitation: None,
+            user: Some(user),
+        })
+        .collect();
+    people.extend(
+        db::invitations::all_pending(conn, account_id)?
+            .into_iter()
+            .map(|invitation| Someone {
+                row: of_invitation.remove(&invitation.id),
+                invitation: Some(invitation),
+                user: None,
+            }),
+    );
+    people.extend(retired);
+    Ok(people)
 }
 
 fn find_person(
@@ -243,9 +548,13 @@ struct Shown {
     last_modified: NaiveDateTime,
 }
 
-fn shown(person: &Person, now: NaiveDateTime) -> Result<Shown, AppError> {
-    let row = &person.row;
-    let invitation_status = match &person.invitation {
+fn shown(
+    row: Option<&ScimUserRow>,
+    invitation: Option<&InvitationRow>,
+    user: Option<&UserRow>,
+    now: NaiveDateTime,
+) -> Result<Shown, AppError> {
+    let invitation_status = match invitation {
         Some(i) => Some(effective_status(
             InvitationStatus::from_db(&i.status)?,
             i.expires_at,
@@ -253,7 +562,8 @@ fn shown(person: &Person, now: NaiveDateTime) -> Result<Shown, AppError> {
         )),
         None => None,
     };
-    if let Some(user) = &person.user {
+    let row_updated = row.map(|r| r.updated_at);
+    if let Some(user) = user {
         return Ok(Shown {
             user_name: user.email.clone(),
             active: user.status()? == UserStatus::Active,
@@ -262,27 +572,36 @@ fn shown(person: &Person, now: NaiveDateTime) -> Result<Shown, AppError> {
             invitation_status,
             given_name: Some(user.first_name.clone()),
             family_name: Some(user.last_name.clone()),
-            last_modified: user.updated_at.max(row.updated_at),
+            last_modified: row_updated.map_or(user.updated_at, |r| user.updated_at.max(r)),
         });
     }
-    let invitation = person
-        .invitation
-        .as_ref()
-        .ok_or_else(|| AppError::internal("a SCIM user without a person"))?;
+    let invitation =
+        invitation.ok_or_else(|| AppError::internal("a SCIM user without a person"))?;
     Ok(Shown {
         user_name: invitation.email.clone(),
         active: invitation_status == Some(InvitationStatus::Pending),
         role: invitation.role.clone(),
         subscriber_type: invitation.subscriber_type.clone(),
         invitation_status,
-        given_name: row.given_name.clone(),
-        family_name: row.family_name.clone(),
-        last_modified: invitation.updated_at.max(row.updated_at),
+        given_name: row.and_then(|r| r.given_name.clone()),
+        family_name: row.and_then(|r| r.family_name.clone()),
+        last_modified: row_updated.map_or(invitation.updated_at, |r| invitation.updated_at.max(r)),
     })
 }
 
+impl Person {
+    fn shown(&self, now: NaiveDateTime) -> Result<Shown, AppError> {
+        shown(
+            Some(&self.row),
+            self.invitation.as_ref(),
+            self.user.as_ref(),
+            now,
+        )
+    }
+}
+
 fn resource(person: &Person, now: NaiveDateTime) -> Result<Value, AppError> {
-    let s = shown(person, now)?;
+    let s = person.shown(now)?;
     let id = person.row.id.to_string();
     let mut name = serde_json::Map::new();
     if let Some(given) = &s.given_name {
@@ -316,15 +635,13 @@ fn resource(person: &Person, now: NaiveDateTime) -> Result<Value, AppError> {
     Ok(value)
 }
 
-fn attr_values(person: &Person, shown: &Shown, attr: Attr) -> Vec<scim_filter::Value> {
+fn attr_values(external_id: Option<&str>, shown: &Shown, attr: Attr) -> Vec<scim_filter::Value> {
     use scim_filter::Value as V;
     match attr {
         Attr::UserName | Attr::EmailsValue => vec![V::Text(shown.user_name.clone())],
-        Attr::ExternalId => person
-            .row
-            .external_id
+        Attr::ExternalId => external_id
             .iter()
-            .map(|e| V::Text(e.clone()))
+            .map(|e| V::Text((*e).to_owned()))
             .collect(),
         Attr::Active => vec![V::Bool(shown.active)],
         Attr::DisplayName => vec![],
@@ -477,6 +794,19 @@ pub fn create_user(
         }
         let request: InvitationRequest = serde_json::from_value(Value::Object(request))
             .map_err(|e| bad_request(ScimType::InvalidValue, e.to_string()))?;
+        // A person SCIM deactivated is still a User (`active: false`): the
+        // directory reactivates it, it does not create it again. (A user or
+        // a pending invitation of that email: `invite::create` refuses.)
+        if let Some(user_name) = &input.user_name
+            && !db::scim::retired_for_email(
+                conn,
+                account_id,
+                &crate::domain::email::normalize(user_name),
+            )?
+            .is_empty()
+        {
+            return Err(AppError::AlreadyMember);
+        }
         let invitation =
             invite::create(conn, ctx, Ok(Partial::complete(request))).map_err(as_scim)?;
         let row = db::scim::insert_user(
@@ -506,6 +836,12 @@ pub fn get_user(
 }
 
 /// A `ListResponse` of the Users that match, `start_index` 1-based.
+///
+/// Unfiltered, and for `userName eq`, `emails.value eq` and `externalId eq`
+/// (what directories send), it reads only the page (plus three counts for
+/// `totalResults` unfiltered); other filters are evaluated in memory over
+/// everyone. The people of the page who have no SCIM id yet get it, in one
+/// transaction (a list that finds them all known writes nothing).
 pub fn list_users(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
@@ -514,18 +850,45 @@ pub fn list_users(
     count: usize,
 ) -> Result<Value, AppError> {
     let now = ctx.now();
-    let mut matching = Vec::new();
-    for person in everyone(conn, ctx.caller.account_id)? {
-        let s = shown(&person, now)?;
-        if filter.is_none_or(|f| f.matches(&|attr| attr_values(&person, &s, attr))) {
-            matching.push(person);
+    let account_id = ctx.caller.account_id;
+    let skip = start_index.saturating_sub(1);
+    let take = count.min(MAX_RESULTS);
+    let (page, total) = match filter {
+        None => page_of_everyone(conn, account_id, skip, take)?,
+        Some(filter) => {
+            let candidates = match filter {
+                Filter::Compare(
+                    Attr::UserName | Attr::EmailsValue,
+                    Op::Eq,
+                    Literal::Text(email),
+                ) => by_email(conn, account_id, email)?,
+                Filter::Compare(Attr::ExternalId, Op::Eq, Literal::Text(external_id)) => {
+                    let rows = db::scim::find_by_external_id(conn, account_id, external_id)?;
+                    resolve_many(conn, account_id, rows)?
+                }
+                _ => everyone(conn, account_id)?,
+            };
+            let mut matching = Vec::new();
+            for person in candidates {
+                let s = shown(
+                    person.row.as_ref(),
+                    person.invitation.as_ref(),
+                    person.user.as_ref(),
+                    now,
+                )?;
+                let external_id = person.row.as_ref().and_then(|r| r.external_id.as_deref());
+                if filter.matches(&|attr| attr_values(external_id, &s, attr)) {
+                    matching.push(person);
+                }
+            }
+            let total = matching.len();
+            let page = matching.into_iter().skip(skip).take(take).collect();
+            (page, total)
         }
-    }
-    let total = matching.len();
-    let page: Vec<Value> = matching
+    };
+    let page = assign_ids(conn, account_id, now, page)?;
+    let page: Vec<Value> = page
         .iter()
-        .skip(start_index.saturating_sub(1))
-        .take(count.min(MAX_RESULTS))
         .map(|p| resource(p, now))
         .collect::<Result<_, _>>()?;
     Ok(json!({
@@ -545,7 +908,7 @@ fn apply(
     change: &UserInput,
 ) -> Result<Value, AppError> {
     let now = ctx.now();
-    let current = shown(&person, now)?;
+    let current = person.shown(now)?;
     if let Some(user_name) = &change.user_name
         && !user_name.eq_ignore_ascii_case(&current.user_name)
     {
@@ -764,16 +1127,19 @@ pub fn member_user(
     })
 }
 
-/// Every SCIM User of the account who is a firm member: `(SCIM id, user id, email)`.
+/// Every user of the account in a group, as SCIM Users: `(SCIM id, user id,
+/// email)`. Reads the account's group members (not everyone).
 pub fn member_users(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
 ) -> Result<Vec<(ScimUserId, crate::domain::ids::UserId, String)>, AppError> {
-    let mut members = Vec::new();
-    for person in everyone(conn, ctx.caller.account_id)? {
-        if let Some(user) = person.user {
-            members.push((person.row.id, user.id, user.email));
-        }
-    }
-    Ok(members)
+    let account_id = ctx.caller.account_id;
+    let people = db::users::in_any_group(conn, account_id)?
+        .into_iter()
+        .map(Someone::user)
+        .collect();
+    Ok(assign_ids(conn, account_id, ctx.now(), people)?
+        .into_iter()
+        .filter_map(|person| person.user.map(|user| (person.row.id, user.id, user.email)))
+        .collect())
 }

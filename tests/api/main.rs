@@ -29,6 +29,7 @@ mod retention;
 mod retries;
 mod scim;
 mod scim_like_rest;
+mod scim_people;
 mod security_cli;
 mod security_ops;
 mod security_web;

@@ -260,7 +260,14 @@ async fn a_retried_scim_user_create_is_replayed_and_invites_and_charges_once(app
     assert_eq!(second.header("content-type"), Some("application/scim+json"));
     assert_eq!(second.header("location"), first.header("location"));
     // Invited once, charged once.
-    let listed = scim(&app, "GET", "/Users", &token, None).await;
+    let listed = scim(
+        &app,
+        "GET",
+        "/Users?filter=userName%20eq%20%22retry%40example.com%22",
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(listed.ok(200)["totalResults"], 1);
     assert_eq!(listed.ok(200)["Resources"][0]["id"], user["id"]);
     assert_eq!(app.charges(&owner).await.len(), 1, "charged once");

@@ -363,8 +363,11 @@ fn list_query(req: &HttpRequest) -> Result<ListQuery, ScimError> {
 
 /// SCIM: list or find Users
 ///
-/// `filter=userName eq "…"` (case-insensitive) is how directories look a
-/// person up; `startIndex` and `count` page a `ListResponse`.
+/// Every person of the account is a User: users (active or disabled),
+/// pending invitations, and people deactivated through SCIM, whether they
+/// joined through SCIM or not. `filter=userName eq "…"` (case-insensitive)
+/// is how directories look a person up; `startIndex` and `count` page a
+/// `ListResponse` (users, then pending invitations, then deactivated people).
 #[utoipa::path(
     operation_id = "scim_list_users",
     tag = "scim",
@@ -393,7 +396,8 @@ pub async fn scim_list_users(
 ///
 /// Invites `userName` by the account's billing rules (the license is reserved
 /// or bought; classic annual accounts without an open license answer `409`).
-/// `409 uniqueness` when the person is a member or has a pending invitation.
+/// `409 uniqueness` when the person already is a User: a member (active or
+/// disabled), a pending invitation, or deactivated through SCIM.
 #[utoipa::path(
     operation_id = "scim_create_user",
     tag = "scim",
