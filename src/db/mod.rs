@@ -318,9 +318,37 @@ pub fn transaction<T>(
                     .unwrap_or_else(|poisoned| poisoned.into_inner()),
             );
             HOLDING.set(true);
-            conn.transaction(work)
+            sqlite_immediate_transaction(conn, work)
         }
         DbConnection::Postgres(_) => conn.transaction(work),
+    }
+}
+
+/// A SQLite transaction that is a writer from its first statement (`BEGIN
+/// IMMEDIATE`, which waits out another process's writer under
+/// `busy_timeout`). A plain `BEGIN` reads from a snapshot first, and its first
+/// write then fails at once with "database is locked" if anyone committed
+/// since — `busy_timeout` does not apply to that upgrade.
+fn sqlite_immediate_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    // From here on the transaction is diesel's (its depth is 1): nested
+    // `transaction` calls are savepoints; commit and rollback as diesel's own.
+    match work(conn) {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match DbConnection::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
     }
 }
 

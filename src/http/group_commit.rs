@@ -244,9 +244,15 @@ mod tests {
         let leads = roles.iter().filter(|r| matches!(r, Role::Lead)).count();
         assert_eq!(leads, LEADERS);
         assert_eq!(commits.next_batch().len(), LEADERS + 2);
-        assert!(commits.next_batch().is_empty(), "nothing left: a leader stops");
+        assert!(
+            commits.next_batch().is_empty(),
+            "nothing left: a leader stops"
+        );
         let (role, _answer) = commits.enqueue(AccountId::new(1), |_| Ok(()));
-        assert!(matches!(role, Role::Lead), "a leader stopped: the next job starts one");
+        assert!(
+            matches!(role, Role::Lead),
+            "a leader stopped: the next job starts one"
+        );
         let (role, _answer) = commits.enqueue(AccountId::new(1), |_| Ok(()));
         assert!(matches!(role, Role::Follow), "the other leaders still run");
     }
@@ -266,7 +272,11 @@ mod tests {
             .map(|a| commits.enqueue(AccountId::new(a), |_| Ok(())).1)
             .collect();
         let second = commits.next_batch();
-        assert_eq!(ids(&second), vec![5], "account 2 waits for the running batch");
+        assert_eq!(
+            ids(&second),
+            vec![5],
+            "account 2 waits for the running batch"
+        );
         commits.finished(&first.accounts);
         assert_eq!(ids(&commits.next_batch()), vec![2]);
     }
