@@ -65,6 +65,10 @@ const NOT_REPLAYED: &[&str] = &["/accounts/{account_id}/scim-tokens"];
 /// is final (see `handlers::invitations::bulk_create_invitations`).
 const BULK: &str = "/accounts/{account_id}/invitations/bulk";
 
+/// A new webhook endpoint's answer is stored without its secret (see
+/// `http::idempotency::ReplayBody`).
+const WEBHOOKS: &str = "/accounts/{account_id}/webhooks";
+
 /// Whether a POST on `path` is kept under its `Idempotency-Key` and replayed.
 fn replayable_post(path: &str) -> bool {
     (path.starts_with("/accounts/") || path.starts_with("/scim/v2/"))
@@ -98,6 +102,11 @@ impl Modify for IdempotencyKeys {
                  item answered `429` or `5xx` is not stored: a retry with the same key runs the \
                  bulk again, and items invited the first time answer `409 invitation_pending` \
                  (no one is invited or charged twice). Keys are per account, 1–255 characters."
+            } else if path == WEBHOOKS {
+                "Makes retries safe: the first response to a key is stored for 24 hours and \
+                 replayed (with `Idempotent-Replayed: true`), but without the signing secret, \
+                 which is shown only in the first answer: a retry gets the same endpoint, not a \
+                 second one. Keys are per account, 1–255 characters."
             } else if scim {
                 "Makes retries safe: the first response to a key is stored for 24 hours and \
                  replayed byte for byte (with `Idempotent-Replayed: true`). Keys belong to the \
