@@ -452,16 +452,27 @@ pub struct WebhookRequest {
 /// An endpoint events are delivered to. Each delivery is a POST of a JSON
 /// event `{id, type, created_at, account_id, subject, data}` with the header
 /// `Invitations-Signature: t={unix seconds},v1={hex HMAC-SHA256(secret, "{t}.{body}")}`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebhookEndpoint {
     #[schema(value_type = i64)]
     pub id: WebhookId,
     pub url: String,
     pub events: Vec<crate::domain::audit::WebhookEvent>,
     pub created_at: DateTime<Utc>,
-    /// The signing secret: returned once, when the endpoint is created.
+    /// The signing secret: returned once, when the endpoint is created (not in
+    /// an `Idempotency-Key` replay of that answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+}
+
+impl WebhookEndpoint {
+    /// The same endpoint as it may be shown again: without its secret.
+    pub fn without_secret(&self) -> WebhookEndpoint {
+        WebhookEndpoint {
+            secret: None,
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

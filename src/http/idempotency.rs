@@ -7,7 +7,8 @@
 //! with its creator's own keys). On SCIM paths its refusals are SCIM errors.
 //!
 //! It runs inside `observe` (request id, access log, metrics) and stores the
-//! final bytes of a response, so a replay is the first answer byte for byte.
+//! final bytes of a response, so a replay is the first answer byte for byte
+//! (unless its handler left out a secret with `ReplayBody`).
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -37,6 +38,13 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// a secret shown once, which is never stored in clear).
 #[derive(Debug, Clone, Copy)]
 pub struct DoNotStore;
+
+/// Put in a response's extensions by a handler whose answer holds a secret
+/// shown once but must still be replayed (a retry may not create a second
+/// one): this body is stored and replayed instead of the one sent, which is
+/// the same answer without the secret.
+#[derive(Debug, Clone)]
+pub struct ReplayBody(pub String);
 
 /// Who keeps keys on a request, and how its refusals are rendered.
 #[derive(Debug, Clone, Copy)]
@@ -212,6 +220,10 @@ pub async fn idempotency(
     let status = response.status();
     let headers = response.headers().clone();
     let do_not_store = response.extensions().get::<DoNotStore>().is_some();
+    let replay_body = response
+        .extensions()
+        .get::<ReplayBody>()
+        .map(|replay| replay.0.clone());
     let bytes = to_bytes(response.into_body())
         .await
         .map_err(|_| AppError::internal("cannot read the response body"))?;
@@ -231,7 +243,7 @@ pub async fn idempotency(
         header_text(header::CONTENT_TYPE),
         header_text(header::LOCATION),
     );
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let text = replay_body.unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
     let stored = state
         .db(move |conn| {
             if keep {

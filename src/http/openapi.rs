@@ -61,6 +61,14 @@ impl Modify for BearerScheme {
 /// secret shown once (see `http::idempotency::DoNotStore`).
 const NOT_REPLAYED: &[&str] = &["/accounts/{account_id}/scim-tokens"];
 
+/// A bulk's answer is stored under its `Idempotency-Key` only when every item
+/// is final (see `handlers::invitations::bulk_create_invitations`).
+const BULK: &str = "/accounts/{account_id}/invitations/bulk";
+
+/// A new webhook endpoint's answer is stored without its secret (see
+/// `http::idempotency::ReplayBody`).
+const WEBHOOKS: &str = "/accounts/{account_id}/webhooks";
+
 /// Whether a POST on `path` is kept under its `Idempotency-Key` and replayed.
 fn replayable_post(path: &str) -> bool {
     (path.starts_with("/accounts/") || path.starts_with("/scim/v2/"))
@@ -88,6 +96,17 @@ impl Modify for IdempotencyKeys {
                 "Accepted, but this answer is never stored (the secret in it is shown once and \
                  kept only hashed): a retry with the same key is not replayed and creates \
                  another one."
+            } else if path == BULK {
+                "Makes retries safe: an answer whose items are all final is stored for 24 hours \
+                 and replayed byte for byte (with `Idempotent-Replayed: true`). An answer with an \
+                 item answered `429` or `5xx` is not stored: a retry with the same key runs the \
+                 bulk again, and items invited the first time answer `409 invitation_pending` \
+                 (no one is invited or charged twice). Keys are per account, 1–255 characters."
+            } else if path == WEBHOOKS {
+                "Makes retries safe: the first response to a key is stored for 24 hours and \
+                 replayed (with `Idempotent-Replayed: true`), but without the signing secret, \
+                 which is shown only in the first answer: a retry gets the same endpoint, not a \
+                 second one. Keys are per account, 1–255 characters."
             } else if scim {
                 "Makes retries safe: the first response to a key is stored for 24 hours and \
                  replayed byte for byte (with `Idempotent-Replayed: true`). Keys belong to the \

@@ -35,8 +35,10 @@ impl<C> Context<C> {
     }
 
     /// The same request, its commit not marking its `Idempotency-Key` claim:
-    /// for an answer that is never stored (a secret shown once), so that a
-    /// retry with the key runs anew instead of waiting on a stored answer.
+    /// for an answer that may not be stored (a secret shown once, a bulk
+    /// answer with an item a retry may cure), so that a retry with the key
+    /// runs anew instead of waiting on a stored answer. Only for a request
+    /// that is safe to run again.
     pub fn without_claim(self) -> Self {
         Context {
             claim: None,

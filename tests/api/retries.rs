@@ -16,6 +16,8 @@ db_tests!(
     a_request_that_committed_but_lost_its_answer_is_never_run_again,
     a_bulk_request_invites_each_item_on_its_own,
     a_bulk_request_over_100_items_answers_413,
+    a_bulk_retried_with_its_key_after_a_retryable_item_runs_again_and_invites_no_one_twice,
+    a_bulk_whose_items_are_all_final_is_replayed,
 );
 
 async fn post_with_key(app: &TestApp, path: &str, token: &str, key: &str, body: &Value) -> Reply {
@@ -195,6 +197,97 @@ async fn a_bulk_request_invites_each_item_on_its_own(app: TestApp) {
     let counts = app.licenses(&owner).await;
     assert_eq!(counts["attorney"]["reserved"], 2);
     app.emails_to("two@example.com", 1).await;
+}
+
+async fn with(app: TestApp, overrides: &[(&str, &str)]) -> TestApp {
+    let backend = app.backend;
+    drop(app);
+    TestApp::spawn_with(backend, overrides)
+        .await
+        .expect("the same backend again")
+}
+
+/// `(status, problem code)` of each item of a bulk answer, in order.
+fn bulk_summary(reply: &Reply) -> Vec<(u64, String)> {
+    reply.ok(200)["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_u64().unwrap(),
+                r["problem"]["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn a_bulk_retried_with_its_key_after_a_retryable_item_runs_again_and_invites_no_one_twice(
+    app: TestApp,
+) {
+    let app = with(app, &[("INVITATIONS_RATE_INVITATIONS_PER_HOUR", "2")]).await;
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let path = format!("/accounts/{}/invitations/bulk", owner.account_id);
+    let body = json!({"invitations": [
+        {"email": "b1@example.com", "role": "standard"},
+        {"email": "b2@example.com", "role": "standard"},
+        {"email": "b3@example.com", "role": "standard"},
+    ]});
+    let created = |code: &str| (201, code.to_owned());
+    let pending = || (409, "invitation_pending".to_owned());
+    let first = post_with_key(&app, &path, &owner.token, "bulk-1", &body).await;
+    assert_eq!(
+        bulk_summary(&first),
+        [created(""), created(""), (429, "rate_limited".into())]
+    );
+    // At once: not stuck behind the first run (no `request_in_progress`); the
+    // bulk runs again and each item answers as it would without a key (the
+    // rate limit comes first).
+    let at_once = post_with_key(&app, &path, &owner.token, "bulk-1", &body).await;
+    assert_eq!(at_once.header("idempotent-replayed"), None);
+    let limited = || (429, "rate_limited".to_owned());
+    assert_eq!(bulk_summary(&at_once), [limited(), limited(), limited()]);
+    // An hour later the last item gets through; no one is invited or charged twice.
+    app.clock.advance(chrono::Duration::seconds(3_601));
+    let owner = app.renew(&owner);
+    let token = owner.token.clone();
+    let later = post_with_key(&app, &path, &token, "bulk-1", &body).await;
+    assert_eq!(later.header("idempotent-replayed"), None);
+    assert_eq!(bulk_summary(&later), [pending(), pending(), created("")]);
+    assert_eq!(app.charges(&owner).await.len(), 3, "one charge per person");
+    let listed = app
+        .get(
+            &format!("/accounts/{}/invitations", owner.account_id),
+            &token,
+        )
+        .await;
+    assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 3);
+    for email in ["b1@example.com", "b2@example.com", "b3@example.com"] {
+        assert_eq!(app.emails_to(email, 1).await.len(), 1, "{email}");
+    }
+    // Every item is final now: that answer is kept and replayed.
+    let replay = post_with_key(&app, &path, &token, "bulk-1", &body).await;
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.text, later.text);
+    assert_eq!(app.charges(&owner).await.len(), 3);
+}
+
+async fn a_bulk_whose_items_are_all_final_is_replayed(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let path = format!("/accounts/{}/invitations/bulk", owner.account_id);
+    let body = json!({"invitations": [
+        {"email": "f1@example.com", "role": "standard"},
+        {"email": "not an email", "role": "standard"},
+    ]});
+    let first = post_with_key(&app, &path, &owner.token, "bulk-final", &body).await;
+    assert_eq!(
+        bulk_summary(&first),
+        [(201, String::new()), (422, "validation_failed".into())]
+    );
+    let again = post_with_key(&app, &path, &owner.token, "bulk-final", &body).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.text, first.text, "replayed byte for byte");
+    assert_eq!(app.charges(&owner).await.len(), 1);
 }
 
 async fn a_bulk_request_over_100_items_answers_413(app: TestApp) {

@@ -6,11 +6,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, FakeHttp, TestApp};
+use crate::helpers::{AccountSpec, FakeHttp, Reply, TestApp};
 
 db_tests!(
     subscribed_events_arrive_signed_and_failed_deliveries_are_retried,
     webhook_endpoints_are_validated_and_managed_by_managers,
+    a_webhook_created_under_a_key_is_replayed_without_its_secret,
 );
 
 async fn subscribed_events_arrive_signed_and_failed_deliveries_are_retried(app: TestApp) {
@@ -178,4 +179,62 @@ async fn webhook_endpoints_are_validated_and_managed_by_managers(app: TestApp) {
     )
     .await
     .problem(409, "too_many_webhooks");
+}
+
+async fn a_webhook_created_under_a_key_is_replayed_without_its_secret(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let hooks = format!("/accounts/{}/webhooks", owner.account_id);
+    let body = json!({"url": "https://hooks.example.com/keyed", "events": ["invitation.created"]});
+    let keyed = || async {
+        let response = app
+            .client
+            .post(format!("{}{hooks}", app.base))
+            .bearer_auth(&owner.token)
+            .header("content-type", "application/json")
+            .header("idempotency-key", "hook-1")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        TestApp::reply(response).await
+    };
+    let first: Reply = keyed().await;
+    let endpoint = first.ok(201).clone();
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(first.header("cache-control"), Some("no-store"));
+
+    // The retry (e.g. after a lost answer) is the same endpoint, not a second
+    // one, and does not show the secret again.
+    let retry = keyed().await;
+    assert_eq!(retry.status, 201, "{}", retry.text);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    let mut expected = endpoint.clone();
+    expected.as_object_mut().unwrap().remove("secret");
+    assert_eq!(retry.body, expected);
+    let listed = app.get(&hooks, &owner.token).await;
+    assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 1);
+
+    // The secret is nowhere in the stored answers.
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        body: Option<String>,
+    }
+    let mut conn = app.state.pool.get().unwrap();
+    let stored: Vec<Stored> = diesel::RunQueryDsl::load(
+        diesel::sql_query("SELECT body FROM idempotency_keys"),
+        &mut **conn,
+    )
+    .unwrap();
+    assert_eq!(stored.len(), 1);
+    for Stored { body } in &stored {
+        let body = body.as_deref().unwrap_or_default();
+        assert!(body.contains("\"id\""), "the answer is stored: {body}");
+        assert!(
+            !body.contains(&secret),
+            "a webhook secret stored in clear: {body}"
+        );
+        assert!(!body.contains("whsec_"), "{body}");
+    }
 }

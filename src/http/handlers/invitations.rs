@@ -12,6 +12,7 @@ use crate::http::extract::{JsonBody, JsonFields, PageParams, QueryParams, both};
 use crate::http::gate::ManagerCheckedUnderLock;
 use crate::http::handlers::paths::{AccountPath, InvitationPath};
 use crate::http::handlers::{created, json};
+use crate::http::idempotency::DoNotStore;
 use crate::http::json_fields::parse_partially;
 use crate::http::middleware::RequestId;
 use crate::http::openapi::{Manage, ManageList, ManageWrite};
@@ -97,6 +98,12 @@ pub async fn quote_invitation(
 /// `POST .../invitations` (its own transaction, license and email): one
 /// item's failure does not affect the others. `200` with one result per item;
 /// each result's `status` is what that item alone would have answered.
+///
+/// With an `Idempotency-Key`, an answer whose items are all final is stored
+/// and replayed. One with an item that a retry may cure (`429`, `5xx`) is not:
+/// a retry with the same key runs the bulk again, and the items invited the
+/// first time answer `409 invitation_pending` (no one is invited or charged
+/// twice).
 #[utoipa::path(
     operation_id = "bulk_create_invitations",
     tag = "invitations",
@@ -116,6 +123,11 @@ pub async fn bulk_create_invitations(
     http_request: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let account_id = ctx.caller.account_id;
+    // Items do not mark the Idempotency-Key as run: an answer with an item a
+    // retry may cure is not kept, and the key is then free for that retry,
+    // which runs the bulk again (the items already invited answer
+    // `409 invitation_pending`, so no one is invited or charged twice).
+    let ctx = ctx.without_claim();
     let items: Vec<_> = request
         .parse()?
         .invitations
@@ -154,9 +166,7 @@ pub async fn bulk_create_invitations(
     let mut response = json(StatusCode::OK, &contract::BulkResponse { results });
     if retry_may_help {
         // Not replayed under its Idempotency-Key: retrying may fare better.
-        response
-            .extensions_mut()
-            .insert(crate::http::idempotency::DoNotStore);
+        response.extensions_mut().insert(DoNotStore);
     }
     Ok(response)
 }

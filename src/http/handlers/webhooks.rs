@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use crate::contract::Problem;
 use crate::error::AppError;
 use crate::http::extract::JsonFields;
-use crate::http::handlers::json;
 use crate::http::handlers::paths::{AccountPath, WebhookPath};
+use crate::http::handlers::{json, json_no_store};
+use crate::http::idempotency::ReplayBody;
 use crate::http::openapi::{Manage, ManageWrite};
 use crate::http::state::AppState;
 use crate::services::context::{Context, Manager};
@@ -43,13 +44,19 @@ pub async fn list_webhooks(
 /// (incl. metadata), unique-local, CGNAT or unspecified address is a `422`
 /// field error `private_address`; every delivery checks the address it
 /// connects to again, and redirects are not followed.
+///
+/// With an `Idempotency-Key` the answer is stored without `secret`: a retry
+/// with the same key gets the same endpoint (`201`, `Idempotent-Replayed:
+/// true`) without its secret, never a second endpoint. A client that lost the
+/// first answer deletes that endpoint and creates it again under a new key.
 #[utoipa::path(
     operation_id = "create_webhook",
     tag = "webhooks",
     params(AccountPath),
     request_body = contract::WebhookRequest,
     responses(
-        (status = 201, description = "Created; `secret` is shown this once", body = contract::WebhookEndpoint),
+        (status = 201, description = "Created; `secret` is shown this once (a replay under an Idempotency-Key has no `secret`)", body = contract::WebhookEndpoint,
+            headers(("Cache-Control" = String, description = "`no-store`: it carries the signing secret"))),
         (status = 409, description = "`too_many_webhooks` (at most 10 per account)", body = Problem,
             content_type = "application/problem+json"),
         ManageWrite
@@ -67,7 +74,13 @@ pub async fn create_webhook(
     let endpoint = state
         .db(move |conn| services::webhooks::create(conn, &ctx, &request, destination))
         .await?;
-    Ok(json(StatusCode::CREATED, &endpoint))
+    // Under an Idempotency-Key the answer is kept without the secret: a retry
+    // gets the same endpoint, and the secret is never stored a second time.
+    let replay = serde_json::to_string(&endpoint.without_secret())
+        .map_err(|e| AppError::internal(format!("cannot serialise a webhook endpoint: {e}")))?;
+    let mut response = json_no_store(StatusCode::CREATED, &endpoint);
+    response.extensions_mut().insert(ReplayBody(replay));
+    Ok(response)
 }
 
 /// Remove a webhook endpoint
