@@ -112,13 +112,26 @@ pub fn openapi_json() -> String {
     text
 }
 
+const OPENAPI_PATH: &str = "/openapi.json";
+
+/// The OpenAPI document as served, serialized once at start.
+struct OpenApiJson(web::Bytes);
+
+async fn openapi_json_document(document: web::Data<OpenApiJson>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
+}
+
 /// Configures a whole app: API routes, documentation, and problem+json 404s.
 pub fn configure(
     state: web::Data<state::AppState>,
-    document: utoipa::openapi::OpenApi,
+    document: web::Bytes,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state)
+            .app_data(web::Data::new(OpenApiJson(document)))
+            .route(OPENAPI_PATH, web::get().to(openapi_json_document))
             // Raw bodies (a provider's batch of delivery events) up to the
             // same 1 MiB as JSON bodies, not actix's 256 KiB.
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
@@ -131,7 +144,8 @@ pub fn configure(
             })
             .route(pages::DOCS_PATH, web::get().to(pages::docs_page))
             .service(
-                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document),
+                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)),
             )
             .default_service(web::to(operations::not_found));
     }
