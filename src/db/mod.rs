@@ -300,7 +300,15 @@ pub fn transaction<T>(
             static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
             thread_local!(static HOLDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
             if HOLDING.get() {
-                // A nested transaction (a savepoint) of the one this thread runs.
+                // A nested transaction (a savepoint) of the one this thread
+                // runs — unless SQLite ended that one itself (it rolls back the
+                // whole transaction after e.g. a full disk): then this must not
+                // quietly commit on its own.
+                if transaction_depth(conn) == 0 {
+                    return Err(AppError::Unavailable(
+                        "the enclosing transaction was rolled back".into(),
+                    ));
+                }
                 return conn.transaction(work);
             }
             struct Turn(
@@ -322,6 +330,17 @@ pub fn transaction<T>(
         }
         DbConnection::Postgres(_) => conn.transaction(work),
     }
+}
+
+/// How many transactions (the outer one and its savepoints) are open on
+/// `conn`; 0 when none is, or when diesel's bookkeeping is broken.
+pub fn transaction_depth(conn: &mut DbConnection) -> u32 {
+    use diesel::connection::TransactionManager;
+    DbConnection::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .map_or(0, std::num::NonZeroU32::get)
 }
 
 /// A SQLite transaction that is a writer from its first statement (`BEGIN

@@ -166,6 +166,17 @@ impl GroupCommit {
         }
     }
 
+    /// A leader that ends without finding its queue empty (its task was
+    /// dropped, e.g. at shutdown): its accounts are free again and the next
+    /// job starts a leader.
+    pub fn leader_lost(&self, accounts: &[AccountId]) {
+        let mut queues = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for account_id in accounts {
+            queues.running.remove(account_id);
+        }
+        queues.leaders = queues.leaders.saturating_sub(1);
+    }
+
     /// The batch's accounts may be taken by the next batch.
     pub fn finished(&self, accounts: &[AccountId]) {
         let mut queues = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -216,8 +227,18 @@ impl Batch {
         // Each use-case opens its own transaction inside this one: a
         // savepoint that its failure rolls back.
         let outcome = db::transaction(&mut conn, None, |conn| {
+            let depth = db::transaction_depth(conn);
             for job in jobs.iter_mut() {
                 job.run(conn);
+                // A use-case must leave the batch's transaction as it found it
+                // (its own savepoint released or rolled back). If the database
+                // ended the transaction instead, the rest must not run (they
+                // would commit on their own) and nobody may hear "done".
+                if db::transaction_depth(conn) != depth {
+                    return Err(AppError::Unavailable(
+                        "the batch's transaction ended early".into(),
+                    ));
+                }
             }
             Ok(())
         });
@@ -279,6 +300,19 @@ mod tests {
         );
         commits.finished(&first.accounts);
         assert_eq!(ids(&commits.next_batch()), vec![2]);
+    }
+
+    #[test]
+    fn a_lost_leader_gives_back_its_accounts_and_its_place() {
+        let commits = GroupCommit::default();
+        let _answers: Vec<_> = (0..LEADERS)
+            .map(|_| commits.enqueue(AccountId::new(1), |_| Ok(())).1)
+            .collect();
+        let batch = commits.next_batch();
+        commits.leader_lost(&batch.accounts);
+        let (role, _answer) = commits.enqueue(AccountId::new(1), |_| Ok(()));
+        assert!(matches!(role, Role::Lead), "its place is free");
+        assert_eq!(ids(&commits.next_batch()), vec![1], "its account is free");
     }
 
     #[test]

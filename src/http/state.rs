@@ -82,15 +82,35 @@ impl AppState {
 
     /// Runs batches until none is waiting.
     async fn lead_group_commits(&self) {
+        /// Until the loop ends by itself: if this task is dropped midway, the
+        /// leader and its accounts are given back.
+        struct Leading<'a> {
+            commits: &'a GroupCommit,
+            accounts: Vec<AccountId>,
+            done: bool,
+        }
+        impl Drop for Leading<'_> {
+            fn drop(&mut self) {
+                if !self.done {
+                    self.commits.leader_lost(&self.accounts);
+                }
+            }
+        }
+        let mut leading = Leading {
+            commits: &self.group_commit,
+            accounts: Vec::new(),
+            done: false,
+        };
         loop {
             let batch = self.group_commit.next_batch();
             if batch.is_empty() {
+                leading.done = true;
                 return;
             }
-            let accounts = batch.accounts.clone();
+            leading.accounts = batch.accounts.clone();
             // Each account's turn, ascending (as every leader takes them).
-            let mut turns = Vec::with_capacity(accounts.len());
-            for account_id in &accounts {
+            let mut turns = Vec::with_capacity(leading.accounts.len());
+            for account_id in &leading.accounts {
                 turns.push(self.account_gates.enter(*account_id).await);
             }
             self.metrics.observe_group_commit(batch.len());
@@ -98,7 +118,8 @@ impl AppState {
             // A panic drops the batch: its callers hear "interrupted".
             let _ = web::block(move || batch.run(&pool)).await;
             drop(turns);
-            self.group_commit.finished(&accounts);
+            self.group_commit.finished(&leading.accounts);
+            leading.accounts.clear();
         }
     }
 }
