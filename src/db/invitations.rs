@@ -259,15 +259,7 @@ pub fn all_pending(
     conn: &mut DbConnection,
     account_id: AccountId,
 ) -> QueryResult<Vec<InvitationRow>> {
-    invitations::table
-        .filter(invitations::account_id.eq(account_id))
-        .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
-        .order((
-            invitations::account_id.asc(),
-            invitations::status.asc(),
-            invitations::id.asc(),
-        ))
-        .load(conn)
+    pending_page_by_offset(conn, account_id, 0, i64::MAX)
 }
 
 /// The invitation stored as pending for an email, expired or not.

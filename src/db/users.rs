@@ -255,6 +255,15 @@ pub fn add_to_groups(
     Ok(())
 }
 
+/// The members of a group (on the memberships' `(group_id, user_id)` key).
+pub fn ids_in_group(conn: &mut DbConnection, group_id: GroupId) -> QueryResult<Vec<UserId>> {
+    group_memberships::table
+        .filter(group_memberships::group_id.eq(group_id))
+        .select(group_memberships::user_id)
+        .order(group_memberships::user_id.asc())
+        .load(conn)
+}
+
 /// `(user_id, group_id)` pairs for the given users, ordered by group id.
 pub fn group_ids_of(
     conn: &mut DbConnection,

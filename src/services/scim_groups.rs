@@ -222,34 +222,23 @@ fn set_membership(
         .map(|_| ())
 }
 
-fn add_members(
+/// Adds (`member`) or removes each of these SCIM Users.
+fn set_members(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
     group_id: GroupId,
     ids: &[String],
+    member: bool,
 ) -> Result<(), AppError> {
     for id in ids {
         let user_id = member_user(conn, ctx, id)?;
-        set_membership(conn, ctx, user_id, group_id, true)?;
+        set_membership(conn, ctx, user_id, group_id, member)?;
     }
     Ok(())
 }
 
-fn remove_members(
-    conn: &mut DbConnection,
-    ctx: &Context<Manager>,
-    group_id: GroupId,
-    ids: &[String],
-) -> Result<(), AppError> {
-    for id in ids {
-        let user_id = member_user(conn, ctx, id)?;
-        set_membership(conn, ctx, user_id, group_id, false)?;
-    }
-    Ok(())
-}
-
-/// `members` become exactly `ids` (among the SCIM Users; members the
-/// directory cannot see, who joined without SCIM, stay).
+/// `members` become exactly `ids` (every user of the account is a SCIM
+/// User, so anyone not named leaves).
 fn replace_members(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
@@ -260,12 +249,8 @@ fn replace_members(
     for id in ids {
         wanted.insert(member_user(conn, ctx, id)?);
     }
-    let current: Vec<UserId> = member_users(conn, ctx)?
-        .into_iter()
-        .map(|(_, u, _)| u)
-        .collect();
-    for (user_id, group) in db::users::group_ids_of(conn, &current)? {
-        if group == group_id && !wanted.contains(&user_id) {
+    for user_id in db::users::ids_in_group(conn, group_id)? {
+        if !wanted.contains(&user_id) {
             set_membership(conn, ctx, user_id, group_id, false)?;
         }
     }
@@ -331,7 +316,7 @@ pub fn create_group(
     ctx.transaction(conn, |conn| {
         let group = groups::create(conn, ctx, &contract::GroupRequest { name: Some(name) })
             .map_err(as_scim)?;
-        add_members(conn, ctx, group.id, &ids)?;
+        set_members(conn, ctx, group.id, &ids, true)?;
         group_resource(conn, ctx, group.id)
     })
 }
@@ -410,7 +395,7 @@ pub fn patch_group(
             match operation.path.as_deref().map(str::trim) {
                 Some(path) if path.contains('[') => match member_filter(path)? {
                     Some(member) if op == "remove" => {
-                        remove_members(conn, ctx, group_id, &[member])?;
+                        set_members(conn, ctx, group_id, &[member], false)?;
                     }
                     _ => {
                         return Err(bad_request(
@@ -422,11 +407,11 @@ pub fn patch_group(
                 Some(path) if path.eq_ignore_ascii_case("members") => {
                     let ids = member_ids(&operation.value)?;
                     match op {
-                        "add" => add_members(conn, ctx, group_id, &ids)?,
+                        "add" => set_members(conn, ctx, group_id, &ids, true)?,
                         "remove" if operation.value.is_null() => {
                             replace_members(conn, ctx, group_id, &[])?;
                         }
-                        "remove" => remove_members(conn, ctx, group_id, &ids)?,
+                        "remove" => set_members(conn, ctx, group_id, &ids, false)?,
                         _ => replace_members(conn, ctx, group_id, &ids)?,
                     }
                 }
@@ -462,7 +447,7 @@ pub fn patch_group(
                         } else if key.eq_ignore_ascii_case("members") {
                             let ids = member_ids(value)?;
                             if op == "add" {
-                                add_members(conn, ctx, group_id, &ids)?;
+                                set_members(conn, ctx, group_id, &ids, true)?;
                             } else {
                                 replace_members(conn, ctx, group_id, &ids)?;
                             }
