@@ -6,6 +6,7 @@
   bench.py ready BIN PORT RUNS          spawn BIN RUNS times, print start→/readyz 200 in ms
   bench.py wait-ready PORT SECONDS      wait for /readyz 200
   bench.py table RESULTS                the tables, from the lines bench/run collected
+  bench.py latencies DIR                 "N tps, p50 X ms, p99 Y ms" from pgbench -l logs in DIR
   bench.py statements LOGFILE OFFSET DB PIDS
                                         the statements of the given backends since OFFSET
 
@@ -306,6 +307,26 @@ def cmd_statements(logfile: str, offset: str, db: str, pids: str) -> None:
     print(".")
 
 
+def cmd_latencies(directory: str) -> None:
+    """pgbench -l writes one line per transaction to pgbench_log.*:
+    client_id transaction_no latency_us script_no epoch_s epoch_us."""
+    latencies, stamps = [], []
+    for name in os.listdir(directory):
+        if not name.startswith("pgbench_log."):
+            continue
+        for line in open(os.path.join(directory, name), encoding="utf-8"):
+            fields = line.split()
+            if len(fields) >= 6:
+                latencies.append(int(fields[2]))
+                stamps.append(int(fields[4]) + int(fields[5]) / 1e6)
+    if not latencies:
+        sys.exit("no pgbench log lines")
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+    span = max(stamps) - min(stamps) or 1.0
+    print(f"{len(latencies) / span:,.0f} tps, p50 {ms(pick(0.50))}, p99 {ms(pick(0.99))}")
+
+
 def main() -> None:
     commands = {
         "tokens": cmd_tokens,
@@ -314,6 +335,7 @@ def main() -> None:
         "wait-ready": cmd_wait_ready,
         "table": cmd_table,
         "statements": cmd_statements,
+        "latencies": cmd_latencies,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)

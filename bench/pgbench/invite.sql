@@ -8,7 +8,7 @@
 -- first_account + 1, …, picked at random (N = 1: always the same one), as the
 -- account's primary subscriber, whose user id is the account id + K.
 --
--- How it was captured: `bench/run --statements` (first at 4b29f96, re-synced by hand after the one-hop invite, 2026-12-02)
+-- How it was captured: `bench/run --statements` (first at 4b29f96, re-synced by hand after the one-hop invite and again after the webhook check moved into the lock, 2026-12-02)
 -- sets log_min_duration_statement = 0 on the bench database, runs one invite
 -- and prints the statements PostgreSQL logged. Each statement below is the
 -- service's text with its parameters written in: the service's values (an
@@ -25,9 +25,10 @@
 \set n random(1, 1000000000000)
 BEGIN;
 -- the account lock, returning the account, the caller's role and name (the
--- caller is checked here only: the token is verified without a lookup), and
--- whether any pending invitation expires within minutes
-UPDATE "accounts" SET "lock_version" = ("accounts"."lock_version" + 1) WHERE ("accounts"."id" = :account) RETURNING "accounts"."id", "accounts"."name", "accounts"."billing_system", "accounts"."plan", "accounts"."currency", "accounts"."period_anchor", "accounts"."lock_version", "accounts"."created_at", (SELECT "users"."role" FROM "users" WHERE ((("users"."id" = :user) AND ("users"."account_id" = :account)) AND ("users"."status" = 'active')) LIMIT 1), (SELECT (((("users"."first_name" || ' ')) || "users"."last_name")) FROM "users" WHERE ((("users"."id" = :user) AND ("users"."account_id" = :account)) AND ("users"."status" = 'active')) LIMIT 1), EXISTS (SELECT "invitations"."id" FROM "invitations" WHERE ((("invitations"."account_id" = :account) AND ("invitations"."status" = 'pending')) AND ("invitations"."expires_at" <= (now() AT TIME ZONE 'UTC') + interval '5 minutes')));
+-- caller is checked here only: the token is verified without a lookup),
+-- whether any pending invitation expires within minutes, and whether the
+-- account has webhook endpoints (the seed gives it none: no lookup of them later)
+UPDATE "accounts" SET "lock_version" = ("accounts"."lock_version" + 1) WHERE ("accounts"."id" = :account) RETURNING "accounts"."id", "accounts"."name", "accounts"."billing_system", "accounts"."plan", "accounts"."currency", "accounts"."period_anchor", "accounts"."lock_version", "accounts"."created_at", (SELECT "users"."role" FROM "users" WHERE ((("users"."id" = :user) AND ("users"."account_id" = :account)) AND ("users"."status" = 'active')) LIMIT 1), (SELECT (((("users"."first_name" || ' ')) || "users"."last_name")) FROM "users" WHERE ((("users"."id" = :user) AND ("users"."account_id" = :account)) AND ("users"."status" = 'active')) LIMIT 1), EXISTS (SELECT "invitations"."id" FROM "invitations" WHERE ((("invitations"."account_id" = :account) AND ("invitations"."status" = 'pending')) AND ("invitations"."expires_at" <= (now() AT TIME ZONE 'UTC') + interval '5 minutes'))), EXISTS (SELECT "webhook_endpoints"."id", "webhook_endpoints"."account_id", "webhook_endpoints"."url", "webhook_endpoints"."secret", "webhook_endpoints"."events", "webhook_endpoints"."created_at" FROM "webhook_endpoints" WHERE ("webhook_endpoints"."account_id" = :account));
 -- (the service skips the expiry UPDATE when the lock statement finds nothing
 -- expiring within 5 minutes, as here: no overdue invitations in the seed)
 -- the checks in one statement: already a member, already invited, the rate
@@ -61,5 +62,4 @@ If you were not expecting it, you can ignore this email.', E'<!DOCTYPE html>
 </body>
 </html>', 'queued', 0, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')) RETURNING "email_outbox"."id";
 INSERT INTO "audit_events" ("account_id", "actor_type", "actor_user_id", "action", "subject_type", "subject_id", "details", "created_at") VALUES (:account, 'user', :user, 'invitation.created', 'invitation', :invitation_id, E'{"charge_cents"\x3anull,"email"\x3a"pgbench-' || :n::text || E'@bench.example","license_type"\x3a"attorney","role"\x3a"standard"}', (now() AT TIME ZONE 'UTC')) RETURNING "audit_events"."id";
-SELECT "webhook_endpoints"."id", "webhook_endpoints"."account_id", "webhook_endpoints"."url", "webhook_endpoints"."secret", "webhook_endpoints"."events", "webhook_endpoints"."created_at" FROM "webhook_endpoints" WHERE ("webhook_endpoints"."account_id" = :account) ORDER BY "webhook_endpoints"."id" ASC;
 COMMIT;

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{accounts, invitations, license_prices, users};
+use super::schema::{accounts, invitations, license_prices, users, webhook_endpoints};
 use crate::domain::access::UserStatus;
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::ids::{AccountId, UserId};
@@ -80,11 +80,15 @@ pub struct LockedCaller {
     /// Whether a pending invitation of the account expires by the horizon
     /// given to `lock_for_caller`.
     pub expiring: bool,
+    /// Whether the account has any webhook endpoint (they are added and
+    /// removed under the account lock, so this holds until the commit).
+    pub webhooks: bool,
 }
 
 /// `lock`, and in the same statement the caller's role and name if the caller
 /// is an active member of the account, and whether any pending invitation
-/// expires by `horizon` (one round trip for all three).
+/// expires by `horizon`, and whether it has webhook endpoints (one round trip
+/// for all four).
 pub fn lock_for_caller(
     conn: &mut DbConnection,
     id: AccountId,
@@ -111,11 +115,14 @@ pub fn lock_for_caller(
                     .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
                     .filter(invitations::expires_at.le(horizon)),
             ),
+            diesel::dsl::exists(
+                webhook_endpoints::table.filter(webhook_endpoints::account_id.eq(id)),
+            ),
         ))
-        .get_result::<(AccountRow, Option<String>, Option<String>, bool)>(conn)
+        .get_result::<(AccountRow, Option<String>, Option<String>, bool, bool)>(conn)
         .optional()
         .map(|locked| {
-            locked.map(|(account, role, name, expiring)| {
+            locked.map(|(account, role, name, expiring, webhooks)| {
                 let name = name.map(|n| n.trim().to_owned());
                 (
                     account,
@@ -123,6 +130,7 @@ pub fn lock_for_caller(
                         role,
                         name,
                         expiring,
+                        webhooks,
                     },
                 )
             })

@@ -78,7 +78,7 @@ fn shared_failure(error: &AppError) -> AppError {
 
 /// Batches running at once: enough to keep two cores and the database busy
 /// while one batch waits on its commit, few enough that batches grow.
-pub const LEADERS: usize = 4;
+pub const LEADERS: usize = 2;
 
 /// The queued use-cases, and which accounts are in a running batch.
 #[derive(Default)]

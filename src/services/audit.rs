@@ -14,6 +14,7 @@ use crate::domain::ids::{
 };
 use crate::domain::paging::PageRequest;
 use crate::error::AppError;
+use crate::services::Locked;
 use crate::services::context::{Context, Manager};
 
 /// Who caused an event.
@@ -63,6 +64,61 @@ pub fn record(
     details: Value,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
+    let event = Event {
+        account_id,
+        actor,
+        action,
+        subject,
+        details,
+        now,
+    };
+    insert_and_fan_out(conn, event, true)
+}
+
+/// `record` under the account lock taken by `lock_account_for_manager`: the
+/// account, the moment and whether it has webhook endpoints come from the
+/// lock, so an account without endpoints costs no lookup.
+pub fn record_locked(
+    conn: &mut DbConnection,
+    locked: &Locked,
+    actor: Actor,
+    action: AuditAction,
+    subject: Subject,
+    details: Value,
+) -> Result<(), AppError> {
+    let event = Event {
+        account_id: locked.account.id,
+        actor,
+        action,
+        subject,
+        details,
+        now: locked.now,
+    };
+    insert_and_fan_out(conn, event, locked.webhooks)
+}
+
+struct Event {
+    account_id: AccountId,
+    actor: Actor,
+    action: AuditAction,
+    subject: Subject,
+    details: Value,
+    now: NaiveDateTime,
+}
+
+fn insert_and_fan_out(
+    conn: &mut DbConnection,
+    event: Event,
+    webhooks: bool,
+) -> Result<(), AppError> {
+    let Event {
+        account_id,
+        actor,
+        action,
+        subject,
+        details,
+        now,
+    } = event;
     let (actor_type, actor_user_id, actor_scim_token_id) = match actor {
         Actor::User(id) => (ActorKind::User, Some(id), None),
         Actor::Invitee => (ActorKind::Invitee, None, None),
@@ -91,6 +147,9 @@ pub fn record(
             actor_scim_token_id,
         },
     )?;
+    let Some(event) = action.webhook_event().filter(|_| webhooks) else {
+        return Ok(());
+    };
     let payload = serde_json::json!({
         "id": event_id,
         "type": action,
@@ -99,10 +158,7 @@ pub fn record(
         "subject": {"type": subject_type, "id": subject_id},
         "data": details,
     });
-    match action.webhook_event() {
-        Some(event) => fan_out(conn, account_id, event_id, event, &payload, now),
-        None => Ok(()),
-    }
+    fan_out(conn, account_id, event_id, event, &payload, now)
 }
 
 pub fn list(

@@ -158,6 +158,7 @@ pub fn resend(
             account,
             now,
             caller_name,
+            ..
         } = lock_account_for_manager(conn, ctx)?;
         let row = db::invitations::find_in_account(conn, account_id, invitation_id)?
             .ok_or(AppError::NotFound)?;

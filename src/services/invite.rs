@@ -111,17 +111,19 @@ pub fn create(
         ..
     } = ctx.caller;
     ctx.transaction(conn, |conn| {
+        let locked = lock_account_for_manager(conn, ctx)?;
         let Locked {
-            account,
+            ref account,
             now,
-            caller_name,
-        } = lock_account_for_manager(conn, ctx)?;
+            ref caller_name,
+            ..
+        } = locked;
         let request = request?;
         let Assessment {
             draft,
             offer,
             refusal,
-        } = assess(conn, config, &account, &request, now)?;
+        } = assess(conn, config, account, &request, now)?;
         if let Some(refusal) = refusal {
             return Err(refusal);
         }
@@ -161,16 +163,16 @@ pub fn create(
         db::invitations::link_groups(conn, row.id, &draft.group_ids)?;
         let charge = licensing::acquire(
             conn,
-            &account,
+            account,
             &offer,
             Holder::Invitation(row.id),
             ChargeReason::Invitation,
             now,
         )?;
-        queue_invitation_email(conn, config, &account, &caller_name, &row, &issued.secret)?;
-        audit::record(
+        queue_invitation_email(conn, config, account, caller_name, &row, &issued.secret)?;
+        audit::record_locked(
             conn,
-            account_id,
+            &locked,
             ctx.caller.into(),
             AuditAction::InvitationCreated,
             Subject::Invitation(row.id),
@@ -180,10 +182,15 @@ pub fn create(
                 "license_type": row.license_type,
                 "charge_cents": charge.as_ref().map(|c| c.amount.cents()),
             }),
-            now,
         )?;
         // Built from what this transaction already knows: no reads to answer.
-        views::invitation_view(row, draft.group_ids, caller_name, charge.as_ref(), now)
+        views::invitation_view(
+            row,
+            draft.group_ids,
+            caller_name.clone(),
+            charge.as_ref(),
+            now,
+        )
     })
 }
 

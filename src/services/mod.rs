@@ -40,6 +40,9 @@ pub struct Locked {
     pub now: NaiveDateTime,
     /// The caller's name, for a manager's write (`lock_account_for_manager`).
     pub caller_name: String,
+    /// Whether the account has webhook endpoints, as of the lock: an event
+    /// recorded with `audit::record_locked` looks them up only if it has.
+    pub webhooks: bool,
 }
 
 /// First step of every account-scoped write: take the account lock, read the
@@ -98,6 +101,7 @@ pub fn lock_account_for_manager(
         account,
         now,
         caller_name: caller.name.unwrap_or_default(),
+        webhooks: caller.webhooks,
     })
 }
 
