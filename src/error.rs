@@ -71,7 +71,7 @@ impl ScimType {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("malformed JSON: {0}")]
     MalformedJson(String),

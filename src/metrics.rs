@@ -79,6 +79,7 @@ pub struct Metrics {
     sends: Family<SendLabels, Counter>,
     mail_events: Family<MailEventLabels, Counter>,
     group_commit: Histogram,
+    group_commit_reruns: Counter,
     /// Set from the database at each scrape.
     pub outbox_queued: Gauge,
 }
@@ -126,6 +127,12 @@ impl Metrics {
             "Invites and quotes committed together per account transaction",
             group_commit.clone(),
         );
+        let group_commit_reruns = Counter::default();
+        registry.register(
+            "group_commit_reruns",
+            "Batches rolled back and run again with a savepoint per write, because one write failed midway (PostgreSQL)",
+            group_commit_reruns.clone(),
+        );
         let outbox_queued = Gauge::default();
         registry.register(
             "outbox_queued",
@@ -141,6 +148,7 @@ impl Metrics {
             sends,
             mail_events,
             group_commit,
+            group_commit_reruns,
             outbox_queued,
         })
     }
@@ -193,6 +201,10 @@ impl Metrics {
 
     pub fn observe_group_commit(&self, size: usize) {
         self.group_commit.observe(size as f64);
+    }
+
+    pub fn observe_group_commit_rerun(&self) {
+        self.group_commit_reruns.inc();
     }
 
     pub fn observe_webhook(&self, outcome: Outcome) {

@@ -42,7 +42,7 @@ pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -134,6 +134,23 @@ impl DbManager {
 pub struct PoolConn {
     conn: DbConnection,
     lost: Arc<AtomicBool>,
+    failed: Arc<AtomicU64>,
+}
+
+impl PoolConn {
+    /// Counts this connection's failed statements.
+    pub fn statement_failures(&self) -> StatementFailures {
+        StatementFailures(self.failed.clone())
+    }
+}
+
+/// How many statements have failed on one connection so far.
+pub struct StatementFailures(Arc<AtomicU64>);
+
+impl StatementFailures {
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 impl std::ops::Deref for PoolConn {
@@ -149,21 +166,27 @@ impl std::ops::DerefMut for PoolConn {
     }
 }
 
-/// Marks the connection lost when a query fails because the server went away.
-struct LossWatch(Arc<AtomicBool>);
+/// Counts failed statements, and marks the connection lost when a query
+/// fails because the server went away.
+struct FailureWatch {
+    lost: Arc<AtomicBool>,
+    failed: Arc<AtomicU64>,
+}
 
-impl Instrumentation for LossWatch {
+impl Instrumentation for FailureWatch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         if let InstrumentationEvent::FinishQuery {
-            error:
-                Some(diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::ClosedConnection,
-                    _,
-                )),
-            ..
+            error: Some(error), ..
         } = event
         {
-            self.0.store(true, Ordering::Relaxed);
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            if let diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            ) = error
+            {
+                self.lost.store(true, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -175,8 +198,12 @@ impl ManageConnection for DbManager {
     fn connect(&self) -> Result<PoolConn, r2d2::Error> {
         let mut conn = DbManager::connect(self).map_err(r2d2::Error::ConnectionError)?;
         let lost = Arc::new(AtomicBool::new(false));
-        conn.set_instrumentation(LossWatch(lost.clone()));
-        Ok(PoolConn { conn, lost })
+        let failed = Arc::new(AtomicU64::new(0));
+        conn.set_instrumentation(FailureWatch {
+            lost: lost.clone(),
+            failed: failed.clone(),
+        });
+        Ok(PoolConn { conn, lost, failed })
     }
 
     fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
@@ -328,8 +355,49 @@ pub fn transaction<T>(
             HOLDING.set(true);
             sqlite_immediate_transaction(conn, work)
         }
-        DbConnection::Postgres(_) => conn.transaction(work),
+        DbConnection::Postgres(_) => {
+            if FLAT.replace(false) && transaction_depth(conn) == 1 {
+                // One use-case of a flat batch (see `flat`): no savepoint.
+                return work(conn);
+            }
+            conn.transaction(work)
+        }
     }
+}
+
+thread_local!(static FLAT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+
+/// Runs `work`, one use-case of a group commit on PostgreSQL, so that its own
+/// `transaction` becomes part of the batch's transaction instead of a
+/// savepoint inside it (two round trips fewer). Its transactions nested
+/// deeper are savepoints as usual.
+///
+/// Without a savepoint, nothing undoes the use-case's writes if it fails, and
+/// a failed statement leaves the whole transaction unusable. The caller must
+/// therefore treat the batch as spoilt — roll it back and run it again with
+/// savepoints — unless the use-case succeeded, or refused before its first
+/// write without any statement failing (`PoolConn::statement_failures`).
+pub fn flat<T>(work: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            FLAT.set(false);
+        }
+    }
+    let _reset = Reset;
+    FLAT.set(true);
+    work()
+}
+
+/// A transaction of its own, a savepoint when nested — also as the first
+/// transaction of a use-case run `flat`: for work that must be undone
+/// whatever the batch does (e.g. `rolled_back`).
+pub fn own_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    FLAT.set(false);
+    transaction(conn, None, work)
 }
 
 /// How many transactions (the outer one and its savepoints) are open on

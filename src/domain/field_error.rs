@@ -36,7 +36,7 @@ impl FieldError {
 /// A request body parsed as far as it goes: fields of the wrong type (or
 /// unknown) are reported instead of refused, so that a service can list them
 /// together with its own rule violations in one 422.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Partial<T> {
     /// The body without the offending fields.
     pub value: T,

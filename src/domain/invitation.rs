@@ -58,7 +58,7 @@ string_enum! {
 }
 
 /// Body of `POST .../invitations`, `.../invitations/quote` and each item of `.../bulk`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvitationRequest {
     /// Invitee's address; trimmed, at most 254 characters, compared case-insensitively.

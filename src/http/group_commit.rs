@@ -6,7 +6,11 @@
 //! queued ones (up to `MAX_BATCH`, from any accounts not already in another
 //! running batch), runs each as its own use-case inside one transaction —
 //! each in a savepoint, so one invite's refusal or error undoes only its own
-//! writes — and commits once. Nobody hears back before that commit: a reply
+//! writes — and commits once. On PostgreSQL a batch first runs without
+//! savepoints (each costs two round trips per invite): an invite refuses
+//! before its first write, so a refusal leaves nothing to undo; only if one
+//! fails otherwise (or any statement fails) is the batch rolled back and run
+//! again with savepoints. Nobody hears back before that commit: a reply
 //! always describes committed work; if the commit fails, every invite of the
 //! batch gets the error (`503` when the database is busy or gone) and nothing
 //! of the batch was written.
@@ -33,14 +37,18 @@ pub const MAX_BATCH: usize = 32;
 
 /// One queued use-case and where its answer goes.
 trait Job: Send {
-    /// Runs the use-case on the batch's connection; keeps its result.
+    /// Runs the use-case on the batch's connection; keeps its result (a
+    /// second run, after the batch was rolled back, replaces it).
     fn run(&mut self, conn: &mut DbConnection);
+    /// Whether the use-case succeeded or refused: what a refusal returns
+    /// comes before any write. Anything else may have written half its work.
+    fn succeeded_or_refused(&self) -> bool;
     /// Answers the caller once the batch's fate is known.
     fn finish(self: Box<Self>, batch: Result<(), &AppError>);
 }
 
 struct Queued<T, F> {
-    work: Option<F>,
+    work: F,
     result: Option<Result<T, AppError>>,
     reply: oneshot::Sender<Result<T, AppError>>,
 }
@@ -48,12 +56,17 @@ struct Queued<T, F> {
 impl<T, F> Job for Queued<T, F>
 where
     T: Send,
-    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send,
+    F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send,
 {
     fn run(&mut self, conn: &mut DbConnection) {
-        if let Some(work) = self.work.take() {
-            self.result = Some(work(conn));
-        }
+        self.result = Some((self.work)(conn));
+    }
+
+    fn succeeded_or_refused(&self) -> bool {
+        !matches!(
+            self.result,
+            None | Some(Err(AppError::Internal(_) | AppError::Unavailable(_)))
+        )
     }
 
     fn finish(self: Box<Self>, batch: Result<(), &AppError>) {
@@ -112,11 +125,11 @@ impl GroupCommit {
     ) -> (Role, oneshot::Receiver<Result<T, AppError>>)
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Queued {
-            work: Some(work),
+            work,
             result: None,
             reply,
         });
@@ -203,8 +216,9 @@ impl Batch {
     }
 
     /// Runs the batch on one pooled connection and answers every caller
-    /// (blocking: call it on the blocking pool).
-    pub fn run(self, pool: &DbPool) {
+    /// (blocking: call it on the blocking pool). Says whether it had to run
+    /// twice (see `run_flat`).
+    pub fn run(self, pool: &DbPool) -> Rerun {
         let mut jobs = self.jobs;
         let mut conn = match pool.get() {
             Ok(conn) => conn,
@@ -213,7 +227,7 @@ impl Batch {
                 for job in jobs {
                     job.finish(Err(&error));
                 }
-                return;
+                return Rerun::No;
             }
         };
         if let [job] = jobs.as_mut_slice() {
@@ -222,29 +236,84 @@ impl Batch {
             for job in jobs {
                 job.finish(Ok(()));
             }
-            return;
+            return Rerun::No;
         }
-        // Each use-case opens its own transaction inside this one: a
-        // savepoint that its failure rolls back.
-        let outcome = db::transaction(&mut conn, None, |conn| {
-            let depth = db::transaction_depth(conn);
-            for job in jobs.iter_mut() {
-                job.run(conn);
-                // A use-case must leave the batch's transaction as it found it
-                // (its own savepoint released or rolled back). If the database
-                // ended the transaction instead, the rest must not run (they
-                // would commit on their own) and nobody may hear "done".
-                if db::transaction_depth(conn) != depth {
-                    return Err(AppError::Unavailable(
-                        "the batch's transaction ended early".into(),
-                    ));
+        let (outcome, rerun) = match &**conn {
+            DbConnection::Postgres(_) => {
+                let failures = conn.statement_failures();
+                match run_flat(&mut conn, &mut jobs, &failures) {
+                    Some(outcome) => (outcome, Rerun::No),
+                    None => (run_with_savepoints(&mut conn, &mut jobs), Rerun::Yes),
                 }
             }
-            Ok(())
-        });
+            DbConnection::Sqlite(_) => (run_with_savepoints(&mut conn, &mut jobs), Rerun::No),
+        };
         for job in jobs {
             job.finish(outcome.as_ref().map(|_| ()));
         }
+        rerun
+    }
+}
+
+/// Whether a batch was rolled back and run again with savepoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rerun {
+    No,
+    Yes,
+}
+
+/// Runs the jobs in one transaction, each in a savepoint of its own.
+fn run_with_savepoints(conn: &mut DbConnection, jobs: &mut [Box<dyn Job>]) -> Result<(), AppError> {
+    db::transaction(conn, None, |conn| {
+        let depth = db::transaction_depth(conn);
+        for job in jobs.iter_mut() {
+            job.run(conn);
+            // A use-case must leave the batch's transaction as it found it
+            // (its own savepoint released or rolled back). If the database
+            // ended the transaction instead, the rest must not run (they
+            // would commit on their own) and nobody may hear "done".
+            if db::transaction_depth(conn) != depth {
+                return Err(AppError::Unavailable(
+                    "the batch's transaction ended early".into(),
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Runs the jobs in one transaction without savepoints (`db::flat`).
+/// `None` when one of them spoilt it (failed other than by refusing, or a
+/// statement failed): it was rolled back, and every job must run again.
+fn run_flat(
+    conn: &mut DbConnection,
+    jobs: &mut [Box<dyn Job>],
+    failures: &db::StatementFailures,
+) -> Option<Result<(), AppError>> {
+    let mut spoilt = false;
+    let outcome = db::transaction(conn, None, |conn| {
+        let depth = db::transaction_depth(conn);
+        for job in jobs.iter_mut() {
+            let failed_before = failures.count();
+            db::flat(|| job.run(conn));
+            if !job.succeeded_or_refused()
+                || failures.count() != failed_before
+                || db::transaction_depth(conn) != depth
+            {
+                spoilt = true;
+                return Err(AppError::Unavailable("a batched write failed".into()));
+            }
+        }
+        Ok(())
+    });
+    if spoilt {
+        tracing::debug!(
+            jobs = jobs.len(),
+            "group commit: batch rolled back, running it with savepoints"
+        );
+        None
+    } else {
+        Some(outcome)
     }
 }
 

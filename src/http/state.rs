@@ -12,7 +12,7 @@ use crate::db::{DbConnection, DbPool};
 use crate::domain::ids::AccountId;
 use crate::error::AppError;
 use crate::http::account_gate::AccountGates;
-use crate::http::group_commit::{GroupCommit, Role};
+use crate::http::group_commit::{GroupCommit, Rerun, Role};
 use crate::http::rate_limit::IpLimiter;
 use crate::metrics::Metrics;
 use crate::services::password_gate::PasswordGate;
@@ -63,11 +63,14 @@ impl AppState {
 
     /// `db_for_account` for an invite or a quote: queued with others and
     /// committed with them (see `group_commit`). `work` must be one use-case
-    /// that opens its own transaction (`Context::transaction`).
+    /// that opens its own transaction (`Context::transaction`), refuses (any
+    /// error but `Internal` and `Unavailable`) only before its first write
+    /// other than the account lock and the expiries it records, and may run
+    /// again if its batch is rolled back.
     pub async fn db_group_commit<T, F>(&self, account_id: AccountId, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     {
         let (role, answer) = self.group_commit.enqueue(account_id, work);
         if let Role::Lead = role {
@@ -116,7 +119,9 @@ impl AppState {
             self.metrics.observe_group_commit(batch.len());
             let pool = self.pool.clone();
             // A panic drops the batch: its callers hear "interrupted".
-            let _ = web::block(move || batch.run(&pool)).await;
+            if let Ok(Rerun::Yes) = web::block(move || batch.run(&pool)).await {
+                self.metrics.observe_group_commit_rerun();
+            }
             drop(turns);
             self.group_commit.finished(&leading.accounts);
             leading.accounts.clear();

@@ -121,7 +121,7 @@ pub fn without_writing<T>(
     work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     let mut answer = None;
-    let outcome = db::transaction(conn, None, |conn| {
+    let outcome = db::own_transaction(conn, |conn| {
         answer = Some(work(conn)?);
         Err::<(), _>(AppError::internal("rolled back on purpose"))
     });

@@ -5,7 +5,7 @@ use invitations::domain::billing::{BillingSystem, LicenseType, Plan};
 use serde_json::json;
 
 use crate::db_tests;
-use crate::helpers::{AccountSpec, Reply, TestApp};
+use crate::helpers::{AccountSpec, Backend, Reply, TestApp};
 
 db_tests!(
     twenty_parallel_invites_of_one_email_create_exactly_one_invitation,
@@ -14,6 +14,7 @@ db_tests!(
     invites_from_two_instances_racing_for_the_last_license_admit_exactly_one,
     parallel_invites_on_a_monthly_account_buy_one_license_per_invitation,
     parallel_invites_committed_together_keep_only_what_each_answer_says,
+    a_batched_invite_failing_after_its_first_write_costs_only_itself,
 );
 
 fn statuses(replies: &[Reply]) -> (usize, usize) {
@@ -223,5 +224,105 @@ async fn parallel_invites_committed_together_keep_only_what_each_answer_says(app
     assert_eq!(app.emails_to("twice@example.com", 1).await.len(), 1);
     for i in (2..30).filter(|i| i % 5 > 1) {
         app.email_to(&format!("p{i}@example.com")).await;
+    }
+}
+
+/// Makes the database refuse to record the audit event of an invite to an
+/// address containing "boom": such an invite fails after it has written its
+/// invitation, license and email (a failure no rule predicts, like a full disk).
+fn fail_audit_of_boom_invites(app: &TestApp) {
+    use diesel::connection::SimpleConnection;
+    let sql = match app.backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER boom BEFORE INSERT ON audit_events \
+             WHEN NEW.details LIKE '%boom%' BEGIN SELECT RAISE(ABORT, 'boom'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.details LIKE '%boom%' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER boom BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION boom();"
+        }
+    };
+    let mut conn = app.state.pool.get().expect("a connection");
+    conn.batch_execute(sql)
+        .expect("install the failing trigger");
+}
+
+/// Among invites committed together, one that fails after its first write
+/// (on PostgreSQL the batch runs without savepoints, so the whole batch is
+/// rolled back and run again, each in its own savepoint) fails alone: its
+/// invitation, license and email are gone, and every other answer is true.
+async fn a_batched_invite_failing_after_its_first_write_costs_only_itself(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    fail_audit_of_boom_invites(&app);
+    let path = format!("/accounts/{}/invitations", owner.account_id);
+    let emails: Vec<String> = (0..24)
+        .map(|i| match i % 4 {
+            0 => format!("boom{i}@example.com"),
+            // A refusal in the same batches: undoes nothing, spoils nothing.
+            1 => "again@example.com".to_owned(),
+            _ => format!("ok{i}@example.com"),
+        })
+        .collect();
+    let replies = join_all(emails.iter().map(|email| {
+        app.post(
+            &path,
+            &owner.token,
+            json!({"email": email, "role": "standard"}),
+        )
+    }))
+    .await;
+    for (email, reply) in emails.iter().zip(&replies) {
+        if email.starts_with("boom") {
+            assert!(reply.status >= 500, "{email}: {reply:?}");
+            assert!(reply.body["code"].is_string(), "{reply:?}");
+            assert!(
+                !reply.text.contains("boom()") && !reply.text.contains("audit_events"),
+                "no SQL: {reply:?}"
+            );
+        }
+    }
+    let created: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(created.len(), 12 + 1, "{replies:#?}");
+    assert_eq!(replies.iter().filter(|r| r.status == 409).count(), 5);
+    for reply in &created {
+        let id = reply.body["id"].as_i64().unwrap();
+        app.get(&format!("{path}/{id}"), &owner.token).await.ok(200);
+        app.email_to(reply.body["email"].as_str().unwrap()).await;
+    }
+    let listed = app.get(&format!("{path}?limit=100"), &owner.token).await;
+    let items = listed.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 13);
+    assert!(
+        items
+            .iter()
+            .all(|i| !i["email"].as_str().unwrap().starts_with("boom"))
+    );
+    assert_eq!(app.charges(&owner).await.len(), 13);
+    assert_eq!(app.licenses(&owner).await["user"]["reserved"], 13);
+    assert_eq!(app.emails_to("again@example.com", 1).await.len(), 1);
+    // The path taken: on PostgreSQL, a batch of several (fewer batches than
+    // invites) held a failing invite and was run again.
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    let batches = value("invitations_group_commit_size_count ");
+    let reruns = value("invitations_group_commit_reruns_total ");
+    match app.backend {
+        Backend::Postgres if batches < 24 => assert!(reruns >= 1, "{metrics}"),
+        Backend::Postgres => {}
+        Backend::Sqlite => assert_eq!(reruns, 0, "SQLite batches always use savepoints"),
     }
 }

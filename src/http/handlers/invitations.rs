@@ -53,7 +53,7 @@ pub async fn create_invitation(
     let request = request.parse();
     let invitation = state
         .db_group_commit(account_id, move |conn| {
-            services::invite::create(conn, &ctx, request)
+            services::invite::create(conn, &ctx, request.clone())
         })
         .await?;
     state.mail_wakeup.notify_one();
@@ -86,7 +86,7 @@ pub async fn quote_invitation(
     let request = request.parse();
     let quote = state
         .db_group_commit(account_id, move |conn| {
-            services::invite::quote(conn, &ctx, request)
+            services::invite::quote(conn, &ctx, request.clone())
         })
         .await?;
     Ok(json(StatusCode::OK, &quote))
