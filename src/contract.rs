@@ -20,6 +20,49 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+/// Timestamps exactly as chrono's own `Serialize` writes them (RFC 3339,
+/// `Z`, only the sub-second digits that are not all zero), formatted once and
+/// written as one string: chrono's goes through `collect_str`, which escapes
+/// the text piece by piece as it is formatted (about a tenth of the service's
+/// CPU for a list of 50, in a profile).
+mod rfc3339 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+
+    pub fn serialize_option<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use chrono::NaiveDate;
+
+        #[test]
+        fn writes_what_chrono_writes() {
+            let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+            for nanos in [0, 305_000_000, 305_693_000, 305_693_123] {
+                let t = day.and_hms_nano_opt(14, 39, 52, nanos).unwrap().and_utc();
+                let mut ours = Vec::new();
+                super::serialize(&t, &mut serde_json::Serializer::new(&mut ours)).unwrap();
+                assert_eq!(
+                    String::from_utf8(ours).unwrap(),
+                    serde_json::to_string(&t).unwrap()
+                );
+            }
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Account {
     #[schema(value_type = i64)]
@@ -30,12 +73,15 @@ pub struct Account {
     /// ISO 4217 code.
     pub currency: String,
     /// Start of the current billing period.
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub period_start: DateTime<Utc>,
     /// End (exclusive) of the current billing period.
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub period_end: DateTime<Utc>,
     /// Price in cents of one license for one whole period, per license type.
     #[schema(example = json!({"attorney": 120000, "non_attorney": 60000}))]
     pub prices: BTreeMap<String, i64>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -63,10 +109,13 @@ pub struct Charge {
     #[schema(value_type = Option<i64>)]
     #[schema(required = true)]
     pub user_id: Option<UserId>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub period_start: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub period_end: DateTime<Utc>,
     /// Whole seconds from the charge to the period's end that were paid for.
     pub seconds_remaining: i64,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -87,7 +136,9 @@ pub struct Invitation {
     #[schema(required = true)]
     pub message: Option<String>,
     pub status: InvitationStatus,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub expires_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     pub invited_by: Inviter,
     #[schema(value_type = Option<i64>)]
@@ -95,6 +146,7 @@ pub struct Invitation {
     pub accepted_user_id: Option<UserId>,
     pub send_count: i32,
     #[schema(required = true)]
+    #[serde(serialize_with = "rfc3339::serialize_option")]
     pub last_sent_at: Option<DateTime<Utc>>,
     pub delivery: Delivery,
     pub license_type: LicenseType,
@@ -126,6 +178,7 @@ pub struct User {
     #[schema(value_type = Vec<i64>)]
     pub group_ids: Vec<GroupId>,
     pub status: UserStatus,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -175,6 +228,7 @@ pub struct InvitationPreview {
     pub inviter_name: String,
     pub email: String,
     pub role: InvitableRole,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub expires_at: DateTime<Utc>,
     pub status: InvitationStatus,
     /// The product the invitee joins (`INVITATIONS_PRODUCT_NAME`).
@@ -285,7 +339,9 @@ pub struct LicensePurchase {
 pub struct ChargeQuote {
     pub amount_cents: i64,
     pub currency: String,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub period_start: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub period_end: DateTime<Utc>,
     pub seconds_remaining: i64,
 }
@@ -334,6 +390,7 @@ pub struct Group {
     #[schema(value_type = i64)]
     pub id: GroupId,
     pub name: String,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -426,6 +483,7 @@ pub struct AuditEvent {
     /// Facts of the event (e.g. the email, the license type, the amount charged). Never a token.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -458,6 +516,7 @@ pub struct WebhookEndpoint {
     pub id: WebhookId,
     pub url: String,
     pub events: Vec<crate::domain::audit::WebhookEvent>,
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     /// The signing secret: returned once, when the endpoint is created (not in
     /// an `Idempotency-Key` replay of that answer).

@@ -423,6 +423,8 @@ pub async fn scim_create_user(
             service::create_user(conn, &ctx, input)
         })
         .await?;
+    // An invitation email may be queued: send it now, not at the next poll.
+    state.mail_wakeup.notify_one();
     Ok(created(&user))
 }
 
@@ -477,6 +479,8 @@ pub async fn scim_replace_user(
             service::replace_user(conn, &ctx, &id, input)
         })
         .await?;
+    // Reactivating re-invites: its email goes now, not at the next poll.
+    state.mail_wakeup.notify_one();
     Ok(scim_json(StatusCode::OK, &user))
 }
 
@@ -507,6 +511,8 @@ pub async fn scim_patch_user(
             service::patch_user(conn, &ctx, &id, operations)
         })
         .await?;
+    // Reactivating re-invites: its email goes now, not at the next poll.
+    state.mail_wakeup.notify_one();
     Ok(scim_json(StatusCode::OK, &user))
 }
 
