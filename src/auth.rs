@@ -179,9 +179,19 @@ impl Principal {
             .sub
             .parse()
             .map_err(|_| AppError::Unauthorized(AuthFailure::Malformed))?;
+        Self::of(conn, user_id, claims.account_id)
+    }
+
+    /// `user_id` as an active member of `account_id`, judged as `load`
+    /// judges a token's user.
+    pub fn of(
+        conn: &mut DbConnection,
+        user_id: UserId,
+        account_id: AccountId,
+    ) -> Result<Self, AppError> {
         let user = db::users::find(conn, user_id)?
             .ok_or(AppError::Unauthorized(AuthFailure::UnknownUser))?;
-        if user.account_id != claims.account_id {
+        if user.account_id != account_id {
             return Err(AppError::Unauthorized(AuthFailure::UnknownUser));
         }
         if user.status()? != UserStatus::Active {

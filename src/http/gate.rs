@@ -177,11 +177,14 @@ impl FromRequest for Context<Anonymous> {
     }
 }
 
-/// `Context<Manager>` for a write whose service checks the caller's role
-/// under the account lock (see `manager_by_token`).
-pub struct ManagerCheckedUnderLock(pub Context<Manager>);
+/// `Context<Manager>` for a request whose service checks the caller itself
+/// (see `manager_by_token`): a write under the account lock, in its locking
+/// statement; a read first thing on its own connection
+/// (`services::check_manager`). Either way one trip to the blocking pool and
+/// one pooled connection fewer per request.
+pub struct ManagerCheckedByService(pub Context<Manager>);
 
-impl FromRequest for ManagerCheckedUnderLock {
+impl FromRequest for ManagerCheckedByService {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
@@ -193,7 +196,7 @@ impl FromRequest for ManagerCheckedUnderLock {
                 None => manager_by_token(&req, &state).await,
             }
         });
-        Box::pin(async move { context.await.map(ManagerCheckedUnderLock) })
+        Box::pin(async move { context.await.map(ManagerCheckedByService) })
     }
 }
 

@@ -27,6 +27,7 @@ pub mod webhooks;
 
 use chrono::NaiveDateTime;
 
+use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, accounts::AccountRow};
 use crate::domain::access::Role;
@@ -103,6 +104,22 @@ pub fn lock_account_for_manager(
         caller_name: caller.name.unwrap_or_default(),
         webhooks: caller.webhooks,
     })
+}
+
+/// For a read whose caller only the token vouched for
+/// (`ManagerCheckedByService`): still an active member of the account (`401`
+/// as the gate would say it), and one who may manage it (`403`).
+pub fn check_manager(conn: &mut DbConnection, ctx: &Context<Manager>) -> Result<(), AppError> {
+    let Manager {
+        user_id,
+        account_id,
+        ..
+    } = ctx.caller;
+    if Principal::of(conn, user_id, account_id)?.role.can_manage() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 /// `lock_account_for_manager` when only the account and the moment matter.

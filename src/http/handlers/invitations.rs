@@ -9,7 +9,7 @@ use crate::domain::field_error::FieldError;
 use crate::domain::invitation::{InvitationRequest, InvitationStatus};
 use crate::error::AppError;
 use crate::http::extract::{JsonBody, JsonFields, PageParams, QueryParams, both};
-use crate::http::gate::ManagerCheckedUnderLock;
+use crate::http::gate::ManagerCheckedByService;
 use crate::http::handlers::paths::{AccountPath, InvitationPath};
 use crate::http::handlers::{created, json};
 use crate::http::idempotency::DoNotStore;
@@ -45,7 +45,7 @@ use crate::services::{self, invitation_admin::ListFilter};
 #[post("/accounts/{account_id}/invitations")]
 pub async fn create_invitation(
     state: web::Data<AppState>,
-    ManagerCheckedUnderLock(ctx): ManagerCheckedUnderLock,
+    ManagerCheckedByService(ctx): ManagerCheckedByService,
     request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = ctx.caller.account_id;
@@ -79,7 +79,7 @@ pub async fn create_invitation(
 #[post("/accounts/{account_id}/invitations/quote")]
 pub async fn quote_invitation(
     state: web::Data<AppState>,
-    ManagerCheckedUnderLock(ctx): ManagerCheckedUnderLock,
+    ManagerCheckedByService(ctx): ManagerCheckedByService,
     request: JsonFields<InvitationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let account_id = ctx.caller.account_id;
@@ -191,25 +191,29 @@ pub struct InvitationListQuery {
 #[get("/accounts/{account_id}/invitations")]
 pub async fn list_invitations(
     state: web::Data<AppState>,
-    ctx: Context<Manager>,
+    ManagerCheckedByService(ctx): ManagerCheckedByService,
     query: QueryParams<InvitationListQuery>,
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (query, page) = both(query.parse(), page.page())?;
-    if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "email",
-            "invalid_value",
-            "email must not be empty",
-        )]));
-    }
-    let filter = ListFilter {
-        status: query.status,
-        email: query.email,
-        page,
-    };
     let page = state
-        .db(move |conn| services::invitation_admin::list(conn, &ctx, &filter))
+        .db(move |conn| {
+            // The caller first, then the query's own errors, as everywhere.
+            services::check_manager(conn, &ctx)?;
+            let (query, page) = both(query.parse(), page.page())?;
+            if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
+                return Err(AppError::Validation(vec![FieldError::new(
+                    "email",
+                    "invalid_value",
+                    "email must not be empty",
+                )]));
+            }
+            let filter = ListFilter {
+                status: query.status,
+                email: query.email,
+                page,
+            };
+            services::invitation_admin::list(conn, &ctx, &filter)
+        })
         .await?;
     Ok(json(StatusCode::OK, &page))
 }
