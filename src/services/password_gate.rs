@@ -1,4 +1,4 @@
-//! Argon2 is slow and memory-hard on purpose (19 MiB per check): a burst of
+//! Argon2 is slow and memory-hard on purpose (7 MiB per check): a burst of
 //! logins must not run hundreds at once. Checks run on one dedicated thread
 //! per core (so the memory is a few blocks, reused, never one per request);
 //! a short queue waits for them, and anything beyond is answered `503` at once.
@@ -12,7 +12,7 @@ use crate::error::AppError;
 /// Checks waiting for a thread, per thread (a check takes tens of milliseconds).
 const QUEUE_PER_THREAD: usize = 8;
 /// Even on a big host: four checks at once are ~100 logins a second, and
-/// memory stays at 4 × 19 MiB.
+/// memory stays at 4 × 7 MiB.
 const MAX_THREADS: usize = 4;
 
 type Job = Box<dyn FnOnce() + Send>;
