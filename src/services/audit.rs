@@ -64,15 +64,20 @@ pub fn record(
     details: Value,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let event = Event {
-        account_id,
-        actor,
-        action,
-        subject,
-        details,
-        now,
+    let event_id = insert(conn, account_id, actor, action, subject, &details, now)?;
+    let Some(event) = action.webhook_event() else {
+        return Ok(());
     };
-    insert_and_fan_out(conn, event, true)
+    let (subject_type, subject_id) = subject_parts(subject);
+    let payload = serde_json::json!({
+        "id": event_id,
+        "type": action,
+        "created_at": utc(now),
+        "account_id": account_id,
+        "subject": {"type": subject_type, "id": subject_id},
+        "data": details,
+    });
+    fan_out(conn, account_id, event_id, event, &payload, now)
 }
 
 /// `record` under the account lock taken by `lock_account_for_manager`: the
@@ -86,54 +91,42 @@ pub fn record_locked(
     subject: Subject,
     details: Value,
 ) -> Result<(), AppError> {
-    let event = Event {
-        account_id: locked.account.id,
-        actor,
-        action,
-        subject,
-        details,
-        now: locked.now,
-    };
-    insert_and_fan_out(conn, event, locked.webhooks)
+    let (account_id, now) = (locked.account.id, locked.now);
+    if locked.webhooks {
+        return record(conn, account_id, actor, action, subject, details, now);
+    }
+    insert(conn, account_id, actor, action, subject, &details, now).map(|_| ())
 }
 
-struct Event {
-    account_id: AccountId,
-    actor: Actor,
-    action: AuditAction,
-    subject: Subject,
-    details: Value,
-    now: NaiveDateTime,
-}
-
-fn insert_and_fan_out(
-    conn: &mut DbConnection,
-    event: Event,
-    webhooks: bool,
-) -> Result<(), AppError> {
-    let Event {
-        account_id,
-        actor,
-        action,
-        subject,
-        details,
-        now,
-    } = event;
-    let (actor_type, actor_user_id, actor_scim_token_id) = match actor {
-        Actor::User(id) => (ActorKind::User, Some(id), None),
-        Actor::Invitee => (ActorKind::Invitee, None, None),
-        Actor::System => (ActorKind::System, None, None),
-        Actor::ScimToken(id) => (ActorKind::ScimToken, None, Some(id)),
-    };
-    let (subject_type, subject_id) = match subject {
+fn subject_parts(subject: Subject) -> (SubjectKind, i64) {
+    match subject {
         Subject::Invitation(id) => (SubjectKind::Invitation, id.get()),
         Subject::User(id) => (SubjectKind::User, id.get()),
         Subject::Group(id) => (SubjectKind::Group, id.get()),
         Subject::Charge(id) => (SubjectKind::Charge, id.get()),
         Subject::Webhook(id) => (SubjectKind::Webhook, id.get()),
         Subject::ScimToken(id) => (SubjectKind::ScimToken, id.get()),
+    }
+}
+
+/// The event's row in the trail.
+fn insert(
+    conn: &mut DbConnection,
+    account_id: AccountId,
+    actor: Actor,
+    action: AuditAction,
+    subject: Subject,
+    details: &Value,
+    now: NaiveDateTime,
+) -> Result<AuditEventId, AppError> {
+    let (actor_type, actor_user_id, actor_scim_token_id) = match actor {
+        Actor::User(id) => (ActorKind::User, Some(id), None),
+        Actor::Invitee => (ActorKind::Invitee, None, None),
+        Actor::System => (ActorKind::System, None, None),
+        Actor::ScimToken(id) => (ActorKind::ScimToken, None, Some(id)),
     };
-    let event_id = db::audit::insert(
+    let (subject_type, subject_id) = subject_parts(subject);
+    Ok(db::audit::insert(
         conn,
         &db::audit::NewAuditEvent {
             account_id,
@@ -146,19 +139,7 @@ fn insert_and_fan_out(
             created_at: now,
             actor_scim_token_id,
         },
-    )?;
-    let Some(event) = action.webhook_event().filter(|_| webhooks) else {
-        return Ok(());
-    };
-    let payload = serde_json::json!({
-        "id": event_id,
-        "type": action,
-        "created_at": utc(now),
-        "account_id": account_id,
-        "subject": {"type": subject_type, "id": subject_id},
-        "data": details,
-    });
-    fan_out(conn, account_id, event_id, event, &payload, now)
+    )?)
 }
 
 pub fn list(
