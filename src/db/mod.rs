@@ -391,7 +391,7 @@ pub fn flat<T>(work: impl FnOnce() -> T) -> T {
 
 /// A transaction of its own, a savepoint when nested — also as the first
 /// transaction of a use-case run `flat`: for work that must be undone
-/// whatever the batch does (e.g. `rolled_back`).
+/// whatever the batch does (e.g. `services::without_writing`).
 pub fn own_transaction<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,

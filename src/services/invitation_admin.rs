@@ -17,7 +17,8 @@ use crate::services::audit::{self, Actor, Subject};
 use crate::services::context::{Context, Manager};
 use crate::services::invite::queue_invitation_email;
 use crate::services::{
-    Locked, licensing, lock_account_as_manager, lock_account_for_manager, rate_limits, views,
+    Locked, check_manager, licensing, lock_account_as_manager, lock_account_for_manager,
+    rate_limits, views,
 };
 use serde_json::json;
 
@@ -27,11 +28,16 @@ pub struct ListFilter {
     pub page: PageRequest,
 }
 
+/// A page of the account's invitations. Only the token vouched for the
+/// caller (`ManagerCheckedByService`): the caller is checked first, then the
+/// query's own errors (`filter`) are reported, as everywhere else.
 pub fn list(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
-    filter: &ListFilter,
+    filter: Result<ListFilter, AppError>,
 ) -> Result<contract::InvitationPage, AppError> {
+    check_manager(conn, ctx)?;
+    let filter = filter?;
     let (account_id, now) = (ctx.caller.account_id, ctx.now());
     let email = filter.email.as_deref().map(normalize);
     let rows = db::invitations::list(

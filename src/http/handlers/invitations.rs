@@ -195,25 +195,23 @@ pub async fn list_invitations(
     query: QueryParams<InvitationListQuery>,
     page: QueryParams<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let page = state
-        .db(move |conn| {
-            // The caller first, then the query's own errors, as everywhere.
-            services::check_manager(conn, &ctx)?;
-            let (query, page) = both(query.parse(), page.page())?;
-            if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
-                return Err(AppError::Validation(vec![FieldError::new(
-                    "email",
-                    "invalid_value",
-                    "email must not be empty",
-                )]));
-            }
-            let filter = ListFilter {
-                status: query.status,
-                email: query.email,
-                page,
-            };
-            services::invitation_admin::list(conn, &ctx, &filter)
+    // Judged after the caller, on the list's connection (see `list`).
+    let filter = both(query.parse(), page.page()).and_then(|(query, page)| {
+        if query.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "email",
+                "invalid_value",
+                "email must not be empty",
+            )]));
+        }
+        Ok(ListFilter {
+            status: query.status,
+            email: query.email,
+            page,
         })
+    });
+    let page = state
+        .db(move |conn| services::invitation_admin::list(conn, &ctx, filter))
         .await?;
     Ok(json(StatusCode::OK, &page))
 }

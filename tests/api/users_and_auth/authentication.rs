@@ -177,6 +177,12 @@ async fn a_disabled_users_still_valid_token_answers_401(app: TestApp) {
     challenged(&app.get(&me, &token).await, Some("disabled"));
     let invitations = format!("/accounts/{}/invitations", owner.account_id);
     challenged(&app.get(&invitations, &token).await, Some("disabled"));
+    // The list checks its caller on its own connection: still before the query.
+    challenged(
+        &app.get(&format!("{invitations}?limit=0&status=bogus"), &token)
+            .await,
+        Some("disabled"),
+    );
     // The invite itself checks its caller under the account lock: same answer.
     let invite = app
         .post(
