@@ -4,11 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{accounts, invitations, license_prices, users, webhook_endpoints};
-use crate::domain::access::UserStatus;
+use super::schema::{accounts, license_prices};
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::ids::{AccountId, UserId};
-use crate::domain::invitation::InvitationStatus;
 use crate::domain::money::{Currency, Money};
 use crate::domain::period::{BillingPeriod, period_containing};
 use crate::error::AppError;
@@ -83,28 +81,33 @@ pub struct LockedCaller {
     /// Whether the account has any webhook endpoint (they are added and
     /// removed under the account lock, so this holds until the commit).
     pub webhooks: bool,
+    /// Whether what the locking statement read is what the lock guards. On
+    /// PostgreSQL a statement reads from a snapshot taken when it starts; if
+    /// it then waited for the lock, what the holder committed meanwhile is
+    /// not in what it read (only the locked row itself is current). Every
+    /// lock bumps `lock_version`, so the version the statement read beside
+    /// the one it wrote tells: one apart, nobody committed under the lock in
+    /// between. (SQLite takes the write lock when the transaction begins: always current.)
+    pub current: bool,
 }
 
-/// `lock`, and in the same statement the caller's role and name if the caller
-/// is an active member of the account, and whether any pending invitation
-/// expires by `horizon`, and whether it has webhook endpoints (one round trip
-/// for all four).
-pub fn lock_for_caller(
-    conn: &mut DbConnection,
-    id: AccountId,
-    caller_id: UserId,
-    horizon: NaiveDateTime,
-) -> QueryResult<Option<(AccountRow, LockedCaller)>> {
-    let caller = || {
-        users::table
-            .filter(users::id.eq(caller_id))
-            .filter(users::account_id.eq(id))
-            .filter(users::status.eq(UserStatus::Active.as_str()))
-    };
-    diesel::update(accounts::table.find(id))
-        .set(accounts::lock_version.eq(accounts::lock_version + 1))
-        .returning((
-            accounts::all_columns,
+/// The columns a locking statement returns beside the account: the caller's
+/// role and name if the caller is an active member of the account, whether
+/// any pending invitation expires by the horizon, whether the account has
+/// webhook endpoints, and the account's `lock_version` as the statement's
+/// snapshot has it (see `LockedCaller::current`). Shared by every statement
+/// that takes the lock for a caller.
+macro_rules! locked_caller_columns {
+    ($id:expr, $caller_id:expr, $horizon:expr) => {{
+        use $crate::db::schema::{accounts, invitations, users, webhook_endpoints};
+        let (id, caller_id, horizon) = ($id, $caller_id, $horizon);
+        let caller = || {
+            users::table
+                .filter(users::id.eq(caller_id))
+                .filter(users::account_id.eq(id))
+                .filter(users::status.eq($crate::domain::access::UserStatus::Active.as_str()))
+        };
+        (
             caller().select(users::role).single_value(),
             caller()
                 .select(users::first_name.concat(" ").concat(users::last_name))
@@ -112,27 +115,65 @@ pub fn lock_for_caller(
             diesel::dsl::exists(
                 invitations::table
                     .filter(invitations::account_id.eq(id))
-                    .filter(invitations::status.eq(InvitationStatus::Pending.as_str()))
+                    .filter(
+                        invitations::status
+                            .eq($crate::domain::invitation::InvitationStatus::Pending.as_str()),
+                    )
                     .filter(invitations::expires_at.le(horizon)),
             ),
             diesel::dsl::exists(
                 webhook_endpoints::table.filter(webhook_endpoints::account_id.eq(id)),
             ),
+            {
+                // An alias: a bare `accounts` would be the updated row itself.
+                let seen = diesel::alias!(accounts as seen_account);
+                seen.filter(seen.field(accounts::id).eq(id))
+                    .select(seen.field(accounts::lock_version))
+                    .single_value()
+            },
+        )
+    }};
+}
+pub(crate) use locked_caller_columns;
+
+/// What `locked_caller_columns!` returns.
+pub type LockedCallerColumns = (Option<String>, Option<String>, bool, bool, Option<i64>);
+
+impl LockedCaller {
+    pub fn read(account: &AccountRow, columns: LockedCallerColumns) -> Self {
+        let (role, name, expiring, webhooks, seen_version) = columns;
+        LockedCaller {
+            role,
+            name: name.map(|n| n.trim().to_owned()),
+            expiring,
+            webhooks,
+            // 1 on PostgreSQL (the snapshot has the version before this
+            // statement's bump); SQLite may show the bumped one.
+            current: seen_version.is_some_and(|seen| matches!(account.lock_version - seen, 0 | 1)),
+        }
+    }
+}
+
+/// `lock`, and in the same statement what `locked_caller_columns!` reads
+/// (one round trip for all of it).
+pub fn lock_for_caller(
+    conn: &mut DbConnection,
+    id: AccountId,
+    caller_id: UserId,
+    horizon: NaiveDateTime,
+) -> QueryResult<Option<(AccountRow, LockedCaller)>> {
+    diesel::update(accounts::table.find(id))
+        .set(accounts::lock_version.eq(accounts::lock_version + 1))
+        .returning((
+            accounts::all_columns,
+            locked_caller_columns!(id, caller_id, horizon),
         ))
-        .get_result::<(AccountRow, Option<String>, Option<String>, bool, bool)>(conn)
+        .get_result::<(AccountRow, LockedCallerColumns)>(conn)
         .optional()
         .map(|locked| {
-            locked.map(|(account, role, name, expiring, webhooks)| {
-                let name = name.map(|n| n.trim().to_owned());
-                (
-                    account,
-                    LockedCaller {
-                        role,
-                        name,
-                        expiring,
-                        webhooks,
-                    },
-                )
+            locked.map(|(account, columns)| {
+                let caller = LockedCaller::read(&account, columns);
+                (account, caller)
             })
         })
 }

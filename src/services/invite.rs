@@ -2,21 +2,23 @@
 
 use std::collections::HashSet;
 
-use chrono::NaiveDateTime;
-
 use crate::config::Config;
 use crate::contract;
 use crate::db::{
-    self, DbConnection, accounts::AccountRow, invite_snapshot::InviteSnapshotQuery,
+    self, DbConnection,
+    accounts::AccountRow,
+    invite_snapshot::{InviteSnapshot, InviteSnapshotQuery},
     licenses::Holder,
 };
 use crate::domain::audit::AuditAction;
-use crate::domain::billing::ChargeReason;
+use crate::domain::billing::{BillingSystem, ChargeReason, LicenseType};
+use crate::domain::email::EmailAddress;
 use crate::domain::field_error::Partial;
 use crate::domain::ids::GroupId;
 use crate::domain::invitation::{
     Delivery, DraftContext, InvitationDraft, InvitationRequest, InvitationStatus,
 };
+use crate::domain::money::Money;
 use crate::domain::{permission, token};
 use crate::error::{AppError, is_unique_violation};
 use crate::mail::{self, template::InvitationEmail};
@@ -24,7 +26,9 @@ use crate::services::audit::{self, Subject};
 use crate::services::context::{Context, Manager};
 use crate::services::licensing::{self, LicenseOffer};
 use crate::services::rate_limits;
-use crate::services::{Locked, lock_account_for_manager, views, without_writing};
+use crate::services::{
+    Locked, lock_account_for_manager, lock_for_manager_reading, views, without_writing,
+};
 use serde_json::json;
 
 /// A valid request judged against the account as it is now.
@@ -35,13 +39,64 @@ struct Assessment {
     refusal: Option<AppError>,
 }
 
+/// Takes the account lock for the caller and judges the request under it.
+/// When the body names an email, what the invite must know about the account
+/// is read in the locking statement itself, for both license types the body
+/// may need (the account's billing system decides which).
+fn lock_and_assess(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    request: Result<Partial<InvitationRequest>, AppError>,
+) -> Result<(Locked, Assessment), AppError> {
+    let config = &ctx.config;
+    let probe = request.as_ref().ok().and_then(|r| probe_of(&r.value));
+    let (locked, snapshot) = match probe {
+        Some((email, license_types)) => {
+            lock_for_manager_reading(conn, ctx, |conn, read_at, horizon| {
+                let (rate_window_start, rate_limit) =
+                    rate_limits::invitations_window(config, read_at);
+                db::invite_snapshot::lock_for_invite(
+                    conn,
+                    ctx.caller.user_id,
+                    horizon,
+                    &InviteSnapshotQuery {
+                        account_id: ctx.caller.account_id,
+                        email_normalized: email.normalized(),
+                        license_types,
+                        rate_window_start,
+                        rate_limit,
+                        now: read_at,
+                    },
+                )
+            })?
+        }
+        None => (lock_account_for_manager(conn, ctx)?, None),
+    };
+    let request = request?;
+    let assessment = assess(conn, config, &locked, &request, snapshot)?;
+    Ok((locked, assessment))
+}
+
+/// The email and the license types a body may need, if it names a valid email.
+fn probe_of(request: &InvitationRequest) -> Option<(EmailAddress, [LicenseType; 2])> {
+    let email = EmailAddress::parse(request.email.as_deref()?).ok()?;
+    let mut types = BillingSystem::ALL
+        .iter()
+        .filter_map(|system| system.license_type_for(request.subscriber_type));
+    let first = types.next()?;
+    Some((email, [first, types.next().unwrap_or(first)]))
+}
+
 fn assess(
     conn: &mut DbConnection,
     config: &Config,
-    account: &AccountRow,
+    locked: &Locked,
     input: &Partial<InvitationRequest>,
-    now: NaiveDateTime,
+    snapshot: Option<InviteSnapshot>,
 ) -> Result<Assessment, AppError> {
+    let Locked {
+        ref account, now, ..
+    } = *locked;
     let request = &input.value;
     let mut requested = request.group_ids.clone().unwrap_or_default();
     requested.truncate(crate::domain::membership::MAX_GROUP_IDS);
@@ -58,24 +113,33 @@ fn assess(
         Ok(_) => return Err(AppError::Validation(input.errors.clone())),
         Err(rule_errors) => return Err(AppError::Validation(input.merge(rule_errors))),
     };
-    let (rate_window_start, rate_limit) = rate_limits::invitations_window(config, now);
-    let snapshot = db::invite_snapshot::read(
-        conn,
-        &InviteSnapshotQuery {
-            account_id: account.id,
-            email_normalized: draft.email.normalized(),
-            license_type: draft.license_type,
-            currency: account.currency,
-            rate_window_start,
-            rate_limit,
-            now,
-        },
-    )?;
+    // Read with the lock when it was (the probe parsed the same email);
+    // else (invitations were expired under the lock) now.
+    let snapshot = match snapshot.filter(|s| s.license(draft.license_type).is_some()) {
+        Some(snapshot) => snapshot,
+        None => {
+            let (rate_window_start, rate_limit) = rate_limits::invitations_window(config, now);
+            db::invite_snapshot::read(
+                conn,
+                &InviteSnapshotQuery {
+                    account_id: account.id,
+                    email_normalized: draft.email.normalized(),
+                    license_types: [draft.license_type; 2],
+                    rate_window_start,
+                    rate_limit,
+                    now,
+                },
+            )?
+        }
+    };
+    let (open_license_id, price_cents) = snapshot
+        .license(draft.license_type)
+        .ok_or_else(|| AppError::internal("no snapshot of the invite's license type"))?;
     let offer = licensing::offer_from(
         account,
         draft.license_type,
-        snapshot.open_license_id,
-        snapshot.price,
+        open_license_id,
+        price_cents.map(|cents| Money::new(cents, account.currency)),
         now,
     )?;
     let refusal = if let Err(limited) =
@@ -111,19 +175,20 @@ pub fn create(
         ..
     } = ctx.caller;
     ctx.transaction(conn, |conn| {
-        let locked = lock_account_for_manager(conn, ctx)?;
+        let (
+            locked,
+            Assessment {
+                draft,
+                offer,
+                refusal,
+            },
+        ) = lock_and_assess(conn, ctx, request)?;
         let Locked {
             ref account,
             now,
             ref caller_name,
             ..
         } = locked;
-        let request = request?;
-        let Assessment {
-            draft,
-            offer,
-            refusal,
-        } = assess(conn, config, account, &request, now)?;
         if let Some(refusal) = refusal {
             return Err(refusal);
         }
@@ -232,9 +297,7 @@ pub fn quote(
     request: Result<Partial<InvitationRequest>, AppError>,
 ) -> Result<contract::Quote, AppError> {
     without_writing(conn, |conn| {
-        let Locked { account, now, .. } = lock_account_for_manager(conn, ctx)?;
-        let request = request?;
-        let Assessment { offer, refusal, .. } = assess(conn, &ctx.config, &account, &request, now)?;
+        let (_, Assessment { offer, refusal, .. }) = lock_and_assess(conn, ctx, request)?;
         let allowed = refusal.is_none();
         Ok(contract::Quote {
             allowed,

@@ -70,6 +70,33 @@ pub fn lock_account_for_manager(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
 ) -> Result<Locked, AppError> {
+    let (locked, _) = lock_for_manager_reading(conn, ctx, |conn, _, horizon| {
+        let locked = db::accounts::lock_for_caller(
+            conn,
+            ctx.caller.account_id,
+            ctx.caller.user_id,
+            horizon,
+        )?;
+        Ok(locked.map(|(account, caller)| (account, caller, ())))
+    })?;
+    Ok(locked)
+}
+
+/// `lock_account_for_manager` whose locking statement also reads what the
+/// use-case needs (`read`: what it read). `lock` runs that statement, given
+/// the clock as read before it and the expiry horizon. The answer's second
+/// part is what it read, or `None` when that may no longer hold: invitations
+/// were expired under the lock (the caller reads again, after them).
+pub fn lock_for_manager_reading<T>(
+    conn: &mut DbConnection,
+    ctx: &Context<Manager>,
+    mut lock: impl FnMut(
+        &mut DbConnection,
+        NaiveDateTime,
+        NaiveDateTime,
+    )
+        -> diesel::QueryResult<Option<(AccountRow, db::accounts::LockedCaller, T)>>,
+) -> Result<(Locked, Option<T>), AppError> {
     let Manager {
         user_id: caller_id,
         account_id,
@@ -80,9 +107,15 @@ pub fn lock_account_for_manager(
     // within a few minutes of the clock as read before it: when none does and
     // the lock came within them, there is nothing to expire and the expiry
     // statement is skipped (one round trip fewer while the lock is held).
-    let horizon = clock.now() + chrono::Duration::minutes(5);
-    let (account, caller) = db::accounts::lock_for_caller(conn, account_id, caller_id, horizon)?
-        .ok_or(AppError::NotFound)?;
+    let read_at = clock.now();
+    let horizon = read_at + chrono::Duration::minutes(5);
+    let (mut account, mut caller, mut read) =
+        lock(conn, read_at, horizon)?.ok_or(AppError::NotFound)?;
+    if !caller.current {
+        // It waited for a holder of the lock that committed meanwhile: read
+        // again, now that this transaction holds the lock (so it is current).
+        (account, caller, read) = lock(conn, read_at, horizon)?.ok_or(AppError::NotFound)?;
+    }
     let Some(role) = caller.role.as_deref() else {
         // Not an active member any more: say which, as the gate would have.
         let failure = match db::users::find(conn, caller_id)? {
@@ -95,15 +128,19 @@ pub fn lock_account_for_manager(
         return Err(AppError::Forbidden);
     }
     let now = clock.now();
-    if caller.expiring || now > horizon {
+    let may_have_expired = caller.expiring || now > horizon;
+    if may_have_expired {
         expiry::expire_overdue(conn, account_id, now)?;
     }
-    Ok(Locked {
-        account,
-        now,
-        caller_name: caller.name.unwrap_or_default(),
-        webhooks: caller.webhooks,
-    })
+    Ok((
+        Locked {
+            account,
+            now,
+            caller_name: caller.name.unwrap_or_default(),
+            webhooks: caller.webhooks,
+        },
+        (!may_have_expired).then_some(read),
+    ))
 }
 
 /// For a read whose caller only the token vouched for

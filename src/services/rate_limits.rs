@@ -21,14 +21,17 @@ pub fn invitations_window(config: &Config, now: NaiveDateTime) -> (NaiveDateTime
 
 /// At most `INVITATIONS_RATE_INVITATIONS_PER_HOUR` invitations in any rolling
 /// hour. `reached_by` is the creation time of the limit-th newest invitation
-/// in the window (see `invitations_window`), if there are that many.
+/// in the window (see `invitations_window`), if there are that many. A window
+/// read from an earlier clock holds more; only an invitation inside the hour
+/// before `now` counts (if the limit-th newest is older, fewer are inside).
 pub fn invitations_per_hour(
     config: &Config,
     reached_by: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let limit = config.invitations_per_hour;
-    match reached_by {
+    let (window_start, _) = invitations_window(config, now);
+    match reached_by.filter(|created| *created > window_start) {
         Some(oldest) if limit > 0 => Err(AppError::RateLimited {
             retry_after_seconds: seconds_until(oldest + Duration::hours(1), now),
             detail: format!("At most {limit} invitations per hour may be created for an account."),

@@ -15,6 +15,7 @@ db_tests!(
     parallel_invites_on_a_monthly_account_buy_one_license_per_invitation,
     parallel_invites_committed_together_keep_only_what_each_answer_says,
     a_batched_invite_failing_after_its_first_write_costs_only_itself,
+    an_invite_waiting_for_the_account_lock_sees_what_the_holder_committed,
 );
 
 fn statuses(replies: &[Reply]) -> (usize, usize) {
@@ -325,4 +326,44 @@ async fn a_batched_invite_failing_after_its_first_write_costs_only_itself(app: T
         Backend::Postgres => {}
         Backend::Sqlite => assert_eq!(reruns, 0, "SQLite batches always use savepoints"),
     }
+}
+
+/// What the account lock guards is read after the lock is granted: a caller
+/// demoted by a transaction that held the lock while the invite waited for it
+/// is refused, not judged on the role it had before the wait.
+async fn an_invite_waiting_for_the_account_lock_sees_what_the_holder_committed(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let begin = match app.backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    let demote = format!(
+        "{begin}; UPDATE accounts SET lock_version = lock_version + 1 WHERE id = {account}; \
+         UPDATE users SET role = 'standard' WHERE id = {user};",
+        account = owner.account_id,
+        user = owner.user_id,
+    );
+    let pool = app.state.pool.clone();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let mut conn = pool.get().expect("a connection");
+        conn.batch_execute(&demote).expect("demote under the lock");
+        locked.send(()).unwrap();
+        // Long enough for the invite to reach the lock and wait on it.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        conn.batch_execute("COMMIT").expect("commit");
+    });
+    tokio::task::spawn_blocking(move || is_locked.recv().unwrap())
+        .await
+        .unwrap();
+    let reply = app
+        .post(
+            &format!("/accounts/{}/invitations", owner.account_id),
+            &owner.token,
+            json!({"email": "late@example.com", "role": "standard"}),
+        )
+        .await;
+    holder.join().unwrap();
+    reply.problem(403, "forbidden");
 }

@@ -1,0 +1,2 @@
+ALTER TABLE email_outbox RESET (fillfactor);
+ALTER TABLE invitations RESET (fillfactor);
