@@ -106,8 +106,21 @@ impl DbManager {
                 // newer row of every tenant over the account's own index (seen
                 // on a seeded large account; tests/flat_cost.rs). 1.1 is the
                 // usual setting for SSD and cached data.
-                conn.batch_execute("SET random_page_cost = 1.1")
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                //
+                // Generic plans only: every statement is prepared once per
+                // connection and planned once, for any values. With PostgreSQL's
+                // default it plans statements for their values as long as
+                // that looks cheaper: on every execution, and for the
+                // invite's first open license it then walked the primary key
+                // past every held license (it estimates open ones spread
+                // evenly; an account's are usually its newest): 10 to 17 ms
+                // per invite on the benchmark's account of 60,000 seats. The
+                // indexes are built for the generic plans (tests/flat_cost.rs
+                // checks those).
+                conn.batch_execute(
+                    "SET random_page_cost = 1.1; SET plan_cache_mode = force_generic_plan",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Postgres(conn))
             }
             DatabaseUrl::Sqlite(path) => {
