@@ -115,11 +115,15 @@ fn assess(
     };
     // Read with the lock when it was (the probe parsed the same email);
     // else (invitations were expired under the lock) now.
-    let snapshot = match snapshot.filter(|s| s.license(draft.license_type).is_some()) {
-        Some(snapshot) => snapshot,
+    let read_with_the_lock = snapshot.and_then(|s| {
+        let license = s.license(draft.license_type)?;
+        Some((s, license))
+    });
+    let (snapshot, (open_license_id, price_cents)) = match read_with_the_lock {
+        Some(read) => read,
         None => {
             let (rate_window_start, rate_limit) = rate_limits::invitations_window(config, now);
-            db::invite_snapshot::read(
+            let snapshot = db::invite_snapshot::read(
                 conn,
                 &InviteSnapshotQuery {
                     account_id: account.id,
@@ -129,12 +133,13 @@ fn assess(
                     rate_limit,
                     now,
                 },
-            )?
+            )?;
+            let license = snapshot
+                .license(draft.license_type)
+                .ok_or_else(|| AppError::internal("no snapshot of the invite's license type"))?;
+            (snapshot, license)
         }
     };
-    let (open_license_id, price_cents) = snapshot
-        .license(draft.license_type)
-        .ok_or_else(|| AppError::internal("no snapshot of the invite's license type"))?;
     let offer = licensing::offer_from(
         account,
         draft.license_type,

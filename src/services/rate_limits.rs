@@ -76,3 +76,37 @@ pub fn resend(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(per_hour: &'static str) -> Config {
+        Config::from_lookup(move |name| {
+            (name == "INVITATIONS_RATE_INVITATIONS_PER_HOUR").then(|| per_hour.to_owned())
+        })
+        .unwrap()
+    }
+
+    /// `reached_by` may come from a window read before the lock (an earlier
+    /// clock): only an invitation inside the hour before `now` counts.
+    #[test]
+    fn only_an_invitation_inside_the_hour_before_now_reaches_the_limit() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        let config = config("1");
+        let inside = now - Duration::minutes(59);
+        match invitations_per_hour(&config, Some(inside), now) {
+            Err(AppError::RateLimited {
+                retry_after_seconds,
+                ..
+            }) => assert_eq!(retry_after_seconds, 60),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        let outside = now - Duration::hours(1) - Duration::milliseconds(1);
+        assert!(invitations_per_hour(&config, Some(outside), now).is_ok());
+        assert!(invitations_per_hour(&config, None, now).is_ok());
+        assert!(invitations_per_hour(&self::config("0"), Some(inside), now).is_ok());
+    }
+}
