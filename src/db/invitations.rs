@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{invitation_groups, invitations};
+use super::schema::{invitation_groups, invitations, users};
+use crate::domain::access::UserStatus;
 use crate::domain::ids::{AccountId, GroupId, InvitationId, UserId};
 use crate::domain::invitation::{Delivery, InvitationStatus};
 use crate::domain::paging::PageRequest;
@@ -146,23 +147,76 @@ pub fn find_pending_for_email(
         .optional()
 }
 
+/// A row of a list as one statement reads it: the invitation, its inviter's
+/// name, and the caller's role if the caller is an active member of the
+/// account (the same on every row; `None` otherwise), so that a page costs no
+/// separate round trip for the caller or the names.
+pub struct ListedRow {
+    pub invitation: InvitationRow,
+    pub inviter_name: String,
+    pub caller_role: Option<String>,
+}
+
+type ListedColumns = (
+    InvitationRow,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl From<ListedColumns> for ListedRow {
+    fn from((invitation, first, last, caller_role): ListedColumns) -> Self {
+        let inviter_name = match (first, last) {
+            (Some(first), Some(last)) => format!("{first} {last}").trim().to_owned(),
+            _ => String::new(),
+        };
+        ListedRow {
+            invitation,
+            inviter_name,
+            caller_role,
+        }
+    }
+}
+
+/// Invitations joined to their inviter, selecting `ListedColumns` for
+/// `$caller` in `$account` (an uncorrelated subselect: evaluated once).
+macro_rules! listed {
+    ($account:expr, $caller:expr) => {{
+        let inviter = diesel::alias!(users as inviter);
+        let caller_role = users::table
+            .filter(users::id.eq($caller))
+            .filter(users::account_id.eq($account))
+            .filter(users::status.eq(UserStatus::Active.as_str()))
+            .select(users::role)
+            .single_value();
+        invitations::table
+            .left_join(inviter.on(inviter.field(users::id).eq(invitations::invited_by_user_id)))
+            .select((
+                invitations::all_columns,
+                inviter.field(users::first_name).nullable(),
+                inviter.field(users::last_name).nullable(),
+                caller_role,
+            ))
+    }};
+}
+
 /// One page, newest first, of the rows matching `$filter`, ordered by the whole
 /// key of the index that serves it (`$order`, ending in `id`): a static query
 /// (planned once per connection) whose order only that index gives, so
 /// PostgreSQL never walks the primary key through every newer row of every
 /// tenant instead.
 macro_rules! page_of {
-    ($conn:expr, $page:expr, $account:expr, $filter:expr, $order:expr) => {
+    ($conn:expr, $page:expr, $account:expr, $caller:expr, $filter:expr, $order:expr) => {
         match $page.before_id {
-            None => invitations::table
+            None => listed!($account, $caller)
                 .filter($filter)
                 .order($order)
                 .limit($page.limit + 1)
-                .load::<InvitationRow>($conn),
+                .load::<ListedColumns>($conn),
             // `(account_id, id) < (account, cursor)`, a condition only the
             // account's indexes can serve: `id < cursor` alone lets PostgreSQL
             // walk the primary key back from the cursor through every tenant.
-            Some(before) => invitations::table
+            Some(before) => listed!($account, $caller)
                 .filter($filter)
                 .filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>(
@@ -175,9 +229,17 @@ macro_rules! page_of {
                 )
                 .order($order)
                 .limit($page.limit + 1)
-                .load::<InvitationRow>($conn),
+                .load::<ListedColumns>($conn),
         }
+        .map(|rows| rows.into_iter().map(ListedRow::from).collect())
     };
+}
+
+/// Who lists: the caller's id, and the account listed.
+#[derive(Clone, Copy)]
+pub struct Lister {
+    pub account_id: AccountId,
+    pub caller_id: UserId,
 }
 
 /// One page of rows stored with `stored` status (any when `None`), of one
@@ -185,17 +247,22 @@ macro_rules! page_of {
 /// its filter and order.
 fn stored_page(
     conn: &mut DbConnection,
-    account_id: AccountId,
+    lister: Lister,
     stored: Option<&str>,
     email_normalized: Option<&str>,
     page: PageRequest,
-) -> QueryResult<Vec<InvitationRow>> {
+) -> QueryResult<Vec<ListedRow>> {
     use invitations::{account_id as account, email_normalized as email, id, status};
+    let Lister {
+        account_id,
+        caller_id,
+    } = lister;
     match (stored, email_normalized) {
         (None, None) => page_of!(
             conn,
             page,
             account_id,
+            caller_id,
             account.eq(account_id),
             (account.desc(), id.desc())
         ),
@@ -203,6 +270,7 @@ fn stored_page(
             conn,
             page,
             account_id,
+            caller_id,
             account.eq(account_id).and(email.eq(e)),
             (account.desc(), email.desc(), id.desc())
         ),
@@ -210,6 +278,7 @@ fn stored_page(
             conn,
             page,
             account_id,
+            caller_id,
             account.eq(account_id).and(status.eq(s)),
             (account.desc(), status.desc(), id.desc())
         ),
@@ -217,6 +286,7 @@ fn stored_page(
             conn,
             page,
             account_id,
+            caller_id,
             account.eq(account_id).and(email.eq(e)).and(status.eq(s)),
             (account.desc(), email.desc(), id.desc())
         ),
@@ -299,13 +369,14 @@ pub fn accepted_by(
 /// a pending row past its expiry counts as expired.
 pub fn list(
     conn: &mut DbConnection,
-    account_id: AccountId,
+    lister: Lister,
     status: Option<InvitationStatus>,
     email_normalized: Option<&str>,
     page: PageRequest,
     now: NaiveDateTime,
-) -> QueryResult<Vec<InvitationRow>> {
+) -> QueryResult<Vec<ListedRow>> {
     use invitations::{account_id as account, expires_at, id, status as stored};
+    let account_id = lister.account_id;
     let pending = InvitationStatus::Pending.as_str();
     let page_size = usize::try_from(page.limit + 1).unwrap_or(usize::MAX);
     match status {
@@ -325,8 +396,8 @@ pub fn list(
                 limit: page.limit + overdue,
                 ..page
             };
-            let mut rows = stored_page(conn, account_id, Some(pending), email_normalized, widened)?;
-            rows.retain(|row| row.expires_at > now);
+            let mut rows = stored_page(conn, lister, Some(pending), email_normalized, widened)?;
+            rows.retain(|row| row.invitation.expires_at > now);
             rows.truncate(page_size);
             Ok(rows)
         }
@@ -335,24 +406,27 @@ pub fn list(
         // at most, read whole on the overdue index. Merged here, never one OR
         // that would need a sort of every expired invitation.
         Some(InvitationStatus::Expired) => {
-            let overdue = invitations::table
+            let overdue = listed!(account_id, lister.caller_id)
                 .filter(account.eq(account_id))
                 .filter(stored.eq(pending))
                 .filter(expires_at.le(now))
                 .filter(id.lt(page.before_id.unwrap_or(i64::MAX)))
-                .load::<InvitationRow>(conn)?
+                .load::<ListedColumns>(conn)?
                 .into_iter()
-                .filter(|row| email_normalized.is_none_or(|e| row.email_normalized == e));
+                .map(ListedRow::from)
+                .filter(|row| {
+                    email_normalized.is_none_or(|e| row.invitation.email_normalized == e)
+                });
             let expired = InvitationStatus::Expired.as_str();
-            let mut rows = stored_page(conn, account_id, Some(expired), email_normalized, page)?;
+            let mut rows = stored_page(conn, lister, Some(expired), email_normalized, page)?;
             rows.extend(overdue);
-            rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+            rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.invitation.id));
             rows.truncate(page_size);
             Ok(rows)
         }
         other => stored_page(
             conn,
-            account_id,
+            lister,
             other.map(InvitationStatus::as_str),
             email_normalized,
             page,

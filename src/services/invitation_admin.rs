@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 
 use crate::contract;
 use crate::contract::utc;
-use crate::db::{self, DbConnection, invitations::InvitationRow, licenses::Holder};
+use crate::db::invitations::{InvitationRow, Lister};
+use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::audit::AuditAction;
 use crate::domain::billing::{ChargeReason, LicenseType};
 use crate::domain::email::normalize;
@@ -18,7 +19,7 @@ use crate::services::context::{Context, Manager};
 use crate::services::invite::queue_invitation_email;
 use crate::services::{
     Locked, check_manager, licensing, lock_account_as_manager, lock_account_for_manager,
-    rate_limits, views,
+    rate_limits, require_manager_role, views,
 };
 use serde_json::json;
 
@@ -30,27 +31,50 @@ pub struct ListFilter {
 
 /// A page of the account's invitations. Only the token vouched for the
 /// caller (`ManagerCheckedByService`): the caller is checked first, then the
-/// query's own errors (`filter`) are reported, as everywhere else.
+/// query's own errors (`filter`) are reported, as everywhere else. The page's
+/// statement reads the caller's role beside the rows; an empty page asks
+/// separately.
 pub fn list(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
     filter: Result<ListFilter, AppError>,
 ) -> Result<contract::InvitationPage, AppError> {
-    check_manager(conn, ctx)?;
-    let filter = filter?;
-    let (account_id, now) = (ctx.caller.account_id, ctx.now());
+    let filter = match filter {
+        Ok(filter) => filter,
+        Err(error) => {
+            check_manager(conn, ctx)?;
+            return Err(error);
+        }
+    };
+    let Manager {
+        account_id,
+        user_id: caller_id,
+        ..
+    } = ctx.caller;
+    let now = ctx.now();
     let email = filter.email.as_deref().map(normalize);
     let rows = db::invitations::list(
         conn,
-        account_id,
+        Lister {
+            account_id,
+            caller_id,
+        },
         filter.status,
         email.as_deref(),
         filter.page,
         now,
     )?;
-    let (rows, next_cursor) = filter.page.finish(rows, |r| r.id.get());
+    match rows.first() {
+        None => check_manager(conn, ctx)?,
+        Some(row) => require_manager_role(conn, caller_id, account_id, row.caller_role.as_deref())?,
+    }
+    let (rows, next_cursor) = filter.page.finish(rows, |r| r.invitation.id.get());
+    let named = rows
+        .into_iter()
+        .map(|row| (row.invitation, row.inviter_name))
+        .collect();
     Ok(contract::InvitationPage {
-        items: views::invitations(conn, rows, now)?,
+        items: views::named_invitations(conn, named, now)?,
         next_cursor,
     })
 }

@@ -31,7 +31,7 @@ use crate::auth::Principal;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, accounts::AccountRow};
 use crate::domain::access::Role;
-use crate::domain::ids::AccountId;
+use crate::domain::ids::{AccountId, UserId};
 use crate::error::{AppError, AuthFailure};
 use crate::services::context::{Context, Manager};
 
@@ -116,17 +116,7 @@ pub fn lock_for_manager_reading<T>(
         // again, now that this transaction holds the lock (so it is current).
         (account, caller, read) = lock(conn, read_at, horizon)?.ok_or(AppError::NotFound)?;
     }
-    let Some(role) = caller.role.as_deref() else {
-        // Not an active member any more: say which, as the gate would have.
-        let failure = match db::users::find(conn, caller_id)? {
-            Some(user) if user.account_id == account_id => AuthFailure::DisabledUser,
-            _ => AuthFailure::UnknownUser,
-        };
-        return Err(AppError::Unauthorized(failure));
-    };
-    if !Role::from_db(role)?.can_manage() {
-        return Err(AppError::Forbidden);
-    }
+    require_manager_role(conn, caller_id, account_id, caller.role.as_deref())?;
     let now = clock.now();
     let may_have_expired = caller.expiring || now > horizon;
     if may_have_expired {
@@ -153,6 +143,29 @@ pub fn check_manager(conn: &mut DbConnection, ctx: &Context<Manager>) -> Result<
         ..
     } = ctx.caller;
     if Principal::of(conn, user_id, account_id)?.role.can_manage() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The caller may manage the account, given the role a statement read for
+/// the caller as an active member of it (`None`: not one, and then a second
+/// look says which `401` the gate would have given).
+pub fn require_manager_role(
+    conn: &mut DbConnection,
+    caller_id: UserId,
+    account_id: AccountId,
+    active_role: Option<&str>,
+) -> Result<(), AppError> {
+    let Some(role) = active_role else {
+        let failure = match db::users::find(conn, caller_id)? {
+            Some(user) if user.account_id == account_id => AuthFailure::DisabledUser,
+            _ => AuthFailure::UnknownUser,
+        };
+        return Err(AppError::Unauthorized(failure));
+    };
+    if Role::from_db(role)?.can_manage() {
         Ok(())
     } else {
         Err(AppError::Forbidden)

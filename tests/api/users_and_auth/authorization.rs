@@ -4,6 +4,7 @@ use super::*;
 
 crate::db_tests!(
     a_standard_user_gets_403_on_management_endpoints,
+    a_demoted_managers_still_valid_token_gets_403_on_the_list,
     a_standard_user_may_read_the_account_and_themselves_but_not_another_user,
     another_tenants_resources_answer_404_never_403,
     an_unknown_route_answers_404_problem_json,
@@ -75,6 +76,30 @@ async fn a_standard_user_gets_403_on_management_endpoints(app: TestApp) {
         .get(&format!("/accounts/{a}/invitations"), &owner.token)
         .await;
     assert_eq!(item_ids(listed.ok(200)).len(), 2, "{}", listed.text);
+}
+
+/// The list reads its caller's role in the page's own statement: a token
+/// issued to an administrator who has since been demoted lists nothing,
+/// whether the page has rows or not.
+async fn a_demoted_managers_still_valid_token_gets_403_on_the_list(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::classic_annual());
+    let (admin, token) = member(&app, &owner, "admin@example.com", "administrator").await;
+    let a = owner.account_id;
+    let listed = app.get(&format!("/accounts/{a}/invitations"), &token).await;
+    assert_eq!(item_ids(listed.ok(200)).len(), 1, "{}", listed.text);
+    app.request(
+        "PATCH",
+        &format!("/accounts/{a}/users/{admin}"),
+        Some(&owner.token),
+        Some(&json!({"role": "standard"})),
+    )
+    .await
+    .ok(200);
+    for query in ["", "?status=pending", "?status=expired", "?status=accepted"] {
+        app.get(&format!("/accounts/{a}/invitations{query}"), &token)
+            .await
+            .problem(403, "forbidden");
+    }
 }
 
 async fn a_standard_user_may_read_the_account_and_themselves_but_not_another_user(app: TestApp) {
