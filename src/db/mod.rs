@@ -29,6 +29,7 @@ pub mod charges;
 pub mod groups;
 pub mod idempotency;
 pub mod ids;
+pub mod invitation_list;
 pub mod invitations;
 pub mod invite_snapshot;
 pub mod licenses;

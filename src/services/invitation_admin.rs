@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 
 use crate::contract;
 use crate::contract::utc;
-use crate::db::invitations::{InvitationRow, Lister};
+use crate::db::invitation_list::Lister;
+use crate::db::invitations::InvitationRow;
 use crate::db::{self, DbConnection, licenses::Holder};
 use crate::domain::audit::AuditAction;
 use crate::domain::billing::{ChargeReason, LicenseType};
@@ -32,8 +33,8 @@ pub struct ListFilter {
 /// A page of the account's invitations. Only the token vouched for the
 /// caller (`ManagerCheckedByService`): the caller is checked first, then the
 /// query's own errors (`filter`) are reported, as everywhere else. The page's
-/// statement reads the caller's role beside the rows; an empty page asks
-/// separately.
+/// one statement reads the caller's role beside the rows (an empty page asks
+/// separately), and every fact of each invitation's view.
 pub fn list(
     conn: &mut DbConnection,
     ctx: &Context<Manager>,
@@ -53,7 +54,7 @@ pub fn list(
     } = ctx.caller;
     let now = ctx.now();
     let email = filter.email.as_deref().map(normalize);
-    let rows = db::invitations::list(
+    let rows = db::invitation_list::list(
         conn,
         Lister {
             account_id,
@@ -69,14 +70,19 @@ pub fn list(
         Some(row) => require_manager_role(conn, caller_id, account_id, row.caller_role.as_deref())?,
     }
     let (rows, next_cursor) = filter.page.finish(rows, |r| r.invitation.id.get());
-    let named = rows
+    let items = rows
         .into_iter()
-        .map(|row| (row.invitation, row.inviter_name))
-        .collect();
-    Ok(contract::InvitationPage {
-        items: views::named_invitations(conn, named, now)?,
-        next_cursor,
-    })
+        .map(|row| {
+            views::invitation_view(
+                row.invitation,
+                row.group_ids,
+                row.inviter_name,
+                row.latest_charge.as_ref(),
+                now,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(contract::InvitationPage { items, next_cursor })
 }
 
 pub fn get(

@@ -72,6 +72,7 @@ pub fn invitations(
     rows: Vec<InvitationRow>,
     now: NaiveDateTime,
 ) -> Result<Vec<contract::Invitation>, AppError> {
+    let ids: Vec<InvitationId> = rows.iter().map(|r| r.id).collect();
     let mut inviter_ids: Vec<UserId> = rows.iter().map(|r| r.invited_by_user_id).collect();
     inviter_ids.sort_unstable();
     inviter_ids.dedup();
@@ -79,26 +80,6 @@ pub fn invitations(
         .into_iter()
         .map(|u| (u.id, u.full_name()))
         .collect();
-    let named = rows
-        .into_iter()
-        .map(|row| {
-            let inviter = inviters
-                .get(&row.invited_by_user_id)
-                .cloned()
-                .unwrap_or_default();
-            (row, inviter)
-        })
-        .collect();
-    named_invitations(conn, named, now)
-}
-
-/// `invitations` for rows whose inviter's name is already known.
-pub fn named_invitations(
-    conn: &mut DbConnection,
-    rows: Vec<(InvitationRow, String)>,
-    now: NaiveDateTime,
-) -> Result<Vec<contract::Invitation>, AppError> {
-    let ids: Vec<InvitationId> = rows.iter().map(|(r, _)| r.id).collect();
     let mut groups = group_map(db::invitations::group_ids_of(conn, &ids)?);
     let mut charges: HashMap<InvitationId, ChargeRow> =
         db::charges::latest_for_invitations(conn, &ids)?
@@ -106,7 +87,11 @@ pub fn named_invitations(
             .filter_map(|c| c.invitation_id.map(|id| (id, c)))
             .collect();
     rows.into_iter()
-        .map(|(row, inviter)| {
+        .map(|row| {
+            let inviter = inviters
+                .get(&row.invited_by_user_id)
+                .cloned()
+                .unwrap_or_default();
             let group_ids = groups.remove(&row.id).unwrap_or_default();
             let charge = charges.remove(&row.id);
             invitation_view(row, group_ids, inviter, charge.as_ref(), now)

@@ -9,6 +9,7 @@ crate::db_tests!(
     paging_follows_next_cursor_until_it_is_null,
     a_cursor_the_service_did_not_issue_is_a_422,
     an_invitation_is_read_by_id_with_every_documented_field,
+    every_listed_invitation_is_what_reading_it_by_id_answers,
 );
 
 async fn invitations_are_listed_newest_first_as_items_and_next_cursor(app: TestApp) {
@@ -254,4 +255,115 @@ async fn an_invitation_is_read_by_id_with_every_documented_field(app: TestApp) {
     app.get(&format!("{}/987654", invitations_of(&owner)), &owner.token)
         .await
         .problem(404, "not_found");
+}
+
+/// The list reads each invitation's inviter, groups and latest charge in the
+/// page's own statement; reading one by id gathers them separately. Both must
+/// answer the same, whoever invited, with any number of groups, charged or
+/// not, on any page and under any filter.
+async fn every_listed_invitation_is_what_reading_it_by_id_answers(app: TestApp) {
+    let owner = app.bootstrap(&AccountSpec::new_monthly());
+    let (tax, estates) = (
+        app.create_group(&owner, "Tax").await,
+        app.create_group(&owner, "Estates").await,
+    );
+    let (admin_id, admin_token) = app
+        .join(
+            &owner,
+            json!({"email": "admin@example.com", "role": "administrator"}),
+        )
+        .await;
+    let admin_user = app
+        .get(
+            &format!("/accounts/{}/users/{admin_id}", owner.account_id),
+            &owner.token,
+        )
+        .await;
+    let admin_name = format!(
+        "{} {}",
+        admin_user.ok(200)["first_name"]
+            .as_str()
+            .expect("first name"),
+        admin_user.body["last_name"].as_str().expect("last name")
+    );
+    let admin = Owner {
+        token: admin_token,
+        ..owner.clone()
+    };
+    let two_groups = app
+        .invite(
+            &owner,
+            json!({"email": "two@example.com", "role": "standard", "group_ids": [estates, tax]}),
+        )
+        .await;
+    assert_eq!(
+        two_groups["charge"]["amount_cents"].is_i64(),
+        true,
+        "{two_groups}"
+    );
+    app.invite(
+        &admin,
+        json!({"email": "one@example.com", "role": "standard", "group_ids": [tax]}),
+    )
+    .await;
+    let revoked = app.invite(&owner, new_standard("none@example.com")).await;
+    app.revoke(&owner, &revoked).await.ok(200);
+    let all = app.get(&invitations_of(&owner), &owner.token).await;
+    for invitation in all.ok(200)["items"].as_array().expect("items") {
+        if invitation["status"] != "revoked" {
+            app.wait_for_delivery(&owner, invitation, "sent").await;
+        }
+    }
+
+    let mut listed = Vec::new();
+    for query in [
+        "",
+        "?status=pending",
+        "?status=revoked",
+        "?status=accepted",
+        "?email=TWO@example.com",
+    ] {
+        let page = app
+            .get(&format!("{}{query}", invitations_of(&owner)), &owner.token)
+            .await;
+        listed.extend(page.ok(200)["items"].as_array().expect("items").clone());
+    }
+    let mut cursor = String::new();
+    loop {
+        let page = app
+            .get(
+                &format!("{}?limit=1{cursor}", invitations_of(&owner)),
+                &owner.token,
+            )
+            .await;
+        let body = page.ok(200);
+        listed.extend(body["items"].as_array().expect("items").clone());
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    // 4 invitations (the administrator's own, accepted, among them): all of
+    // them, then 2 pending, 1 revoked, 1 accepted, 1 by email, then one by one.
+    assert_eq!(listed.len(), 4 + 2 + 1 + 1 + 1 + 4, "{listed:?}");
+    for item in &listed {
+        let read = app.read_invitation(&owner, item).await;
+        assert_eq!(read.ok(200), item, "listed and read differ");
+    }
+    let by_admin = listed
+        .iter()
+        .find(|i| i["email"] == "one@example.com")
+        .expect("listed");
+    assert_eq!(by_admin["invited_by"]["id"], admin_id);
+    assert_eq!(by_admin["invited_by"]["name"], admin_name.as_str());
+    assert_eq!(by_admin["group_ids"], json!([tax]));
+    let mut groups = vec![tax, estates];
+    groups.sort_unstable();
+    let first = listed
+        .iter()
+        .find(|i| i["email"] == "two@example.com")
+        .expect("listed");
+    assert_eq!(first["group_ids"], json!(groups));
+    assert_eq!(first["charge"], two_groups["charge"]);
+    assert_eq!(first["invited_by"]["name"], "Ann Smith");
 }
