@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::prepared::Prepared;
 use super::schema::{accounts, license_prices};
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::ids::{AccountId, UserId};
@@ -62,11 +63,13 @@ pub fn find(conn: &mut DbConnection, id: AccountId) -> QueryResult<Option<Accoun
 /// PostgreSQL, the database write lock on SQLite) and returns the account as it
 /// is under the lock. `None` if the account is unknown.
 pub fn lock(conn: &mut DbConnection, id: AccountId) -> QueryResult<Option<AccountRow>> {
-    diesel::update(accounts::table.find(id))
-        .set(accounts::lock_version.eq(accounts::lock_version + 1))
-        .returning(accounts::all_columns)
-        .get_result(conn)
-        .optional()
+    Prepared(
+        diesel::update(accounts::table.find(id))
+            .set(accounts::lock_version.eq(accounts::lock_version + 1))
+            .returning(accounts::all_columns),
+    )
+    .get_result(conn)
+    .optional()
 }
 
 /// The caller of a write as seen under the account lock.
@@ -162,20 +165,22 @@ pub fn lock_for_caller(
     caller_id: UserId,
     horizon: NaiveDateTime,
 ) -> QueryResult<Option<(AccountRow, LockedCaller)>> {
-    diesel::update(accounts::table.find(id))
-        .set(accounts::lock_version.eq(accounts::lock_version + 1))
-        .returning((
-            accounts::all_columns,
-            locked_caller_columns!(id, caller_id, horizon),
-        ))
-        .get_result::<(AccountRow, LockedCallerColumns)>(conn)
-        .optional()
-        .map(|locked| {
-            locked.map(|(account, columns)| {
-                let caller = LockedCaller::read(&account, columns);
-                (account, caller)
-            })
+    Prepared(
+        diesel::update(accounts::table.find(id))
+            .set(accounts::lock_version.eq(accounts::lock_version + 1))
+            .returning((
+                accounts::all_columns,
+                locked_caller_columns!(id, caller_id, horizon),
+            )),
+    )
+    .get_result::<(AccountRow, LockedCallerColumns)>(conn)
+    .optional()
+    .map(|locked| {
+        locked.map(|(account, columns)| {
+            let caller = LockedCaller::read(&account, columns);
+            (account, caller)
         })
+    })
 }
 
 /// Sets the account's price for a license type. Prices are stored as cents

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::accounts::{AccountRow, LockedCaller, LockedCallerColumns, locked_caller_columns};
+use super::prepared::Prepared;
 use super::schema::accounts;
 use crate::domain::billing::LicenseType;
 use crate::domain::ids::{AccountId, LicenseId, UserId};
@@ -146,19 +147,21 @@ pub fn lock_for_invite(
     q: &InviteSnapshotQuery<'_>,
 ) -> QueryResult<Option<(AccountRow, LockedCaller, InviteSnapshot)>> {
     let id = q.account_id;
-    diesel::update(accounts::table.find(id))
-        .set(accounts::lock_version.eq(accounts::lock_version + 1))
-        .returning((
-            accounts::all_columns,
-            locked_caller_columns!(id, caller_id, horizon),
-            snapshot_columns!(q),
-        ))
-        .get_result::<(AccountRow, LockedCallerColumns, SnapshotColumns)>(conn)
-        .optional()
-        .map(|locked| {
-            locked.map(|(account, caller, columns)| {
-                let caller = LockedCaller::read(&account, caller);
-                (account, caller, snapshot(q, columns))
-            })
+    Prepared(
+        diesel::update(accounts::table.find(id))
+            .set(accounts::lock_version.eq(accounts::lock_version + 1))
+            .returning((
+                accounts::all_columns,
+                locked_caller_columns!(id, caller_id, horizon),
+                snapshot_columns!(q),
+            )),
+    )
+    .get_result::<(AccountRow, LockedCallerColumns, SnapshotColumns)>(conn)
+    .optional()
+    .map(|locked| {
+        locked.map(|(account, caller, columns)| {
+            let caller = LockedCaller::read(&account, caller);
+            (account, caller, snapshot(q, columns))
         })
+    })
 }

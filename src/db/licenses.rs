@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::prepared::Prepared;
 use super::schema::{license_counts, licenses};
 use crate::domain::billing::{LicenseState, LicenseType};
 use crate::domain::ids::{AccountId, InvitationId, LicenseId, UserId};
@@ -88,17 +89,19 @@ pub fn take(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let (state, invitation_id, user_id) = holder.columns();
-    let updated = diesel::update(
-        licenses::table
-            .find(license_id)
-            .filter(licenses::state.eq(LicenseState::Open.as_str())),
+    let updated = Prepared(
+        diesel::update(
+            licenses::table
+                .find(license_id)
+                .filter(licenses::state.eq(LicenseState::Open.as_str())),
+        )
+        .set((
+            licenses::state.eq(state),
+            licenses::invitation_id.eq(invitation_id),
+            licenses::user_id.eq(user_id),
+            licenses::updated_at.eq(now),
+        )),
     )
-    .set((
-        licenses::state.eq(state),
-        licenses::invitation_id.eq(invitation_id),
-        licenses::user_id.eq(user_id),
-        licenses::updated_at.eq(now),
-    ))
     .execute(conn)?;
     Ok(updated == 1)
 }
@@ -110,17 +113,19 @@ pub fn assign_reserved(
     user_id: UserId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        licenses::table
-            .filter(licenses::invitation_id.eq(invitation_id))
-            .filter(licenses::state.eq(LicenseState::Reserved.as_str())),
+    Prepared(
+        diesel::update(
+            licenses::table
+                .filter(licenses::invitation_id.eq(invitation_id))
+                .filter(licenses::state.eq(LicenseState::Reserved.as_str())),
+        )
+        .set((
+            licenses::state.eq(LicenseState::Assigned.as_str()),
+            licenses::invitation_id.eq(None::<InvitationId>),
+            licenses::user_id.eq(Some(user_id)),
+            licenses::updated_at.eq(now),
+        )),
     )
-    .set((
-        licenses::state.eq(LicenseState::Assigned.as_str()),
-        licenses::invitation_id.eq(None::<InvitationId>),
-        licenses::user_id.eq(Some(user_id)),
-        licenses::updated_at.eq(now),
-    ))
     .execute(conn)
 }
 

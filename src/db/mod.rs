@@ -36,6 +36,7 @@ pub mod licenses;
 pub mod mail_events;
 pub mod money;
 pub mod outbox;
+pub mod prepared;
 pub mod schema;
 pub mod scim;
 pub mod secrets;

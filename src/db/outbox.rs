@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
 use super::DbConnection;
+use super::prepared::Prepared;
 use super::schema::email_outbox;
 use crate::domain::ids::{AccountId, InvitationId};
 use crate::domain::outbox::OutboxStatus;
@@ -118,13 +119,16 @@ pub fn mark_sent_many(
     let invitations: Vec<Option<InvitationId>> = match conn {
         _ if ids.is_empty() => Vec::new(),
         // One statement for the batch: a round trip each would cost more.
-        DbConnection::Postgres(pg) => diesel::update(
-            email_outbox::table
-                .filter(email_outbox::id.eq_any(ids))
-                .filter(queued()),
+        // `= ANY($1)` on PostgreSQL: one text whatever the batch.
+        DbConnection::Postgres(pg) => Prepared(
+            diesel::update(
+                email_outbox::table
+                    .filter(email_outbox::id.eq_any(ids))
+                    .filter(queued()),
+            )
+            .set(sent())
+            .returning(email_outbox::invitation_id),
         )
-        .set(sent())
-        .returning(email_outbox::invitation_id)
         .get_results(pg)?,
         // No round trips to save, and SQLite would plan `id IN (…) AND
         // status = ?` on the status index (every sent email), not by id.
