@@ -296,9 +296,8 @@ async fn every_listed_invitation_is_what_reading_it_by_id_answers(app: TestApp) 
             json!({"email": "two@example.com", "role": "standard", "group_ids": [estates, tax]}),
         )
         .await;
-    assert_eq!(
+    assert!(
         two_groups["charge"]["amount_cents"].is_i64(),
-        true,
         "{two_groups}"
     );
     app.invite(
