@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::prepared::Prepared;
 use super::schema::audit_events;
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::{AccountId, AuditEventId, ScimTokenId, UserId};
@@ -38,10 +39,12 @@ pub struct NewAuditEvent<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewAuditEvent<'_>) -> QueryResult<AuditEventId> {
-    diesel::insert_into(audit_events::table)
-        .values(new)
-        .returning(audit_events::id)
-        .get_result(conn)
+    Prepared(
+        diesel::insert_into(audit_events::table)
+            .values(new)
+            .returning(audit_events::id),
+    )
+    .get_result(conn)
 }
 
 /// Newest first, `limit + 1` rows.

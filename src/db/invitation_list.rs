@@ -12,6 +12,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use super::DbConnection;
 use super::charges::ChargeRow;
 use super::invitations::InvitationRow;
+use super::prepared::Prepared;
 use super::schema::{charges, invitations, users};
 use crate::domain::access::UserStatus;
 use crate::domain::ids::{AccountId, GroupId, UserId};
@@ -162,23 +163,26 @@ macro_rules! page_of {
                 .order($order)
                 .limit($page.limit + 1)
                 .load::<ListedColumns>($conn),
+            // The cursor's condition is SQL Diesel would not cache: its text is fixed.
             // `(account_id, id) < (account, cursor)`, a condition only the
             // account's indexes can serve: `id < cursor` alone lets PostgreSQL
             // walk the primary key back from the cursor through every tenant.
-            Some(before) => listed!($account, $caller)
-                .filter($filter)
-                .filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(
-                        "(invitations.account_id, invitations.id) < (",
+            Some(before) => Prepared(
+                listed!($account, $caller)
+                    .filter($filter)
+                    .filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(
+                            "(invitations.account_id, invitations.id) < (",
+                        )
+                        .bind::<diesel::sql_types::BigInt, _>($account)
+                        .sql(", ")
+                        .bind::<diesel::sql_types::BigInt, _>(before)
+                        .sql(")"),
                     )
-                    .bind::<diesel::sql_types::BigInt, _>($account)
-                    .sql(", ")
-                    .bind::<diesel::sql_types::BigInt, _>(before)
-                    .sql(")"),
-                )
-                .order($order)
-                .limit($page.limit + 1)
-                .load::<ListedColumns>($conn),
+                    .order($order)
+                    .limit($page.limit + 1),
+            )
+            .load::<ListedColumns>($conn),
         }
         .and_then(|rows| rows.into_iter().map(ListedRow::try_from).collect())
     };

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::prepared::Prepared;
 use super::schema::{invitation_groups, invitations};
 use crate::domain::ids::{AccountId, GroupId, InvitationId, UserId};
 use crate::domain::invitation::{Delivery, InvitationStatus};
@@ -56,9 +57,12 @@ pub struct NewInvitation<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewInvitation<'_>) -> QueryResult<InvitationRow> {
-    diesel::insert_into(invitations::table)
-        .values(new)
-        .get_result(conn)
+    Prepared(
+        diesel::insert_into(invitations::table)
+            .values(new)
+            .returning(invitations::all_columns),
+    )
+    .get_result(conn)
 }
 
 pub fn link_groups(

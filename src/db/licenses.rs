@@ -89,7 +89,9 @@ pub fn take(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let (state, invitation_id, user_id) = holder.columns();
-    let updated = Prepared(
+    // `RETURNING` and a load, not `execute`: Diesel's `execute` hands the
+    // statement on by reference, and a reference keeps no `Prepared`.
+    let taken = Prepared(
         diesel::update(
             licenses::table
                 .find(license_id)
@@ -100,10 +102,12 @@ pub fn take(
             licenses::invitation_id.eq(invitation_id),
             licenses::user_id.eq(user_id),
             licenses::updated_at.eq(now),
-        )),
+        ))
+        .returning(licenses::id),
     )
-    .execute(conn)?;
-    Ok(updated == 1)
+    .get_result::<LicenseId>(conn)
+    .optional()?;
+    Ok(taken.is_some())
 }
 
 /// Turns the invitation's reservation into an assignment to the new user.

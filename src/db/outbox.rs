@@ -46,10 +46,12 @@ pub struct NewEmail<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewEmail<'_>) -> QueryResult<i64> {
-    diesel::insert_into(email_outbox::table)
-        .values(new)
-        .returning(email_outbox::id)
-        .get_result(conn)
+    Prepared(
+        diesel::insert_into(email_outbox::table)
+            .values(new)
+            .returning(email_outbox::id),
+    )
+    .get_result(conn)
 }
 
 /// Leases up to `limit` due messages until `lease_until`, oldest due first, in one

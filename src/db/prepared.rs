@@ -12,7 +12,10 @@ use diesel::{QueryResult, RunQueryDsl};
 /// PostgreSQL parses and plans a hot UPDATE (the account lock with what it
 /// reads, a license's reservation) once per connection instead of on every
 /// execution. Wrap only statements whose text does not vary with their values
-/// (no `eq_any`, which SQLite renders as one placeholder per value).
+/// (no `eq_any`, which SQLite renders as one placeholder per value), and run
+/// them with a load (`get_result`, `load`; give an UPDATE a `RETURNING`):
+/// `execute` hands the statement on by reference, and Diesel's impl for a
+/// reference asks the statement's parts, not this wrapper.
 #[derive(Debug, Clone, Copy)]
 pub struct Prepared<Q>(pub Q);
 
