@@ -73,10 +73,26 @@ fn work_through(jobs: &Mutex<Receiver<Job>>) {
     loop {
         let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
         match job {
-            // A panicking check fails its own request, not the thread.
-            Ok(job) => drop(std::panic::catch_unwind(AssertUnwindSafe(job))),
+            Ok(job) => {
+                return_free_heap_memory();
+                // A panicking check fails its own request, not the thread.
+                drop(std::panic::catch_unwind(AssertUnwindSafe(job)));
+            }
             Err(_) => return,
         }
+    }
+}
+
+/// Hands the heap's free pages back to the system before a check runs: the
+/// memory that requests freed stays resident in the allocator's arenas
+/// otherwise, and a check's 7 MiB work area would add to it rather than stand
+/// in its place (peak RSS under a burst of logins). About 0.1 ms, against
+/// tens of milliseconds per check.
+fn return_free_heap_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory the allocator holds.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
