@@ -129,12 +129,28 @@ impl DbManager {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // Without these, concurrent writers see "database is locked". The
                 // page cache is 512 KiB a connection (default 2 MiB): the OS caches the file for all.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+                let setup = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -512;",
-                )
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                     PRAGMA cache_size = -512;";
+                // Switching a new file to WAL needs it to itself, and SQLite
+                // answers "database is locked" at once, without waiting, when
+                // other processes open it at the same moment (several
+                // `migrate`s on a fresh file): try again for up to 15 s.
+                let started = std::time::Instant::now();
+                loop {
+                    match conn.batch_execute(setup) {
+                        Ok(()) => break,
+                        Err(diesel::result::Error::DatabaseError(_, info))
+                            if info.message().contains("database is locked")
+                                && started.elapsed() < Duration::from_secs(15) =>
+                        {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        Err(e) => {
+                            return Err(diesel::ConnectionError::CouldntSetupConfiguration(e));
+                        }
+                    }
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
         }

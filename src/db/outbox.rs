@@ -59,7 +59,8 @@ pub fn insert(conn: &mut DbConnection, new: &NewEmail<'_>) -> QueryResult<i64> {
 /// (`SKIP LOCKED`), and the lease condition is checked again after the row
 /// lock; SQLite runs writers one at a time. (Raw SQL: Diesel cannot express an
 /// UPDATE whose target is a limited, locking subquery; and SQLite, without
-/// statistics, would rather take the retention index and sort.)
+/// statistics, would rather take the retention index and sort. Its text is
+/// fixed: kept prepared.)
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -71,27 +72,31 @@ pub fn claim_due(
         "status = '{queued}' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)"
     );
     let mut claimed: Vec<OutboxRow> = match conn {
-        DbConnection::Postgres(pg) => diesel::sql_query(format!(
-            "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
-             (SELECT id FROM email_outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             AND {due} RETURNING *"
-        ))
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .load(pg)?,
-        DbConnection::Sqlite(lite) => diesel::sql_query(
-            format!(
+        DbConnection::Postgres(pg) => Prepared(
+            diesel::sql_query(format!(
                 "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
-                 (SELECT id FROM email_outbox INDEXED BY email_outbox_due_idx \
-                  WHERE {due} ORDER BY next_attempt_at, id LIMIT $3) \
+                 (SELECT id FROM email_outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
                  AND {due} RETURNING *"
-            )
-            .replace('$', "?"),
+            ))
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit),
         )
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
+        .load(pg)?,
+        DbConnection::Sqlite(lite) => Prepared(
+            diesel::sql_query(
+                format!(
+                    "UPDATE email_outbox SET lease_until = $1 WHERE id IN \
+                     (SELECT id FROM email_outbox INDEXED BY email_outbox_due_idx \
+                      WHERE {due} ORDER BY next_attempt_at, id LIMIT $3) \
+                     AND {due} RETURNING *"
+                )
+                .replace('$', "?"),
+            )
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit),
+        )
         .load(lite)?,
     };
     claimed.sort_unstable_by_key(|row| row.id);
