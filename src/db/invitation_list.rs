@@ -163,10 +163,11 @@ macro_rules! page_of {
                 .order($order)
                 .limit($page.limit + 1)
                 .load::<ListedColumns>($conn),
-            // The cursor's condition is SQL Diesel would not cache: its text is fixed.
             // `(account_id, id) < (account, cursor)`, a condition only the
             // account's indexes can serve: `id < cursor` alone lets PostgreSQL
             // walk the primary key back from the cursor through every tenant.
+            // Written as SQL, which Diesel would not keep prepared; its text
+            // is fixed, so `Prepared` does.
             Some(before) => Prepared(
                 listed!($account, $caller)
                     .filter($filter)
