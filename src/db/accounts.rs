@@ -4,7 +4,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::prepared::Prepared;
 use super::schema::{accounts, license_prices};
 use crate::domain::billing::{BillingSystem, LicenseType, Plan};
 use crate::domain::ids::{AccountId, UserId};
@@ -59,17 +58,29 @@ pub fn find(conn: &mut DbConnection, id: AccountId) -> QueryResult<Option<Accoun
     accounts::table.find(id).first(conn).optional()
 }
 
+/// The statement that takes account `$id`'s write lock (bumping its
+/// `lock_version`) and returns `$returning`, kept prepared.
+macro_rules! locking_update {
+    ($id:expr, $returning:expr) => {
+        $crate::db::prepared::Prepared(
+            diesel::update($crate::db::schema::accounts::table.find($id))
+                .set(
+                    $crate::db::schema::accounts::lock_version
+                        .eq($crate::db::schema::accounts::lock_version + 1),
+                )
+                .returning($returning),
+        )
+    };
+}
+pub(crate) use locking_update;
+
 /// Takes the account's write lock for the rest of the transaction (a row lock on
 /// PostgreSQL, the database write lock on SQLite) and returns the account as it
 /// is under the lock. `None` if the account is unknown.
 pub fn lock(conn: &mut DbConnection, id: AccountId) -> QueryResult<Option<AccountRow>> {
-    Prepared(
-        diesel::update(accounts::table.find(id))
-            .set(accounts::lock_version.eq(accounts::lock_version + 1))
-            .returning(accounts::all_columns),
-    )
-    .get_result(conn)
-    .optional()
+    locking_update!(id, accounts::all_columns)
+        .get_result(conn)
+        .optional()
 }
 
 /// The caller of a write as seen under the account lock.
@@ -165,13 +176,12 @@ pub fn lock_for_caller(
     caller_id: UserId,
     horizon: NaiveDateTime,
 ) -> QueryResult<Option<(AccountRow, LockedCaller)>> {
-    Prepared(
-        diesel::update(accounts::table.find(id))
-            .set(accounts::lock_version.eq(accounts::lock_version + 1))
-            .returning((
-                accounts::all_columns,
-                locked_caller_columns!(id, caller_id, horizon),
-            )),
+    locking_update!(
+        id,
+        (
+            accounts::all_columns,
+            locked_caller_columns!(id, caller_id, horizon),
+        )
     )
     .get_result::<(AccountRow, LockedCallerColumns)>(conn)
     .optional()

@@ -9,8 +9,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::accounts::{AccountRow, LockedCaller, LockedCallerColumns, locked_caller_columns};
-use super::prepared::Prepared;
+use super::accounts::{
+    AccountRow, LockedCaller, LockedCallerColumns, locked_caller_columns, locking_update,
+};
 use super::schema::accounts;
 use crate::domain::billing::LicenseType;
 use crate::domain::ids::{AccountId, LicenseId, UserId};
@@ -147,14 +148,13 @@ pub fn lock_for_invite(
     q: &InviteSnapshotQuery<'_>,
 ) -> QueryResult<Option<(AccountRow, LockedCaller, InviteSnapshot)>> {
     let id = q.account_id;
-    Prepared(
-        diesel::update(accounts::table.find(id))
-            .set(accounts::lock_version.eq(accounts::lock_version + 1))
-            .returning((
-                accounts::all_columns,
-                locked_caller_columns!(id, caller_id, horizon),
-                snapshot_columns!(q),
-            )),
+    locking_update!(
+        id,
+        (
+            accounts::all_columns,
+            locked_caller_columns!(id, caller_id, horizon),
+            snapshot_columns!(q),
+        )
     )
     .get_result::<(AccountRow, LockedCallerColumns, SnapshotColumns)>(conn)
     .optional()
