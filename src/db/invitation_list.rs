@@ -17,6 +17,7 @@ use super::schema::{charges, invitations, users};
 use crate::domain::access::UserStatus;
 use crate::domain::ids::{AccountId, GroupId, UserId};
 use crate::domain::invitation::InvitationStatus;
+use crate::domain::name::full_name;
 use crate::domain::paging::PageRequest;
 
 /// One invitation of a page, with what its view needs beside its row.
@@ -47,7 +48,7 @@ impl TryFrom<ListedColumns> for ListedRow {
         (invitation, first, last, caller_role, groups, latest_charge): ListedColumns,
     ) -> QueryResult<Self> {
         let inviter_name = match (first, last) {
-            (Some(first), Some(last)) => format!("{first} {last}").trim().to_owned(),
+            (Some(first), Some(last)) => full_name(&first, &last),
             _ => String::new(),
         };
         let group_ids = groups

@@ -128,9 +128,12 @@ pub fn assign_reserved(
             licenses::invitation_id.eq(None::<InvitationId>),
             licenses::user_id.eq(Some(user_id)),
             licenses::updated_at.eq(now),
-        )),
+        ))
+        .returning(licenses::id),
     )
-    .execute(conn)
+    // A load, not `execute`: see `Prepared`.
+    .load::<LicenseId>(conn)
+    .map(|assigned| assigned.len())
 }
 
 /// Opens whatever license the invitation holds.

@@ -41,9 +41,7 @@ impl UserRow {
     }
 
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-            .trim()
-            .to_owned()
+        crate::domain::name::full_name(&self.first_name, &self.last_name)
     }
 }
 

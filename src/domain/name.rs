@@ -71,6 +71,11 @@ impl DisplayName {
     }
 }
 
+/// How a person is named to others: first and last name, either may be empty.
+pub fn full_name(first: &str, last: &str) -> String {
+    format!("{first} {last}").trim().to_owned()
+}
+
 /// Unicode general categories Cc (controls) and Cf (format: bidi controls,
 /// zero-width characters, soft hyphen, tags…) as of Unicode 16, plus the line
 /// and paragraph separators (Zl, Zp), which break a line like LF does.
